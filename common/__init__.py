@@ -1,0 +1,32 @@
+"""What the three implementations share: data, configuration, weights, validation.
+
+No TensorFlow here: importing ``common`` stays cheap and framework-free.
+"""
+
+from common.batching import step_batches
+from common.config import ACTIVATIONS, DTYPES, INITS, LOSSES, TrainConfig
+from common.data import xor_data
+from common.init import init_params, xavier_limit
+from common.result import TrainResult
+from common.validation import check_data, check_inputs, check_params, check_x
+from common.weights_io import load_npz, load_params, save_params
+
+__all__ = [
+    "ACTIVATIONS",
+    "DTYPES",
+    "INITS",
+    "LOSSES",
+    "TrainConfig",
+    "TrainResult",
+    "check_data",
+    "check_inputs",
+    "check_params",
+    "check_x",
+    "init_params",
+    "load_npz",
+    "load_params",
+    "save_params",
+    "step_batches",
+    "xavier_limit",
+    "xor_data",
+]

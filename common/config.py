@@ -1,0 +1,79 @@
+"""The training configuration. Its defaults are the seed program."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu")
+LOSSES = ("sum_squares", "half_sum_squares", "mean_squares")
+INITS = ("uniform", "xavier")
+DTYPES = ("float32", "float64")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _require_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"unknown {name} {value!r}; expected one of {', '.join(choices)}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What to train and how. ``TrainConfig()`` is the seed program: a 2-3-1 sigmoid net,
+    sum of squared errors, gradient descent at rate 1.0, 500 full-batch steps."""
+
+    layers: tuple[int, ...] = (2, 3, 1)
+    activation: str = "sigmoid"
+    loss: str = "sum_squares"
+    learning_rate: float = 1.0
+    steps: int = 500
+    batch_size: int | None = None
+    shuffle: bool = False
+    init: str = "uniform"
+    seed: int = 0
+    dtype: str = "float32"
+
+    def __post_init__(self) -> None:
+        try:
+            layers = tuple(self.layers)
+        except TypeError:
+            raise ValueError(f"layers must be a sequence of widths, got {self.layers!r}") from None
+        object.__setattr__(self, "layers", layers)
+        if len(layers) < 2:
+            raise ValueError(f"layers needs at least two widths (input and output), got {layers}")
+        if not all(_is_int(width) and width > 0 for width in layers):
+            raise ValueError(f"layers must be positive integers, got {layers}")
+        _require_choice("activation", self.activation, ACTIVATIONS)
+        _require_choice("loss", self.loss, LOSSES)
+        _require_choice("init", self.init, INITS)
+        _require_choice("dtype", self.dtype, DTYPES)
+        rate = self.learning_rate
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)):
+            raise ValueError(f"learning_rate must be a number, got {rate!r}")
+        if not math.isfinite(rate) or rate <= 0:
+            raise ValueError(f"learning_rate must be positive and finite, got {rate}")
+        object.__setattr__(self, "learning_rate", float(rate))
+        if not _is_int(self.steps) or self.steps <= 0:
+            raise ValueError(f"steps must be a positive integer, got {self.steps!r}")
+        if self.batch_size is not None and (not _is_int(self.batch_size) or self.batch_size <= 0):
+            raise ValueError(f"batch_size must be None or a positive integer, got {self.batch_size!r}")
+        if not isinstance(self.shuffle, bool):
+            raise ValueError(f"shuffle must be True or False, got {self.shuffle!r}")
+        if not _is_int(self.seed) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+
+    @property
+    def depth(self) -> int:
+        """How many weight layers: ``m1, b1`` … ``m{depth}, b{depth}``."""
+        return len(self.layers) - 1
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """The weight dict's keys and shapes, in the seed's order m1, b1, m2, b2, …"""
+        shapes: dict[str, tuple[int, ...]] = {}
+        for layer, (fan_in, fan_out) in enumerate(zip(self.layers, self.layers[1:]), start=1):
+            shapes[f"m{layer}"] = (fan_in, fan_out)
+            shapes[f"b{layer}"] = (fan_out,)
+        return shapes

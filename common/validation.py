@@ -1,0 +1,79 @@
+"""Checks that every implementation runs before any work: bad input raises ValueError."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from common.config import TrainConfig
+
+
+def as_float_array(name: str, value: object, dtype: str) -> np.ndarray:
+    """``value`` as a new array of ``dtype``; ValueError if it is not numeric or not finite."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} is not an array of numbers: {error}") from None
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    array = array.astype(dtype, copy=True)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return array
+
+
+def check_params(params: Mapping[str, object], cfg: TrainConfig) -> dict[str, np.ndarray]:
+    """A fresh copy of the weights cast to ``cfg.dtype``, checked against ``cfg.layers``."""
+    if not isinstance(params, Mapping):
+        raise ValueError(f"params must be a dict of arrays, got {type(params).__name__}")
+    shapes = cfg.param_shapes()
+    missing = [key for key in shapes if key not in params]
+    if missing:
+        raise ValueError(f"missing weight keys {missing} for layers {cfg.layers}")
+    unexpected = sorted(set(params) - set(shapes))
+    if unexpected:
+        raise ValueError(f"unexpected weight keys {unexpected} for layers {cfg.layers}")
+    checked = {}
+    for key, shape in shapes.items():
+        array = as_float_array(f"weight {key}", params[key], cfg.dtype)
+        if array.shape != shape:
+            raise ValueError(
+                f"weight {key} has shape {array.shape}, layers {cfg.layers} need {shape}"
+            )
+        checked[key] = array
+    return checked
+
+
+def _check_matrix(name: str, value: object, width: int, cfg: TrainConfig) -> np.ndarray:
+    array = as_float_array(name, value, cfg.dtype)
+    if array.ndim != 2 or array.shape[1] != width:
+        raise ValueError(
+            f"{name} has shape {array.shape}, layers {cfg.layers} need (samples, {width})"
+        )
+    if array.shape[0] == 0:
+        raise ValueError(f"{name} has no samples")
+    return array
+
+
+def check_x(x: object, cfg: TrainConfig) -> np.ndarray:
+    """A copy of the inputs ``x`` (n, layers[0]) cast to ``cfg.dtype``."""
+    return _check_matrix("x", x, cfg.layers[0], cfg)
+
+
+def check_data(x: object, y: object, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Copies of ``x`` (n, layers[0]) and ``y`` (n, layers[-1]) cast to ``cfg.dtype``."""
+    x0 = check_x(x, cfg)
+    y0 = _check_matrix("y", y, cfg.layers[-1], cfg)
+    if x0.shape[0] != y0.shape[0]:
+        raise ValueError(f"x has {x0.shape[0]} samples but y has {y0.shape[0]}")
+    return x0, y0
+
+
+def check_inputs(
+    params: Mapping[str, object], x: object, y: object, cfg: TrainConfig
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Validate config type, weights and data in one call, as every ``train`` does first."""
+    if not isinstance(cfg, TrainConfig):
+        raise ValueError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
+    return check_params(params, cfg), *check_data(x, y, cfg)

@@ -1,0 +1,37 @@
+"""The interchange format: the weight dict saved as ``.npz`` with keys m1, b1, m2, b2, …"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Mapping
+
+import numpy as np
+
+from common.config import TrainConfig
+from common.validation import check_params
+
+
+def save_params(path: str | os.PathLike, params: Mapping[str, np.ndarray]) -> None:
+    """Write the weights to ``path`` (``.npz``, one array per key)."""
+    np.savez(path, **{key: np.asarray(value) for key, value in params.items()})
+
+
+def load_npz(path: str | os.PathLike, what: str) -> dict[str, np.ndarray]:
+    """Every array in an ``.npz`` file; ValueError if it is missing or not an npz archive."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise ValueError(f"{what} file {path} is a single array, not an .npz archive")
+            return {key: archive[key] for key in archive.files}
+    except FileNotFoundError:
+        raise ValueError(f"{what} file {path} does not exist") from None
+    except IsADirectoryError:
+        raise ValueError(f"{what} file {path} is a directory") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{what} file {path} is not a readable .npz archive: {error}") from None
+
+
+def load_params(path: str | os.PathLike, cfg: TrainConfig) -> dict[str, np.ndarray]:
+    """Read weights saved by ``save_params`` and check them against ``cfg``."""
+    return check_params(load_npz(path, "weights"), cfg)

@@ -1,0 +1,5 @@
+"""The seed's network as keras.Sequential, trained by model.fit (Keras 3, TensorFlow backend)."""
+
+from keras_impl.trainer import forward, loss_and_grads, train
+
+__all__ = ["forward", "loss_and_grads", "train"]

@@ -1,0 +1,59 @@
+"""The seed's network as a ``keras.Sequential`` of ``Dense`` layers."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from common import TrainConfig
+
+
+@contextlib.contextmanager
+def floatx(dtype: str) -> Iterator[None]:
+    """Keras builds its loss wrapper, loss tracker and learning-rate variable in ``floatx``;
+    a float64 run needs them in float64, or its losses and rate are rounded to float32."""
+    previous = keras.config.floatx()
+    keras.config.set_floatx(dtype)
+    try:
+        yield
+    finally:
+        keras.config.set_floatx(previous)
+
+
+class LossRecordingSequential(keras.Sequential):
+    """A Sequential that keeps the loss Keras computes at each training step, before the update.
+
+    ``fit`` with ``steps_per_execution`` reports to callbacks only once per execution, and its
+    logged ``loss`` is a running mean; this records every step's own value."""
+
+    def __init__(self, layers: list, steps: int, dtype: str, **kwargs) -> None:
+        super().__init__(layers, **kwargs)
+        self.step_losses = tf.Variable(tf.zeros([steps], dtype=dtype), trainable=False)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        loss = super().compute_loss(x, y, y_pred, sample_weight, training)
+        if training:
+            step = tf.cast(self.optimizer.iterations, tf.int32)
+            self.step_losses.scatter_nd_update([[step]], [tf.cast(loss, self.step_losses.dtype)])
+        return loss
+
+
+def build_model(params: Mapping[str, np.ndarray], cfg: TrainConfig) -> LossRecordingSequential:
+    """Dense layers ``layers[1:]`` with ``cfg.activation``, holding ``params`` via set_weights."""
+    layers = [keras.Input(shape=(cfg.layers[0],), dtype=cfg.dtype)]
+    for layer, width in enumerate(cfg.layers[1:], start=1):
+        layers.append(
+            keras.layers.Dense(width, activation=cfg.activation, dtype=cfg.dtype, name=f"layer{layer}")
+        )
+    model = LossRecordingSequential(layers, steps=cfg.steps, dtype=cfg.dtype)
+    model.set_weights([params[key] for key in cfg.param_shapes()])
+    return model
+
+
+def get_params(model: keras.Model, cfg: TrainConfig) -> dict[str, np.ndarray]:
+    """The model's weights back in the interchange format."""
+    return {key: np.array(value) for key, value in zip(cfg.param_shapes(), model.get_weights())}

@@ -1,0 +1,80 @@
+"""Training with ``model.fit``: Keras does the forward pass, the backprop and the update.
+
+All ``cfg.steps`` updates run as one epoch of pre-arranged batches with
+``steps_per_execution=cfg.steps``, so Keras enters its compiled loop once instead of paying its
+per-epoch overhead on every step. The batches are the ones ``common.step_batches`` gives every
+implementation, in the same order, with ``shuffle=False``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from common import TrainConfig, TrainResult, check_inputs, check_params, check_x, step_batches
+from keras_impl.losses import keras_loss
+from keras_impl.model import build_model, floatx, get_params
+
+
+def compiled_model(params: Mapping[str, np.ndarray], cfg: TrainConfig) -> keras.Model:
+    with floatx(cfg.dtype):
+        model = build_model(params, cfg)
+        model.compile(
+            optimizer=keras.optimizers.SGD(learning_rate=cfg.learning_rate),
+            loss=keras_loss(cfg),
+            steps_per_execution=cfg.steps,
+            jit_compile=False,
+        )
+    return model
+
+
+def batches_dataset(x0: np.ndarray, y0: np.ndarray, cfg: TrainConfig) -> tuple[dict, int]:
+    """``fit`` arguments that feed exactly ``step_batches`` to Keras, one batch per step."""
+    batches = step_batches(len(x0), cfg)
+    rows = np.concatenate(batches)
+    sizes = {len(batch) for batch in batches}
+    if len(sizes) == 1:
+        return {"x": x0[rows], "y": y0[rows], "batch_size": sizes.pop()}
+    dataset = tf.data.Dataset.from_generator(
+        lambda: ((x0[batch], y0[batch]) for batch in batches),
+        output_signature=(
+            tf.TensorSpec([None, x0.shape[1]], cfg.dtype),
+            tf.TensorSpec([None, y0.shape[1]], cfg.dtype),
+        ),
+    )
+    return {"x": dataset}
+
+
+def forward(params: Mapping[str, object], x: object, cfg: TrainConfig) -> np.ndarray:
+    """y_out for inputs ``x``, shape (n, layers[-1]), by calling the model."""
+    params = check_params(params, cfg)
+    x0 = check_x(x, cfg)
+    with floatx(cfg.dtype):
+        model = build_model(params, cfg)
+    return np.asarray(model(x0, training=False))
+
+
+def loss_and_grads(
+    params: Mapping[str, object], x: object, y: object, cfg: TrainConfig
+) -> tuple[float, dict[str, np.ndarray]]:
+    """The loss Keras computes for (x, y), and its gradient for every weight."""
+    params, x0, y0 = check_inputs(params, x, y, cfg)
+    model = compiled_model(params, cfg)
+    with tf.GradientTape() as tape:
+        y_pred = model(x0, training=True)
+        loss = model.compute_loss(x=x0, y=y0, y_pred=y_pred, training=False)
+    grads = tape.gradient(loss, model.trainable_weights)
+    return float(loss), {key: np.asarray(g) for key, g in zip(cfg.param_shapes(), grads)}
+
+
+def train(params: Mapping[str, object], x: object, y: object, cfg: TrainConfig) -> TrainResult:
+    """``cfg.steps`` updates by ``model.fit``; ``losses`` are the losses Keras computed."""
+    params, x0, y0 = check_inputs(params, x, y, cfg)
+    model = compiled_model(params, cfg)
+    model.fit(**batches_dataset(x0, y0, cfg), epochs=1, shuffle=False, verbose=0)
+    trained = get_params(model, cfg)
+    outputs = np.asarray(model(x0, training=False))
+    return TrainResult(params=trained, losses=model.step_losses.numpy(), outputs=outputs)

@@ -1,0 +1,69 @@
+"""The seed's network in NumPy: forward pass, backward pass by the chain rule, training loop."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from common import TrainConfig, TrainResult, check_inputs, check_params, check_x, step_batches
+from manual_impl.activations import ACTIVATIONS
+from manual_impl.losses import dloss_dyout, loss_value
+
+
+def layer_outputs(params: Mapping[str, np.ndarray], x0: np.ndarray, cfg: TrainConfig) -> list:
+    """[x0, h1, h2, …, y_out]: each layer's output, h_i = f(h_{i-1} · m_i + b_i)."""
+    activation, _ = ACTIVATIONS[cfg.activation]
+    h = [x0]
+    for layer in range(1, cfg.depth + 1):
+        net = h[-1] @ params[f"m{layer}"] + params[f"b{layer}"]
+        h.append(activation(net))
+    return h
+
+
+def backward(params: Mapping[str, np.ndarray], h: list, y0: np.ndarray, cfg: TrainConfig) -> dict:
+    """dloss/dm_i and dloss/db_i for every layer, walking the chain rule from y_out back to x0."""
+    _, activation_derivative = ACTIVATIONS[cfg.activation]
+    grads = {}
+    dloss_dh = dloss_dyout(cfg.loss, y0, h[-1])  # dE/dy_out
+    for layer in range(cfg.depth, 0, -1):
+        dh_dnet = activation_derivative(h[layer])  # dy_out/dnet for the last layer
+        dloss_dnet = dloss_dh * dh_dnet
+        dnet_dm = h[layer - 1]  # net = h_prev · m + b
+        grads[f"m{layer}"] = dnet_dm.T @ dloss_dnet
+        grads[f"b{layer}"] = dloss_dnet.sum(axis=0)  # dnet/db = 1 for every sample
+        dnet_dhprev = params[f"m{layer}"]
+        dloss_dh = dloss_dnet @ dnet_dhprev.T
+    return {key: grads[key] for key in cfg.param_shapes()}
+
+
+def forward(params: Mapping[str, object], x: object, cfg: TrainConfig) -> np.ndarray:
+    """The network's output y_out for inputs ``x``, shape (n, layers[-1])."""
+    params = check_params(params, cfg)
+    x0 = check_x(x, cfg)
+    return layer_outputs(params, x0, cfg)[-1]
+
+
+def loss_and_grads(
+    params: Mapping[str, object], x: object, y: object, cfg: TrainConfig
+) -> tuple[float, dict[str, np.ndarray]]:
+    """The loss on (x, y) and its gradient for every weight, by hand."""
+    params, x0, y0 = check_inputs(params, x, y, cfg)
+    h = layer_outputs(params, x0, cfg)
+    return float(loss_value(cfg.loss, y0, h[-1])), backward(params, h, y0, cfg)
+
+
+def train(params: Mapping[str, object], x: object, y: object, cfg: TrainConfig) -> TrainResult:
+    """``cfg.steps`` gradient-descent updates: m -= learning_rate * dloss/dm."""
+    params, x0, y0 = check_inputs(params, x, y, cfg)
+    learning_rate = np.asarray(cfg.learning_rate, dtype=cfg.dtype)
+    losses = np.empty(cfg.steps, dtype=cfg.dtype)
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence shows as NaN in losses
+        for step, rows in enumerate(step_batches(len(x0), cfg)):
+            h = layer_outputs(params, x0[rows], cfg)
+            losses[step] = loss_value(cfg.loss, y0[rows], h[-1])
+            grads = backward(params, h, y0[rows], cfg)
+            for key, grad in grads.items():
+                params[key] -= learning_rate * grad
+        y_out = layer_outputs(params, x0, cfg)[-1]
+    return TrainResult(params=params, losses=losses, outputs=y_out)

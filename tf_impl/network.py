@@ -1,0 +1,52 @@
+"""The seed program ported to TF2: tf.Variable, tf.GradientTape, the update by hand.
+
+For the 2-3-1 net the loop below is, line by line, the seed's
+    h1 = tf.sigmoid(tf.matmul(x0, m1) + b1)
+    y_out = tf.sigmoid(tf.matmul(h1, m2) + b2)
+    loss = tf.reduce_sum(tf.square(y0 - y_out))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import tensorflow as tf
+
+from common import TrainConfig
+
+ACTIVATIONS = {"sigmoid": tf.sigmoid, "tanh": tf.tanh, "relu": tf.nn.relu}
+
+
+def layer_outputs(weights: Sequence[tf.Tensor], x0: tf.Tensor, cfg: TrainConfig) -> list:
+    """[x0, h1, …, y_out] for weights in the order m1, b1, m2, b2, …"""
+    activation = ACTIVATIONS[cfg.activation]
+    h = [x0]
+    for m, b in zip(weights[0::2], weights[1::2]):
+        h.append(activation(tf.matmul(h[-1], m) + b))
+    return h
+
+
+def loss_of(y0: tf.Tensor, y_out: tf.Tensor, cfg: TrainConfig) -> tf.Tensor:
+    if cfg.loss == "sum_squares":
+        return tf.reduce_sum(tf.square(y0 - y_out))
+    if cfg.loss == "half_sum_squares":
+        return 0.5 * tf.reduce_sum(tf.square(y0 - y_out))
+    return tf.reduce_mean(tf.square(y0 - y_out))
+
+
+def train_step(
+    variables: Sequence[tf.Variable],
+    x0: tf.Tensor,
+    y0: tf.Tensor,
+    learning_rate: tf.Tensor,
+    cfg: TrainConfig,
+) -> tf.Tensor:
+    """One gradient-descent update, the TF2 form of ``GradientDescentOptimizer(lr).minimize(loss)``.
+    Returns the loss before the update."""
+    with tf.GradientTape() as tape:
+        y_out = layer_outputs(variables, x0, cfg)[-1]
+        loss = loss_of(y0, y_out, cfg)
+    grads = tape.gradient(loss, variables)
+    for variable, grad in zip(variables, grads):
+        variable.assign_sub(learning_rate * grad)
+    return loss
