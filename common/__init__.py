@@ -3,6 +3,7 @@
 No TensorFlow here: importing ``common`` stays cheap and framework-free.
 """
 
+from common.agreement import TOLERANCE, largest_difference
 from common.batching import step_batches
 from common.config import ACTIVATIONS, DTYPES, INITS, LOSSES, TrainConfig
 from common.data import xor_data
@@ -16,6 +17,7 @@ __all__ = [
     "DTYPES",
     "INITS",
     "LOSSES",
+    "TOLERANCE",
     "TrainConfig",
     "TrainResult",
     "check_data",
@@ -23,6 +25,7 @@ __all__ = [
     "check_params",
     "check_x",
     "init_params",
+    "largest_difference",
     "load_npz",
     "load_params",
     "save_params",

@@ -59,7 +59,9 @@ class TrainConfig:
         if not _is_int(self.steps) or self.steps <= 0:
             raise ValueError(f"steps must be a positive integer, got {self.steps!r}")
         if self.batch_size is not None and (not _is_int(self.batch_size) or self.batch_size <= 0):
-            raise ValueError(f"batch_size must be None or a positive integer, got {self.batch_size!r}")
+            raise ValueError(
+                f"batch_size must be None or a positive integer, got {self.batch_size!r}"
+            )
         if not isinstance(self.shuffle, bool):
             raise ValueError(f"shuffle must be True or False, got {self.shuffle!r}")
         if not _is_int(self.seed) or self.seed < 0:

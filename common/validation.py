@@ -25,6 +25,8 @@ def as_float_array(name: str, value: object, dtype: str) -> np.ndarray:
 
 def check_params(params: Mapping[str, object], cfg: TrainConfig) -> dict[str, np.ndarray]:
     """A fresh copy of the weights cast to ``cfg.dtype``, checked against ``cfg.layers``."""
+    if not isinstance(cfg, TrainConfig):
+        raise ValueError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
     if not isinstance(params, Mapping):
         raise ValueError(f"params must be a dict of arrays, got {type(params).__name__}")
     shapes = cfg.param_shapes()
@@ -73,7 +75,5 @@ def check_data(x: object, y: object, cfg: TrainConfig) -> tuple[np.ndarray, np.n
 def check_inputs(
     params: Mapping[str, object], x: object, y: object, cfg: TrainConfig
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Validate config type, weights and data in one call, as every ``train`` does first."""
-    if not isinstance(cfg, TrainConfig):
-        raise ValueError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
+    """Validate the config, weights and data in one call, as every ``train`` does first."""
     return check_params(params, cfg), *check_data(x, y, cfg)

@@ -19,16 +19,21 @@ def save_params(path: str | os.PathLike, params: Mapping[str, np.ndarray]) -> No
 
 def load_npz(path: str | os.PathLike, what: str) -> dict[str, np.ndarray]:
     """Every array in an ``.npz`` file; ValueError if it is missing or not an npz archive."""
+    unreadable = (OSError, EOFError, ValueError, zipfile.BadZipFile)
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ValueError(f"{what} file {path} is a single array, not an .npz archive")
-            return {key: archive[key] for key in archive.files}
+        archive = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise ValueError(f"{what} file {path} does not exist") from None
     except IsADirectoryError:
         raise ValueError(f"{what} file {path} is a directory") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as error:
+    except unreadable as error:
+        raise ValueError(f"{what} file {path} is not a readable .npz archive: {error}") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"{what} file {path} holds a single array, not an .npz archive")
+    try:
+        with archive:
+            return {key: archive[key] for key in archive.files}
+    except unreadable as error:
         raise ValueError(f"{what} file {path} is not a readable .npz archive: {error}") from None
 
 

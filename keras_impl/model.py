@@ -14,8 +14,9 @@ from common import TrainConfig
 
 @contextlib.contextmanager
 def floatx(dtype: str) -> Iterator[None]:
-    """Keras builds its loss wrapper, loss tracker and learning-rate variable in ``floatx``;
-    a float64 run needs them in float64, or its losses and rate are rounded to float32."""
+    """Keras builds its loss wrapper, loss tracker and learning-rate variable in ``floatx``, and
+    ``fit`` casts NumPy data to it: a float64 run needs all of them in float64, or its data,
+    losses and rate are rounded to float32."""
     previous = keras.config.floatx()
     keras.config.set_floatx(dtype)
     try:
@@ -46,9 +47,10 @@ def build_model(params: Mapping[str, np.ndarray], cfg: TrainConfig) -> LossRecor
     """Dense layers ``layers[1:]`` with ``cfg.activation``, holding ``params`` via set_weights."""
     layers = [keras.Input(shape=(cfg.layers[0],), dtype=cfg.dtype)]
     for layer, width in enumerate(cfg.layers[1:], start=1):
-        layers.append(
-            keras.layers.Dense(width, activation=cfg.activation, dtype=cfg.dtype, name=f"layer{layer}")
+        dense = keras.layers.Dense(
+            width, activation=cfg.activation, dtype=cfg.dtype, name=f"layer{layer}"
         )
+        layers.append(dense)
     model = LossRecordingSequential(layers, steps=cfg.steps, dtype=cfg.dtype)
     model.set_weights([params[key] for key in cfg.param_shapes()])
     return model

@@ -1,4 +1,4 @@
-"""The seed's network in NumPy with the backward pass written by hand. No autodiff, no TensorFlow."""
+"""The seed's network in NumPy, its backward pass written by hand. No autodiff, no TensorFlow."""
 
 from manual_impl.network import backward, forward, layer_outputs, loss_and_grads, train
 

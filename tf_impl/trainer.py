@@ -115,7 +115,7 @@ def train(
     params: Mapping[str, object], x: object, y: object, cfg: TrainConfig, mode: str = "loop"
 ) -> TrainResult:
     """``cfg.steps`` updates. ``mode="loop"``: the whole loop in one compiled ``tf.function``
-    (default); ``"step"``: one compiled function per step; ``"eager"``: plain eager, for debugging."""
+    (default); ``"step"``: a compiled function per step; ``"eager"``: plain eager, for debugging."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
     params, x0, y0 = check_inputs(params, x, y, cfg)

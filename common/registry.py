@@ -1,0 +1,29 @@
+"""The implementations by name, imported only when asked for (TensorFlow takes seconds)."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+IMPLEMENTATIONS = {"manual": "manual_impl", "tf": "tf_impl", "keras": "keras_impl"}
+
+
+def parse_names(text: str) -> list[str]:
+    """``"manual,tf"`` -> ["manual", "tf"]; ValueError for unknown or repeated names."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise ValueError("no implementation named")
+    unknown = [name for name in names if name not in IMPLEMENTATIONS]
+    if unknown:
+        raise ValueError(
+            f"unknown implementation {unknown[0]!r}; expected some of {', '.join(IMPLEMENTATIONS)}"
+        )
+    if len(set(names)) != len(names):
+        raise ValueError(f"an implementation is named twice in {text!r}")
+    return names
+
+
+def load_implementation(name: str) -> ModuleType:
+    """The module with ``forward``, ``loss_and_grads`` and ``train`` for ``name``."""
+    parse_names(name)
+    return importlib.import_module(IMPLEMENTATIONS[name])
