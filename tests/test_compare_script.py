@@ -13,8 +13,9 @@ SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "compare.py"
 
 def run(*args):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
-                          env=env)
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, env=env
+    )
 
 
 @pytest.mark.slow
@@ -41,17 +42,20 @@ def test_json_to_stdout_has_the_documented_shape():
         assert len(entry["outputs"]) == 4
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--layers", "2,x,1"], "--layers takes comma-separated integers"),
-    (["--layers", "3,3,1"], "x has shape (4, 2), layers (3, 3, 1) need (samples, 3)"),
-    (["--lr", "0"], "learning_rate must be positive"),
-    (["--steps", "0"], "steps must be a positive integer"),
-    (["--steps", "many"], "argument --steps: invalid int value"),
-    (["--activation", "swish"], "unknown activation 'swish'"),
-    (["--impl", "manual,torch"], "unknown implementation 'torch'"),
-    (["--dtype", "float16"], "unknown dtype 'float16'"),
-    (["--no-such-option"], "unrecognized arguments"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--layers", "2,x,1"], "--layers takes comma-separated integers"),
+        (["--layers", "3,3,1"], "x has shape (4, 2), layers (3, 3, 1) need (samples, 3)"),
+        (["--lr", "0"], "learning_rate must be positive"),
+        (["--steps", "0"], "steps must be a positive integer"),
+        (["--steps", "many"], "argument --steps: invalid int value"),
+        (["--activation", "swish"], "unknown activation 'swish'"),
+        (["--impl", "manual,torch"], "unknown implementation 'torch'"),
+        (["--dtype", "float16"], "unknown dtype 'float16'"),
+        (["--no-such-option"], "unrecognized arguments"),
+    ],
+)
 def test_bad_input_exits_2_with_one_error_line(args, message):
     out = run(*args)
     assert out.returncode == 2
