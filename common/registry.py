@@ -5,7 +5,12 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-IMPLEMENTATIONS = {"manual": "manual_impl", "tf": "tf_impl", "keras": "keras_impl"}
+IMPLEMENTATIONS = {
+    "manual": "manual_impl",
+    "tf": "tf_impl",
+    "keras": "keras_impl",
+    "tf1": "tf_impl.tf1_reference",
+}
 
 
 def parse_names(text: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Keras losses that reproduce the config's loss exactly, reduction included."""
+"""A Keras loss that reproduces the config's loss exactly, reduction included."""
 
 from __future__ import annotations
 
@@ -8,22 +8,31 @@ from keras import ops
 from common import TrainConfig
 
 
-class SumOfSquares(keras.losses.Loss):
-    """Per sample ``scale * Σ_outputs (y_true - y_pred)²``; with ``reduction="sum"`` it is the
-    seed's ``reduce_sum(square(y0 - y_out))`` (scale 1) or the article's ½ Σ (scale 0.5).
+class SquaredError(keras.losses.Loss):
+    """The config's loss over the whole batch, in the seed's own order of operations:
+    ``sum_squares`` is ``reduce_sum(square(y0 - y_out))``, ``half_sum_squares`` half of it,
+    ``mean_squares`` ``reduce_mean(square(y0 - y_out))``.
 
-    ``MeanSquaredError(reduction="sum")`` equals it for one output only: it averages over outputs.
+    ``call`` returns the batch total and the ``"sum"`` reduction leaves it as it is. Keras's own
+    ``MeanSquaredError(reduction="sum")`` is the same loss for one output, and its default ``"mse"``
+    is ``mean_squares``, but both first average over the outputs of each sample and then reduce
+    over samples: for several outputs that order rounds differently in the last bits.
     """
 
-    def __init__(self, scale: float = 1.0, **kwargs) -> None:
-        super().__init__(reduction="sum", **kwargs)
-        self.scale = scale
+    def __init__(self, kind: str, **kwargs) -> None:
+        super().__init__(name=kind, reduction="sum", **kwargs)
+        self.kind = kind
 
     def call(self, y_true, y_pred):
-        return self.scale * ops.sum(ops.square(y_true - y_pred), axis=-1)
+        squares = ops.square(y_true - y_pred)
+        if self.kind == "sum_squares":
+            return ops.sum(squares)
+        if self.kind == "half_sum_squares":
+            return 0.5 * ops.sum(squares)
+        return ops.mean(squares)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "scale": self.scale}
+        return {**super().get_config(), "kind": self.kind}
 
 
 def keras_loss(cfg: TrainConfig) -> keras.losses.Loss:
@@ -32,8 +41,4 @@ def keras_loss(cfg: TrainConfig) -> keras.losses.Loss:
     Keras's default ``"mse"`` averages over the batch: with ``SGD(1.0)`` that is gradient descent
     on the sum at a quarter of the rate for the four XOR rows.
     """
-    if cfg.loss == "sum_squares":
-        return SumOfSquares(1.0, name="sum_squares", dtype=cfg.dtype)
-    if cfg.loss == "half_sum_squares":
-        return SumOfSquares(0.5, name="half_sum_squares", dtype=cfg.dtype)
-    return keras.losses.MeanSquaredError(dtype=cfg.dtype)
+    return SquaredError(cfg.loss, dtype=cfg.dtype)

@@ -74,7 +74,7 @@ def train(params: Mapping[str, object], x: object, y: object, cfg: TrainConfig) 
     """``cfg.steps`` updates by ``model.fit``; ``losses`` are the losses Keras computed."""
     params, x0, y0 = check_inputs(params, x, y, cfg)
     model = compiled_model(params, cfg)
-    with floatx(cfg.dtype):  # fit casts NumPy data to floatx
+    with floatx(cfg.dtype):  # fit and predict cast NumPy data to floatx
         model.fit(
             **batches_dataset(x0, y0, cfg),
             epochs=1,
@@ -82,6 +82,6 @@ def train(params: Mapping[str, object], x: object, y: object, cfg: TrainConfig) 
             shuffle=False,
             verbose=0,
         )
+        outputs = model.predict(x0, batch_size=len(x0), verbose=0)
     trained = get_params(model, cfg)
-    outputs = np.asarray(model(x0, training=False))
     return TrainResult(params=trained, losses=model.step_losses.numpy(), outputs=outputs)

@@ -8,8 +8,9 @@ import keras_impl
 import manual_impl
 import tf_impl
 from common import TrainResult
+from tf_impl import tf1_reference
 
-IMPLEMENTATIONS = {"manual": manual_impl, "tf": tf_impl, "keras": keras_impl}
+IMPLEMENTATIONS = {"manual": manual_impl, "tf": tf_impl, "keras": keras_impl, "tf1": tf1_reference}
 
 
 def assert_identical(a: TrainResult, b: TrainResult) -> None:

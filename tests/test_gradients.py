@@ -33,7 +33,7 @@ CASES = [
 def test_three_implementations_agree_within_1e_12(seed, layers, activation, loss):
     cfg, params, x, y = random_problem(layers, activation, loss, seed)
     reference_loss, reference = manual_impl.loss_and_grads(params, x, y, cfg)
-    for name in ("tf", "keras"):
+    for name in ("tf", "keras", "tf1"):
         value, grads = IMPLEMENTATIONS[name].loss_and_grads(params, x, y, cfg)
         assert value == pytest.approx(reference_loss, rel=1e-12, abs=1e-12), name
         assert grads.keys() == reference.keys()
@@ -44,7 +44,7 @@ def test_three_implementations_agree_within_1e_12(seed, layers, activation, loss
             )
 
 
-@pytest.mark.parametrize("name", ["manual", "tf", "keras"])
+@pytest.mark.parametrize("name", ["manual", "tf", "keras", "tf1"])
 @pytest.mark.parametrize(
     "layers,activation,loss",
     [

@@ -1,49 +1,70 @@
-"""Hypothesis draws valid configurations, weights and data; the three implementations agree."""
+"""Hypothesis draws valid configurations, weights and data; the implementations agree on each."""
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from implementations import assert_close, assert_identical
 
 import keras_impl
 import manual_impl
 import tf_impl
 from common import ACTIVATIONS, INITS, LOSSES, TrainConfig, init_params
-
-configs = st.builds(
-    TrainConfig,
-    layers=st.lists(st.integers(1, 5), min_size=2, max_size=4).map(tuple),
-    activation=st.sampled_from(ACTIVATIONS),
-    loss=st.sampled_from(LOSSES),
-    learning_rate=st.sampled_from([0.05, 0.1, 0.5, 1.0]),
-    steps=st.integers(1, 25),
-    init=st.sampled_from(INITS),
-    seed=st.integers(0, 2**16),
-    dtype=st.just("float64"),
-)
+from tf_impl import tf1_reference
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(cfg=configs, samples=st.integers(1, 8), data_seed=st.integers(0, 2**16))
-def test_three_implementations_train_alike_on_random_configs(cfg, samples, data_seed):
+def configs(max_steps, dtypes=("float64",)):
+    return st.builds(
+        TrainConfig,
+        layers=st.lists(st.integers(1, 5), min_size=2, max_size=4).map(tuple),
+        activation=st.sampled_from(ACTIVATIONS),
+        loss=st.sampled_from(LOSSES),
+        learning_rate=st.sampled_from([0.05, 0.1, 0.5, 1.0]),
+        steps=st.integers(1, max_steps),
+        batch_size=st.one_of(st.none(), st.integers(1, 4)),
+        shuffle=st.booleans(),
+        init=st.sampled_from(INITS),
+        seed=st.integers(0, 2**16),
+        dtype=st.sampled_from(dtypes),
+    )
+
+
+def random_data(cfg, samples, data_seed):
     rng = np.random.default_rng(data_seed)
     x = rng.uniform(-1, 1, (samples, cfg.layers[0]))
     y = rng.uniform(0, 1, (samples, cfg.layers[-1]))
+    return x, y
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cfg=configs(max_steps=25, dtypes=("float32", "float64")),
+    samples=st.integers(1, 8),
+    data_seed=st.integers(0, 2**16),
+)
+def test_tf1_tf2_and_keras_train_bit_for_bit_alike(cfg, samples, data_seed):
+    x, y = random_data(cfg, samples, data_seed)
     params = init_params(cfg)
-    results = [impl.train(params, x, y, cfg) for impl in (manual_impl, tf_impl, keras_impl)]
-    reference = results[0]
-    for other in results[1:]:
-        np.testing.assert_allclose(other.losses, reference.losses, rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(other.outputs, reference.outputs, rtol=0, atol=1e-10)
-        for key in params:
-            np.testing.assert_allclose(other.params[key], reference.params[key], rtol=0, atol=1e-10)
+    tf2 = tf_impl.train(params, x, y, cfg)
+    assert_identical(tf1_reference.train(params, x, y, cfg), tf2)
+    assert_identical(keras_impl.train(params, x, y, cfg), tf2)
+
+
+# Rounding differences between NumPy's and Eigen's tanh, sigmoid and sums grow with every step,
+# by up to 2x a step when a high rate makes training oscillate (Hypothesis found a 2-3 tanh net
+# at rate 1.0 that parts by 1.4e-10 after 15 steps), so the hand-written trajectory is compared
+# over a few steps; each single step is held to 1e-12 in tests/test_gradients.py.
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cfg=configs(max_steps=8), samples=st.integers(1, 8), data_seed=st.integers(0, 2**16))
+def test_hand_written_training_follows_tf_on_random_configs(cfg, samples, data_seed):
+    x, y = random_data(cfg, samples, data_seed)
+    params = init_params(cfg)
+    assert_close(manual_impl.train(params, x, y, cfg), tf_impl.train(params, x, y, cfg), 1e-10)
 
 
 @settings(max_examples=40, deadline=None)
-@given(cfg=configs, samples=st.integers(1, 8), data_seed=st.integers(0, 2**16))
+@given(cfg=configs(max_steps=1), samples=st.integers(1, 8), data_seed=st.integers(0, 2**16))
 def test_hand_written_gradients_match_gradient_tape_on_random_configs(cfg, samples, data_seed):
-    rng = np.random.default_rng(data_seed)
-    x = rng.normal(0, 1, (samples, cfg.layers[0]))
-    y = rng.uniform(0, 1, (samples, cfg.layers[-1]))
+    x, y = random_data(cfg, samples, data_seed)
     params = init_params(cfg)
     manual_loss, manual = manual_impl.loss_and_grads(params, x, y, cfg)
     tf_loss, tape = tf_impl.loss_and_grads(params, x, y, cfg)

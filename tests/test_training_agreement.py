@@ -8,6 +8,7 @@ import keras_impl
 import manual_impl
 import tf_impl
 from common import TrainConfig, init_params, xor_data
+from tf_impl import tf1_reference
 
 SEEDS = [0, 1, 2]
 
@@ -25,14 +26,21 @@ def runs():
                 "manual": manual_impl.train(params, x, y, cfg),
                 "tf": tf_impl.train(params, x, y, cfg),
                 "keras": keras_impl.train(params, x, y, cfg),
+                "tf1": tf1_reference.train(params, x, y, cfg),
             }
     return results
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("seed", SEEDS)
-def test_keras_fit_reproduces_the_tf2_port_bit_for_bit(runs, dtype, seed):
-    assert_identical(runs[dtype, seed]["tf"], runs[dtype, seed]["keras"])
+def test_the_tf2_port_reproduces_the_tf1_program_bit_for_bit(runs, dtype, seed):
+    assert_identical(runs[dtype, seed]["tf1"], runs[dtype, seed]["tf"])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_keras_fit_reproduces_the_tf1_program_bit_for_bit(runs, dtype, seed):
+    assert_identical(runs[dtype, seed]["tf1"], runs[dtype, seed]["keras"])
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -62,7 +70,7 @@ def test_the_losses_are_taken_before_each_update():
     x, y = xor_data()
     params = init_params(cfg, seed=4)
     initial_loss, _ = manual_impl.loss_and_grads(params, x, y, cfg)
-    for impl in (manual_impl, tf_impl, keras_impl):
+    for impl in (manual_impl, tf_impl, keras_impl, tf1_reference):
         assert impl.train(params, x, y, cfg).losses[0] == pytest.approx(initial_loss, abs=1e-15)
 
 
@@ -71,7 +79,7 @@ def test_training_does_not_mutate_the_given_weights():
     x, y = xor_data()
     params = init_params(cfg)
     before = {key: value.copy() for key, value in params.items()}
-    for impl in (manual_impl, tf_impl, keras_impl):
+    for impl in (manual_impl, tf_impl, keras_impl, tf1_reference):
         impl.train(params, x, y, cfg)
         for key in params:
             np.testing.assert_array_equal(params[key], before[key])
@@ -104,8 +112,9 @@ def test_mini_batch_schedules_agree(batching):
     x, y = random_regression()
     cfg = TrainConfig(dtype="float64", steps=60, **batching)
     params = init_params(cfg)
-    manual, tf_result, keras_result = (
-        impl.train(params, x, y, cfg) for impl in (manual_impl, tf_impl, keras_impl)
+    manual, tf_result, keras_result, tf1_result = (
+        impl.train(params, x, y, cfg) for impl in (manual_impl, tf_impl, keras_impl, tf1_reference)
     )
+    assert_identical(tf1_result, tf_result)
     assert_identical(tf_result, keras_result)
     assert_close(manual, tf_result, atol=1e-12)

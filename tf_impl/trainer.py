@@ -40,6 +40,10 @@ class CompiledTrainer:
             self._batched_loop, input_signature=[data, data, rate, rows, rows]
         )
         self.one_step = tf.function(self._one_step, input_signature=[data, data, rate])
+        self.outputs = tf.function(self._outputs, input_signature=[data])
+
+    def _outputs(self, x0: tf.Tensor) -> tf.Tensor:
+        return layer_outputs(self.variables, x0, self.cfg)[-1]
 
     def _one_step(self, x0: tf.Tensor, y0: tf.Tensor, learning_rate: tf.Tensor) -> tf.Tensor:
         return train_step(self.variables, x0, y0, learning_rate, self.cfg)
@@ -122,5 +126,4 @@ def train(
     trainer = trainer_for(cfg)
     losses = trainer.run(params, x0, y0, mode)
     trained = {key: v.numpy().copy() for key, v in zip(cfg.param_shapes(), trainer.variables)}
-    y_out = layer_outputs(trainer.variables, tf.constant(x0), cfg)[-1]
-    return TrainResult(params=trained, losses=losses, outputs=y_out.numpy())
+    return TrainResult(params=trained, losses=losses, outputs=trainer.outputs(x0).numpy())

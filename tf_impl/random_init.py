@@ -1,0 +1,34 @@
+"""The seed program's random draw, ``random_uniform(minval=0.1, maxval=0.9)``, in TF2.
+
+TF1's graph-level seed alone does not carry over: ``tf.random.set_seed(s)`` in TF2 draws other
+numbers than ``tf.set_random_seed(s)`` in a TF1 graph. With an op-level seed on each draw as well,
+TF2 draws the TF1 weights bit for bit (``tf_impl.tf1_reference.draw_weights`` is the TF1 side).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from common import TrainConfig
+from common.init import UNIFORM_HIGH, UNIFORM_LOW
+
+
+def draw_weights(
+    cfg: TrainConfig, graph_seed: int, op_seeds: Sequence[int] | None = None
+) -> dict[str, np.ndarray]:
+    """m1, b1, … drawn eagerly as the seed does, after ``tf.random.set_seed(graph_seed)``;
+    ``op_seeds`` gives each draw its own seed, in the order m1, b1, m2, b2, …"""
+    shapes = cfg.param_shapes()
+    seeds = [None] * len(shapes) if op_seeds is None else list(op_seeds)
+    if len(seeds) != len(shapes):
+        raise ValueError(f"need {len(shapes)} op seeds (one per weight), got {len(seeds)}")
+    tf.random.set_seed(graph_seed)
+    return {
+        key: tf.random.uniform(
+            shape, minval=UNIFORM_LOW, maxval=UNIFORM_HIGH, dtype=cfg.dtype, seed=seed
+        ).numpy()
+        for (key, shape), seed in zip(shapes.items(), seeds)
+    }

@@ -1,0 +1,213 @@
+"""The seed article's TensorFlow 1 program, runnable on Python 3 and TensorFlow 2.
+
+``seed_program`` is the article's program line for line. It changes only what Python 3, the
+``tf.compat.v1`` API and injected weights require:
+
+- ``import tensorflow.compat.v1 as tf``, so every ``tf.`` line of the seed stays as it was;
+- the program builds its own ``tf.Graph`` (eager stays on for the rest of the process);
+- ``tf.Variable(weights[...])`` instead of ``tf.Variable(tf.random_uniform(...))``;
+- ``print(...)`` for the Python 2 ``print`` statement.
+
+``tests/test_tf1_reference.py`` diffs it against the article's program to hold that promise.
+``train`` is the same program generalised the TF1 way: any depth, activation and loss, batches fed
+through ``tf.placeholder`` and ``feed_dict``.
+
+    python -m tf_impl.tf1_reference [--seed N]    # run the seed program as the article did
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import tensorflow.compat.v1 as tf  # noqa: E402
+
+from common import (  # noqa: E402
+    TrainConfig,
+    TrainResult,
+    check_inputs,
+    check_params,
+    check_x,
+    init_params,
+    step_batches,
+)
+from common.init import UNIFORM_HIGH, UNIFORM_LOW  # noqa: E402
+
+ACTIVATIONS = {"sigmoid": tf.sigmoid, "tanh": tf.tanh, "relu": tf.nn.relu}
+
+
+# fmt: off
+def seed_program(weights):
+  """The seed program with ``weights`` (m1, b1, m2, b2) in place of its random draw."""
+  with tf.Graph().as_default():
+
+    ### constant data
+    x  = [[0.,0.],[1.,1.],[1.,0.],[0.,1.]]
+    y_ = [[0.],[0.],[1.],[1.]]
+
+    ### induction
+    # 1x2 input -> 2x3 hidden sigmoid -> 3x1 sigmoid output
+
+    # Layer 0 = the x2 inputs
+    x0 = tf.constant( x  , dtype=tf.float32 )
+    y0 = tf.constant( y_ , dtype=tf.float32 )
+
+    # Layer 1 = the 2x3 hidden sigmoid
+    m1 = tf.Variable( weights["m1"] , dtype=tf.float32 )
+    b1 = tf.Variable( weights["b1"] , dtype=tf.float32 )
+    h1 = tf.sigmoid( tf.matmul( x0,m1 ) + b1 )
+
+    # Layer 2 = the 3x1 sigmoid output
+    m2 = tf.Variable( weights["m2"] , dtype=tf.float32 )
+    b2 = tf.Variable( weights["b2"] , dtype=tf.float32 )
+    y_out = tf.sigmoid( tf.matmul( h1,m2 ) + b2 )
+
+
+    ### loss
+    # loss : sum of the squares of y0 - y_out
+    loss = tf.reduce_sum( tf.square( y0 - y_out ) )
+
+    # training step : gradient decent (1.0) to minimize loss
+    train = tf.train.GradientDescentOptimizer(1.0).minimize(loss)
+
+
+    ### training
+    # run 500 times using all the X and Y
+    # print out the loss and any other interesting info
+    with tf.Session() as sess:
+      sess.run( tf.global_variables_initializer() )
+      for step in range(500) :
+        sess.run(train)
+
+      results = sess.run([m1,b1,m2,b2,y_out,loss])
+      labels  = "m1,b1,m2,b2,y_out,loss".split(",")
+      for label,result in zip(*(labels,results)) :
+        print("")
+        print(label)
+        print(result)
+
+  print("")
+  return dict(zip(labels, results))
+# fmt: on
+
+
+def draw_weights(
+    cfg: TrainConfig, graph_seed: int, op_seeds: Sequence[int] | None = None
+) -> dict[str, np.ndarray]:
+    """m1, b1, … drawn in a TF1 graph as the seed does, after ``tf.set_random_seed(graph_seed)``;
+    ``op_seeds`` gives each ``random_uniform`` its own seed, in the order m1, b1, m2, b2, …"""
+    shapes = cfg.param_shapes()
+    seeds = [None] * len(shapes) if op_seeds is None else list(op_seeds)
+    if len(seeds) != len(shapes):
+        raise ValueError(f"need {len(shapes)} op seeds (one per weight), got {len(seeds)}")
+    with tf.Graph().as_default():
+        tf.set_random_seed(graph_seed)
+        draws = [
+            tf.random_uniform(
+                shape, minval=UNIFORM_LOW, maxval=UNIFORM_HIGH, dtype=cfg.dtype, seed=seed
+            )
+            for shape, seed in zip(shapes.values(), seeds)
+        ]
+        with tf.Session() as sess:
+            return dict(zip(shapes, sess.run(draws)))
+
+
+def build_graph(params: Mapping[str, np.ndarray], cfg: TrainConfig) -> dict:
+    """The seed's graph for any ``cfg``: placeholders for the batch, one Variable per weight."""
+    dtype = tf.as_dtype(cfg.dtype)
+    x0 = tf.placeholder(dtype, [None, cfg.layers[0]], name="x0")
+    y0 = tf.placeholder(dtype, [None, cfg.layers[-1]], name="y0")
+    weights = [tf.Variable(params[key], dtype=dtype, name=key) for key in cfg.param_shapes()]
+    activation = ACTIVATIONS[cfg.activation]
+    h = x0
+    for m, b in zip(weights[0::2], weights[1::2]):
+        h = activation(tf.matmul(h, m) + b)
+    y_out = h
+    if cfg.loss == "sum_squares":
+        loss = tf.reduce_sum(tf.square(y0 - y_out))
+    elif cfg.loss == "half_sum_squares":
+        loss = 0.5 * tf.reduce_sum(tf.square(y0 - y_out))
+    else:
+        loss = tf.reduce_mean(tf.square(y0 - y_out))
+    # a Python float rate becomes a float32 tensor, then is cast to the variable's dtype:
+    # in float64 that would train at float32(rate), so give the rate in the model's dtype
+    learning_rate = tf.constant(cfg.learning_rate, dtype=dtype)
+    train = tf.train.GradientDescentOptimizer(learning_rate).minimize(loss)
+    return {"x0": x0, "y0": y0, "weights": weights, "y_out": y_out, "loss": loss, "train": train}
+
+
+def forward(params: Mapping[str, object], x: object, cfg: TrainConfig) -> np.ndarray:
+    """y_out for inputs ``x``, by ``sess.run`` on the TF1 graph."""
+    params = check_params(params, cfg)
+    x_value = check_x(x, cfg)
+    with tf.Graph().as_default():
+        graph = build_graph(params, cfg)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            return sess.run(graph["y_out"], feed_dict={graph["x0"]: x_value})
+
+
+def loss_and_grads(
+    params: Mapping[str, object], x: object, y: object, cfg: TrainConfig
+) -> tuple[float, dict[str, np.ndarray]]:
+    """The loss on (x, y) and its gradient for every weight, by ``tf.gradients`` in a graph."""
+    params, x_value, y_value = check_inputs(params, x, y, cfg)
+    with tf.Graph().as_default():
+        graph = build_graph(params, cfg)
+        grads = tf.gradients(graph["loss"], graph["weights"])
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            feed = {graph["x0"]: x_value, graph["y0"]: y_value}
+            loss, grad_values = sess.run([graph["loss"], grads], feed_dict=feed)
+    return float(loss), dict(zip(cfg.param_shapes(), grad_values))
+
+
+def train(
+    params: Mapping[str, object],
+    x: object,
+    y: object,
+    cfg: TrainConfig,
+    checkpoint: str | os.PathLike | None = None,
+) -> TrainResult:
+    """``cfg.steps`` updates in a TF1 Session, each batch fed through ``feed_dict``.
+
+    With ``checkpoint``, the trained variables are saved there by ``tf.train.Saver`` under the
+    names m1, b1, m2, b2, … (read them back with ``tf_impl.checkpoint.load_tf1_checkpoint``).
+    """
+    params, x_value, y_value = check_inputs(params, x, y, cfg)
+    losses = np.empty(cfg.steps, dtype=cfg.dtype)
+    with tf.Graph().as_default():
+        graph = build_graph(params, cfg)
+        x0, y0, loss = graph["x0"], graph["y0"], graph["loss"]
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for step, rows in enumerate(step_batches(len(x_value), cfg)):
+                feed = {x0: x_value[rows], y0: y_value[rows]}
+                losses[step], _ = sess.run([loss, graph["train"]], feed_dict=feed)
+            trained = sess.run(graph["weights"])
+            y_out = sess.run(graph["y_out"], feed_dict={x0: x_value})
+            if checkpoint is not None:
+                tf.train.Saver().save(sess, os.fspath(checkpoint))
+    return TrainResult(params=dict(zip(cfg.param_shapes(), trained)), losses=losses, outputs=y_out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the seed article's TF1 program.")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the injected weights (0)")
+    args = parser.parse_args(argv)
+    try:
+        weights = init_params(TrainConfig(), seed=args.seed)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    seed_program(weights)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
