@@ -18,14 +18,21 @@ from common import TrainConfig, TrainResult, check_inputs, check_params, check_x
 from keras_impl.losses import keras_loss
 from keras_impl.model import build_model, floatx, get_params
 
+MODES = ("one_epoch", "epoch_per_step", "train_on_batch")
 
-def compiled_model(params: Mapping[str, np.ndarray], cfg: TrainConfig) -> keras.Model:
+
+def compiled_model(
+    params: Mapping[str, np.ndarray], cfg: TrainConfig, steps_per_execution: int = 1
+) -> keras.Model:
+    """The model compiled with plain SGD at ``cfg.learning_rate`` and the config's exact loss.
+    XLA stays off: it fuses operations and so rounds differently from the TF1 graph
+    (tests/test_migration_pitfalls.py measures 2.2e-7 after 50 float32 steps)."""
     with floatx(cfg.dtype):
         model = build_model(params, cfg)
         model.compile(
             optimizer=keras.optimizers.SGD(learning_rate=cfg.learning_rate),
             loss=keras_loss(cfg),
-            steps_per_execution=cfg.steps,
+            steps_per_execution=steps_per_execution,
             jit_compile=False,
         )
     return model
@@ -70,18 +77,33 @@ def loss_and_grads(
     return float(loss), {key: np.asarray(g) for key, g in zip(cfg.param_shapes(), grads)}
 
 
-def train(params: Mapping[str, object], x: object, y: object, cfg: TrainConfig) -> TrainResult:
-    """``cfg.steps`` updates by ``model.fit``; ``losses`` are the losses Keras computed."""
+def train(
+    params: Mapping[str, object], x: object, y: object, cfg: TrainConfig, mode: str = "one_epoch"
+) -> TrainResult:
+    """``cfg.steps`` updates, all made by Keras; ``losses`` are the losses Keras computed.
+
+    ``mode="one_epoch"`` (default): one ``fit`` epoch of ``cfg.steps`` batches run by one compiled
+    call (``steps_per_execution``). ``"epoch_per_step"``: ``fit(epochs=cfg.steps)`` with one batch
+    an epoch, as a TF1 loop of ``sess.run(train)`` is often first ported. ``"train_on_batch"``:
+    one ``train_on_batch`` call per step. All three give the same numbers; only the speed differs.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
     params, x0, y0 = check_inputs(params, x, y, cfg)
-    model = compiled_model(params, cfg)
+    model = compiled_model(params, cfg, steps_per_execution=cfg.steps if mode == "one_epoch" else 1)
     with floatx(cfg.dtype):  # fit and predict cast NumPy data to floatx
-        model.fit(
-            **batches_dataset(x0, y0, cfg),
-            epochs=1,
-            steps_per_epoch=cfg.steps,
-            shuffle=False,
-            verbose=0,
-        )
+        if mode == "train_on_batch":
+            for rows in step_batches(len(x0), cfg):
+                model.train_on_batch(x0[rows], y0[rows])
+        else:
+            epochs, steps_per_epoch = (1, cfg.steps) if mode == "one_epoch" else (cfg.steps, 1)
+            model.fit(
+                **batches_dataset(x0, y0, cfg),
+                epochs=epochs,
+                steps_per_epoch=steps_per_epoch,
+                shuffle=False,
+                verbose=0,
+            )
         outputs = model.predict(x0, batch_size=len(x0), verbose=0)
     trained = get_params(model, cfg)
     return TrainResult(params=trained, losses=model.step_losses.numpy(), outputs=outputs)

@@ -110,12 +110,17 @@ def test_keras_runs_every_step_inside_one_epoch(monkeypatch):
     assert result.losses.shape == (40,) and np.all(result.losses > 0)
 
 
-def test_keras_default_mse_is_a_quarter_of_the_rate_on_the_sum():
-    # the seed's sum loss at rate 0.25 is Keras's default mean loss at rate 1.0 on four rows
-    x, y = xor_data("float64")
-    params = init_params(TrainConfig())
-    mean_at_1 = keras_impl.train(params, x, y, TrainConfig(loss="mean_squares", dtype="float64"))
-    sum_at_quarter = tf_impl.train(params, x, y, TrainConfig(learning_rate=0.25, dtype="float64"))
-    for key in params:
-        np.testing.assert_allclose(mean_at_1.params[key], sum_at_quarter.params[key], atol=1e-12)
-    np.testing.assert_allclose(4 * mean_at_1.losses, sum_at_quarter.losses, atol=1e-12)
+@pytest.mark.parametrize("batching", [{}, {"batch_size": 1}, {"batch_size": 3, "shuffle": True}])
+@pytest.mark.parametrize("mode", ["epoch_per_step", "train_on_batch"])
+def test_every_keras_mode_gives_the_same_numbers(mode, batching):
+    cfg = TrainConfig(steps=30, **batching)
+    x, y = np.random.default_rng(2).uniform(0, 1, (10, 2)), np.ones((10, 1))
+    params = init_params(cfg)
+    result = keras_impl.train(params, x, y, cfg, mode=mode)
+    assert_identical(result, keras_impl.train(params, x, y, cfg))
+
+
+def test_keras_refuses_an_unknown_mode():
+    x, y = xor_data()
+    with pytest.raises(ValueError, match="unknown mode 'fast'"):
+        keras_impl.train(init_params(TrainConfig()), x, y, TrainConfig(), mode="fast")
