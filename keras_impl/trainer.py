@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from common import TrainConfig, TrainResult, check_inputs, check_params, check_x, step_batches
+from common.batching import is_full_batch
 from keras_impl.losses import keras_loss
 from keras_impl.model import build_model, floatx, get_params
 
@@ -83,24 +84,28 @@ def train(
     """``cfg.steps`` updates, all made by Keras; ``losses`` are the losses Keras computed.
 
     ``mode="one_epoch"`` (default): one ``fit`` epoch of ``cfg.steps`` batches run by one compiled
-    call (``steps_per_execution``). ``"epoch_per_step"``: ``fit(epochs=cfg.steps)`` with one batch
-    an epoch, as a TF1 loop of ``sess.run(train)`` is often first ported. ``"train_on_batch"``:
-    one ``train_on_batch`` call per step. All three give the same numbers; only the speed differs.
+    call (``steps_per_execution``). ``"epoch_per_step"``: ``fit(x, y, epochs=cfg.steps)`` on the
+    full batch, as the seed's loop of ``sess.run(train)`` is often first ported; Keras then sets
+    up its data iterator and callbacks again every epoch. ``"train_on_batch"``: one
+    ``train_on_batch`` call per step. All three give the same numbers; only the speed differs.
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
     params, x0, y0 = check_inputs(params, x, y, cfg)
+    if mode == "epoch_per_step" and not is_full_batch(len(x0), cfg):
+        raise ValueError("mode 'epoch_per_step' trains on the full batch, in order, as the seed")
     model = compiled_model(params, cfg, steps_per_execution=cfg.steps if mode == "one_epoch" else 1)
     with floatx(cfg.dtype):  # fit and predict cast NumPy data to floatx
         if mode == "train_on_batch":
             for rows in step_batches(len(x0), cfg):
                 model.train_on_batch(x0[rows], y0[rows])
+        elif mode == "epoch_per_step":
+            model.fit(x0, y0, batch_size=len(x0), epochs=cfg.steps, shuffle=False, verbose=0)
         else:
-            epochs, steps_per_epoch = (1, cfg.steps) if mode == "one_epoch" else (cfg.steps, 1)
             model.fit(
                 **batches_dataset(x0, y0, cfg),
-                epochs=epochs,
-                steps_per_epoch=steps_per_epoch,
+                epochs=1,
+                steps_per_epoch=cfg.steps,
                 shuffle=False,
                 verbose=0,
             )

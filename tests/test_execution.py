@@ -111,16 +111,26 @@ def test_keras_runs_every_step_inside_one_epoch(monkeypatch):
 
 
 @pytest.mark.parametrize("batching", [{}, {"batch_size": 1}, {"batch_size": 3, "shuffle": True}])
-@pytest.mark.parametrize("mode", ["epoch_per_step", "train_on_batch"])
-def test_every_keras_mode_gives_the_same_numbers(mode, batching):
+def test_keras_train_on_batch_gives_the_same_numbers(batching):
     cfg = TrainConfig(steps=30, **batching)
     x, y = np.random.default_rng(2).uniform(0, 1, (10, 2)), np.ones((10, 1))
     params = init_params(cfg)
-    result = keras_impl.train(params, x, y, cfg, mode=mode)
+    result = keras_impl.train(params, x, y, cfg, mode="train_on_batch")
     assert_identical(result, keras_impl.train(params, x, y, cfg))
 
 
-def test_keras_refuses_an_unknown_mode():
+def test_keras_fit_with_an_epoch_per_step_gives_the_same_numbers():
+    cfg = TrainConfig(steps=30)
+    x, y = xor_data()
+    params = init_params(cfg)
+    result = keras_impl.train(params, x, y, cfg, mode="epoch_per_step")
+    assert_identical(result, keras_impl.train(params, x, y, cfg))
+
+
+def test_keras_refuses_an_unknown_mode_or_batches_for_epoch_per_step():
     x, y = xor_data()
     with pytest.raises(ValueError, match="unknown mode 'fast'"):
         keras_impl.train(init_params(TrainConfig()), x, y, TrainConfig(), mode="fast")
+    cfg = TrainConfig(batch_size=2)
+    with pytest.raises(ValueError, match="'epoch_per_step' trains on the full batch"):
+        keras_impl.train(init_params(cfg), x, y, cfg, mode="epoch_per_step")

@@ -117,12 +117,14 @@ def draw_weights(
             return dict(zip(shapes, sess.run(draws)))
 
 
-def build_graph(params: Mapping[str, np.ndarray], cfg: TrainConfig) -> dict:
-    """The seed's graph for any ``cfg``: placeholders for the batch, one Variable per weight."""
+def build_graph(cfg: TrainConfig) -> dict:
+    """The seed's graph for any ``cfg``: placeholders for the batch and for each weight's initial
+    value, one Variable per weight, the loss and the training op."""
     dtype = tf.as_dtype(cfg.dtype)
     x0 = tf.placeholder(dtype, [None, cfg.layers[0]], name="x0")
     y0 = tf.placeholder(dtype, [None, cfg.layers[-1]], name="y0")
-    weights = [tf.Variable(params[key], dtype=dtype, name=key) for key in cfg.param_shapes()]
+    initial = {key: tf.placeholder(dtype, shape) for key, shape in cfg.param_shapes().items()}
+    weights = [tf.Variable(initial[key], name=key) for key in cfg.param_shapes()]
     activation = ACTIVATIONS[cfg.activation]
     h = x0
     for m, b in zip(weights[0::2], weights[1::2]):
@@ -138,18 +140,73 @@ def build_graph(params: Mapping[str, np.ndarray], cfg: TrainConfig) -> dict:
     # in float64 that would train at float32(rate), so give the rate in the model's dtype
     learning_rate = tf.constant(cfg.learning_rate, dtype=dtype)
     train = tf.train.GradientDescentOptimizer(learning_rate).minimize(loss)
-    return {"x0": x0, "y0": y0, "weights": weights, "y_out": y_out, "loss": loss, "train": train}
+    return {
+        "x0": x0,
+        "y0": y0,
+        "initial": initial,
+        "init": tf.global_variables_initializer(),
+        "weights": weights,
+        "y_out": y_out,
+        "loss": loss,
+        "gradients": tf.gradients(loss, weights),
+        "train": train,
+        "saver": tf.train.Saver(),
+    }
+
+
+class SessionTrainer:
+    """One TF1 graph and Session for ``cfg``. ``run`` trains from new weights and data in the same
+    Session, as a TF1 program calling ``sess.run(train)`` in a loop does, without building again."""
+
+    def __init__(self, cfg: TrainConfig) -> None:
+        self.cfg = cfg
+        graph = tf.Graph()
+        with graph.as_default():
+            self.nodes = build_graph(cfg)
+        self.sess = tf.Session(graph=graph)
+
+    def __enter__(self) -> SessionTrainer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.sess.close()
+
+    def initialise(self, params: Mapping[str, np.ndarray]) -> None:
+        """``global_variables_initializer`` with ``params`` fed as the initial values."""
+        initial = self.nodes["initial"]
+        self.sess.run(self.nodes["init"], feed_dict={initial[k]: params[k] for k in initial})
+
+    def run(
+        self,
+        params: Mapping[str, np.ndarray],
+        x_value: np.ndarray,
+        y_value: np.ndarray,
+        checkpoint: str | os.PathLike | None = None,
+    ) -> TrainResult:
+        """Train from checked ``params`` on checked data; see ``train``."""
+        nodes, sess = self.nodes, self.sess
+        self.initialise(params)
+        losses = np.empty(self.cfg.steps, dtype=self.cfg.dtype)
+        for step, rows in enumerate(step_batches(len(x_value), self.cfg)):
+            feed = {nodes["x0"]: x_value[rows], nodes["y0"]: y_value[rows]}
+            losses[step], _ = sess.run([nodes["loss"], nodes["train"]], feed_dict=feed)
+        trained = sess.run(nodes["weights"])
+        y_out = sess.run(nodes["y_out"], feed_dict={nodes["x0"]: x_value})
+        if checkpoint is not None:
+            with sess.graph.as_default():
+                nodes["saver"].save(sess, os.fspath(checkpoint))
+        return TrainResult(
+            params=dict(zip(self.cfg.param_shapes(), trained)), losses=losses, outputs=y_out
+        )
 
 
 def forward(params: Mapping[str, object], x: object, cfg: TrainConfig) -> np.ndarray:
     """y_out for inputs ``x``, by ``sess.run`` on the TF1 graph."""
     params = check_params(params, cfg)
     x_value = check_x(x, cfg)
-    with tf.Graph().as_default():
-        graph = build_graph(params, cfg)
-        with tf.Session() as sess:
-            sess.run(tf.global_variables_initializer())
-            return sess.run(graph["y_out"], feed_dict={graph["x0"]: x_value})
+    with SessionTrainer(cfg) as session:
+        session.initialise(params)
+        return session.sess.run(session.nodes["y_out"], feed_dict={session.nodes["x0"]: x_value})
 
 
 def loss_and_grads(
@@ -157,14 +214,12 @@ def loss_and_grads(
 ) -> tuple[float, dict[str, np.ndarray]]:
     """The loss on (x, y) and its gradient for every weight, by ``tf.gradients`` in a graph."""
     params, x_value, y_value = check_inputs(params, x, y, cfg)
-    with tf.Graph().as_default():
-        graph = build_graph(params, cfg)
-        grads = tf.gradients(graph["loss"], graph["weights"])
-        with tf.Session() as sess:
-            sess.run(tf.global_variables_initializer())
-            feed = {graph["x0"]: x_value, graph["y0"]: y_value}
-            loss, grad_values = sess.run([graph["loss"], grads], feed_dict=feed)
-    return float(loss), dict(zip(cfg.param_shapes(), grad_values))
+    with SessionTrainer(cfg) as session:
+        session.initialise(params)
+        nodes = session.nodes
+        feed = {nodes["x0"]: x_value, nodes["y0"]: y_value}
+        loss, grads = session.sess.run([nodes["loss"], nodes["gradients"]], feed_dict=feed)
+    return float(loss), dict(zip(cfg.param_shapes(), grads))
 
 
 def train(
@@ -174,26 +229,14 @@ def train(
     cfg: TrainConfig,
     checkpoint: str | os.PathLike | None = None,
 ) -> TrainResult:
-    """``cfg.steps`` updates in a TF1 Session, each batch fed through ``feed_dict``.
+    """``cfg.steps`` updates in a new TF1 graph and Session, each batch fed through ``feed_dict``.
 
     With ``checkpoint``, the trained variables are saved there by ``tf.train.Saver`` under the
     names m1, b1, m2, b2, … (read them back with ``tf_impl.checkpoint.load_tf1_checkpoint``).
     """
     params, x_value, y_value = check_inputs(params, x, y, cfg)
-    losses = np.empty(cfg.steps, dtype=cfg.dtype)
-    with tf.Graph().as_default():
-        graph = build_graph(params, cfg)
-        x0, y0, loss = graph["x0"], graph["y0"], graph["loss"]
-        with tf.Session() as sess:
-            sess.run(tf.global_variables_initializer())
-            for step, rows in enumerate(step_batches(len(x_value), cfg)):
-                feed = {x0: x_value[rows], y0: y_value[rows]}
-                losses[step], _ = sess.run([loss, graph["train"]], feed_dict=feed)
-            trained = sess.run(graph["weights"])
-            y_out = sess.run(graph["y_out"], feed_dict={x0: x_value})
-            if checkpoint is not None:
-                tf.train.Saver().save(sess, os.fspath(checkpoint))
-    return TrainResult(params=dict(zip(cfg.param_shapes(), trained)), losses=losses, outputs=y_out)
+    with SessionTrainer(cfg) as session:
+        return session.run(params, x_value, y_value, checkpoint)
 
 
 def main(argv: list[str] | None = None) -> int:
