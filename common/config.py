@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 LOSSES = ("sum_squares", "half_sum_squares", "mean_squares")
 INITS = ("uniform", "xavier")
@@ -55,6 +57,10 @@ class TrainConfig:
             raise ValueError(f"learning_rate must be a number, got {rate!r}")
         if not math.isfinite(rate) or rate <= 0:
             raise ValueError(f"learning_rate must be positive and finite, got {rate}")
+        with np.errstate(over="ignore"):
+            rate_in_dtype = float(np.asarray(rate, dtype=self.dtype))
+        if not 0 < rate_in_dtype < math.inf:
+            raise ValueError(f"learning_rate {rate} is not a positive finite {self.dtype}")
         object.__setattr__(self, "learning_rate", float(rate))
         if not _is_int(self.steps) or self.steps <= 0:
             raise ValueError(f"steps must be a positive integer, got {self.steps!r}")

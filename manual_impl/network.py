@@ -21,19 +21,26 @@ def layer_outputs(params: Mapping[str, np.ndarray], x0: np.ndarray, cfg: TrainCo
     return h
 
 
-def backward(params: Mapping[str, np.ndarray], h: list, y0: np.ndarray, cfg: TrainConfig) -> dict:
-    """dloss/dm_i and dloss/db_i for every layer, walking the chain rule from y_out back to x0."""
+def backward_steps(params: Mapping[str, np.ndarray], h: list, y0: np.ndarray, cfg: TrainConfig):
+    """Walk the chain rule from y_out back to x0. For each layer, last first, yield
+    (layer, dloss/dh, dh/dnet, dloss/dnet), each (samples, width)."""
     _, activation_derivative = ACTIVATIONS[cfg.activation]
-    grads = {}
     dloss_dh = dloss_dyout(cfg.loss, y0, h[-1])  # dE/dy_out
     for layer in range(cfg.depth, 0, -1):
         dh_dnet = activation_derivative(h[layer])  # dy_out/dnet for the last layer
         dloss_dnet = dloss_dh * dh_dnet
-        dnet_dm = h[layer - 1]  # net = h_prev · m + b
+        yield layer, dloss_dh, dh_dnet, dloss_dnet
+        dnet_dhprev = params[f"m{layer}"]  # net = h_prev · m + b
+        dloss_dh = dloss_dnet @ dnet_dhprev.T
+
+
+def backward(params: Mapping[str, np.ndarray], h: list, y0: np.ndarray, cfg: TrainConfig) -> dict:
+    """dloss/dm_i and dloss/db_i for every layer."""
+    grads = {}
+    for layer, _, _, dloss_dnet in backward_steps(params, h, y0, cfg):
+        dnet_dm = h[layer - 1]
         grads[f"m{layer}"] = dnet_dm.T @ dloss_dnet
         grads[f"b{layer}"] = dloss_dnet.sum(axis=0)  # dnet/db = 1 for every sample
-        dnet_dhprev = params[f"m{layer}"]
-        dloss_dh = dloss_dnet @ dnet_dhprev.T
     return {key: grads[key] for key in cfg.param_shapes()}
 
 

@@ -1,35 +1,44 @@
 """Train every implementation from one set of weights and print them side by side.
 
-    python scripts/compare.py                       # the seed program, all implementations
-    python scripts/compare.py --dtype float64 --json -
+    python scripts/compare.py                                   # the seed program, all four
+    python scripts/compare.py --layers 2,4,1 --lr 0.5 --steps 2000 --plot out/ --json out/r.json
+    python scripts/compare.py --weights w.npz --data d.npz --impl tf1,tf --dtype float64
 
-Exit status: 0 when all agree within the tolerance for the dtype, 1 when they do not,
-2 for bad input (``error: …`` on stderr).
+Every option is checked before any training. Exit status: 0 when all agree within the
+tolerance for the dtype, 1 when they do not (the first step at which they parted is named) or a
+run diverged to NaN or inf, 2 for bad input (one ``error: …`` line on stderr).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
-import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
 
 from common import (  # noqa: E402
     ACTIVATIONS,
     DTYPES,
     INITS,
     LOSSES,
-    TOLERANCE,
     TrainConfig,
     check_data,
     init_params,
-    largest_difference,
+    load_npz,
+    load_params,
+    save_params,
     xor_data,
 )
-from common.registry import IMPLEMENTATIONS, load_implementation, parse_names  # noqa: E402
+from common.comparison import Comparison, compare  # noqa: E402
+from common.registry import IMPLEMENTATIONS, parse_names  # noqa: E402
+
+SHOWN_ROWS = 8
 
 
 class Parser(argparse.ArgumentParser):
@@ -56,11 +65,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=500, help="updates (500)")
     parser.add_argument("--batch-size", type=int, default=None, help="rows per update (all)")
     parser.add_argument("--shuffle", action="store_true", help="a new row order every epoch")
-    parser.add_argument("--init", default="uniform", help=" | ".join(INITS))
-    parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights (0)")
-    parser.add_argument("--dtype", default="float32", help=" | ".join(DTYPES))
-    parser.add_argument("--impl", default=",".join(IMPLEMENTATIONS), help="which to run")
+    parser.add_argument("--init", default="uniform", help=" | ".join(INITS) + " (uniform)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the weights and shuffling")
+    parser.add_argument("--dtype", default="float32", help=" | ".join(DTYPES) + " (float32)")
+    parser.add_argument("--weights", metavar="FILE.npz", help="initial weights m1, b1, …")
+    parser.add_argument("--data", metavar="FILE.npz", help="arrays x and y (default: XOR)")
+    parser.add_argument("--impl", default=",".join(IMPLEMENTATIONS), help="which, in order")
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON (- for stdout)")
+    parser.add_argument("--plot", metavar="DIR", help="write PNG figures there")
+    parser.add_argument("--save-weights", metavar="DIR", help="write each trained NAME.npz there")
     return parser.parse_args(argv)
 
 
@@ -79,29 +92,127 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
     )
 
 
-def describe(cfg: TrainConfig) -> str:
+def load_data(path: str | None, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    if path is None:
+        return check_data(*xor_data(), cfg)
+    arrays = load_npz(path, "data")
+    missing = [name for name in ("x", "y") if name not in arrays]
+    if missing:
+        raise ValueError(f"data file {path} has no array {missing[0]!r} (it needs x and y)")
+    return check_data(arrays["x"], arrays["y"], cfg)
+
+
+def output_folder(path: str | None, option: str) -> Path | None:
+    """The folder for ``option``, made now so that a bad path fails before any training."""
+    if path is None:
+        return None
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"{option} {path}: cannot make that folder ({error.strerror})") from None
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"{option} {path}: that folder is not writable")
+    return folder
+
+
+def describe(cfg: TrainConfig, samples: int) -> str:
     batch = "full batch" if cfg.batch_size is None else f"batches of {cfg.batch_size}"
     shuffle = ", shuffled" if cfg.shuffle else ""
     return (
         f"{'-'.join(map(str, cfg.layers))} {cfg.activation}, {cfg.loss}, "
-        f"rate {cfg.learning_rate:g}, {cfg.steps} steps, {batch}{shuffle}, "
+        f"rate {cfg.learning_rate:g}, {cfg.steps} steps, {batch}{shuffle}, {samples} samples, "
         f"{cfg.init} init seed {cfg.seed}, {cfg.dtype}"
     )
 
 
-def print_table(cfg, results, seconds, differences) -> None:
-    names = list(results)
-    print(describe(cfg))
+def format_outputs(outputs: np.ndarray) -> str:
+    rows = ["/".join(f"{v:.4f}" for v in row) for row in outputs[:SHOWN_ROWS]]
+    more = f" … ({len(outputs)} rows)" if len(outputs) > SHOWN_ROWS else ""
+    return " ".join(rows) + more
+
+
+def print_table(comparison: Comparison, samples: int) -> None:
+    diverged = comparison.diverged()
+    print(describe(comparison.cfg, samples))
     header = f"{'impl':<8}{'final loss':>14}  {'outputs':<36}{'seconds':>8}"
-    print(f"{header}  largest |diff| from {names[0]}")
-    for name in names:
-        result = results[name]
-        outputs = " ".join("/".join(f"{v:.4f}" for v in row) for row in result.outputs)
-        if name == names[0]:
-            diff = "-"
+    print(f"{header}  largest |diff| from {comparison.reference}: params outputs losses grads")
+    for name in comparison.names:
+        result = comparison.results[name]
+        if name in diverged:
+            print(f"{name:<8}  diverged: loss or weights NaN or inf from step {diverged[name]}")
+            continue
+        row = f"{name:<8}{result.final_loss:>14.8g}  {format_outputs(result.outputs):<36}"
+        row += f"{comparison.seconds[name]:>8.3f}  "
+        if name == comparison.reference:
+            row += "-"
         else:
-            diff = " ".join(f"{key} {value:.1e}" for key, value in differences[name].items())
-        print(f"{name:<8}{result.final_loss:>14.8g}  {outputs:<36}{seconds[name]:>8.3f}  {diff}")
+            row += " ".join(f"{v:.1e}" for v in comparison.largest_differences(name).values())
+        print(row)
+
+
+def verdict(comparison: Comparison) -> str:
+    bound = f"{comparison.tolerance:.0e} x max(1, |value|) for {comparison.cfg.dtype}"
+    if comparison.diverged():
+        names = ", ".join(comparison.diverged())
+        return f"DIVERGED: {names} went to NaN or inf; no agreement to check"
+    if comparison.agree:
+        largest = max(
+            (max(comparison.largest_differences(n).values()) for n in comparison.names[1:]),
+            default=0.0,
+        )
+        return f"agree: every difference within {bound} (largest {largest:.1e})"
+    lines = []
+    for name in comparison.names[1:]:
+        if comparison.agrees(name):
+            continue
+        step = comparison.first_parting_step(name)
+        losses = (comparison.results[name].losses, comparison.results[comparison.reference].losses)
+        parted = (
+            f"its loss parts from {comparison.reference}'s at step {step} "
+            f"({losses[0][step]:.10g} vs {losses[1][step]:.10g})"
+            if step is not None
+            else "its losses stay within the tolerance"
+        )
+        key, index, difference = comparison.worst_parameter(name)
+        where = ",".join(map(str, index))
+        lines.append(
+            f"DISAGREE: {name}: {parted}; worst weight at the end {key}[{where}], "
+            f"off by {difference:.2e} (tolerance {bound})"
+        )
+    return "\n".join(lines)
+
+
+def finite_or_none(values: object) -> object:
+    """Nested lists with NaN and inf as None, so the JSON stays valid."""
+    if isinstance(values, list):
+        return [finite_or_none(v) for v in values]
+    return values if isinstance(values, float) and math.isfinite(values) else None
+
+
+def report(comparison: Comparison) -> dict:
+    cfg = comparison.cfg
+    return {
+        "config": {**vars(cfg), "layers": list(cfg.layers)},
+        "reference": comparison.reference,
+        "implementations": {
+            name: {
+                "params": {k: finite_or_none(v.tolist()) for k, v in result.params.items()},
+                "outputs": finite_or_none(result.outputs.tolist()),
+                "losses": finite_or_none(result.losses.tolist()),
+                "final_loss": finite_or_none(result.final_loss),
+                "seconds": comparison.seconds[name],
+                "diverged_at": result.diverged_at,
+                "largest_difference": {
+                    k: finite_or_none(v) for k, v in comparison.largest_differences(name).items()
+                },
+                "first_parting_step": comparison.first_parting_step(name),
+            }
+            for name, result in comparison.results.items()
+        },
+        "agree": comparison.agree,
+        "tolerance": comparison.tolerance,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,53 +220,39 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = config_from(args)
         names = parse_names(args.impl)
-        x, y = check_data(*xor_data(), cfg)
-        params = init_params(cfg)
+        x, y = load_data(args.data, cfg)
+        params = load_params(args.weights, cfg) if args.weights else init_params(cfg)
+        plot_folder = output_folder(args.plot, "--plot")
+        weights_folder = output_folder(args.save_weights, "--save-weights")
+        if args.json and args.json != "-":
+            output_folder(str(Path(args.json).parent), "--json")
+        if plot_folder is not None:
+            import figures  # matplotlib, checked before the training starts
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    results, seconds = {}, {}
-    for name in names:
-        impl = load_implementation(name)
-        start = time.perf_counter()
-        results[name] = impl.train(params, x, y, cfg)
-        seconds[name] = time.perf_counter() - start
-    reference = results[names[0]]
-    differences = {name: largest_difference(results[name], reference) for name in names[1:]}
-    largest = max((max(d.values()) for d in differences.values()), default=0.0)
-    diverged = {name: r.diverged_at for name, r in results.items() if r.diverged_at is not None}
-    agree = not diverged and largest <= TOLERANCE[cfg.dtype]
+    except ImportError as error:
+        print(f"error: --plot needs matplotlib ({error})", file=sys.stderr)
+        return 2
 
+    comparison = compare(names, params, x, y, cfg)
     if args.json != "-":
-        print_table(cfg, results, seconds, differences)
-        for name, step in diverged.items():
-            print(f"{name} diverged: its loss is NaN or inf from step {step}")
-        verdict = "agree" if agree else "DISAGREE"
-        print(f"{verdict}: largest difference {largest:.1e}, tolerance {TOLERANCE[cfg.dtype]:.0e}")
+        print_table(comparison, len(x))
+        print(verdict(comparison))
+    if weights_folder is not None:
+        for name, result in comparison.results.items():
+            save_params(weights_folder / f"{name}.npz", result.params)
+    if plot_folder is not None:
+        written = figures.write_all(comparison, params, x, y, plot_folder, describe(cfg, len(x)))
+        if args.json != "-":
+            print("figures: " + ", ".join(str(path) for path in written))
     if args.json:
-        report = {
-            "config": {**vars(cfg), "layers": list(cfg.layers)},
-            "implementations": {
-                name: {
-                    "params": {k: v.tolist() for k, v in result.params.items()},
-                    "outputs": result.outputs.tolist(),
-                    "losses": result.losses.tolist(),
-                    "final_loss": result.final_loss,
-                    "seconds": seconds[name],
-                }
-                for name, result in results.items()
-            },
-            "agree": agree,
-            "tolerance": TOLERANCE[cfg.dtype],
-            "largest_difference": largest,
-        }
-        text = json.dumps(report, indent=1)
+        text = json.dumps(report(comparison), indent=1, allow_nan=False)
         if args.json == "-":
             print(text)
         else:
-            with open(args.json, "w") as file:
-                file.write(text + "\n")
-    return 0 if agree else 1
+            Path(args.json).write_text(text + "\n")
+    return 0 if comparison.agree else 1
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ PARAMS = init_params(CFG)
         ({"learning_rate": float("nan")}, "learning_rate must be positive and finite"),
         ({"learning_rate": float("inf")}, "learning_rate must be positive and finite"),
         ({"learning_rate": "1.0"}, "learning_rate must be a number"),
+        ({"learning_rate": 1e39}, "learning_rate 1e\\+39 is not a positive finite float32"),
+        ({"learning_rate": 1e-50}, "learning_rate 1e-50 is not a positive finite float32"),
         ({"steps": 0}, "steps must be a positive integer"),
         ({"steps": -5}, "steps must be a positive integer"),
         ({"steps": 2.5}, "steps must be a positive integer"),

@@ -1,0 +1,111 @@
+"""Train several implementations from the same weights and say where, if anywhere, they part."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from common.agreement import TOLERANCE
+from common.config import TrainConfig
+from common.registry import load_implementation
+from common.result import TrainResult
+
+
+def excess(a: np.ndarray, b: np.ndarray, tolerance: float) -> np.ndarray:
+    """|a - b| / (tolerance * max(1, |b|)): above 1 where a and b disagree (NaN counts as apart)."""
+    ratio = np.abs(a - b) / (tolerance * np.maximum(1.0, np.abs(b)))
+    return np.where(np.isnan(ratio), np.inf, ratio)
+
+
+@dataclass
+class Comparison:
+    """Every implementation's run and its differences from the first one (the reference)."""
+
+    cfg: TrainConfig
+    results: dict[str, TrainResult]
+    seconds: dict[str, float]
+    start_grads: dict[str, dict[str, np.ndarray]]
+    tolerance: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tolerance = TOLERANCE[self.cfg.dtype]
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.results)
+
+    @property
+    def reference(self) -> str:
+        return self.names[0]
+
+    def largest_differences(self, name: str) -> dict[str, float]:
+        """Largest absolute difference from the reference in params, outputs, losses and the
+        gradients at the initial weights."""
+        a, b = self.results[name], self.results[self.reference]
+        ga, gb = self.start_grads[name], self.start_grads[self.reference]
+        return {
+            "params": max(float(np.max(np.abs(a.params[k] - b.params[k]))) for k in a.params),
+            "outputs": float(np.max(np.abs(a.outputs - b.outputs))),
+            "losses": float(np.max(np.abs(a.losses - b.losses))),
+            "grads": max(float(np.max(np.abs(ga[k] - gb[k]))) for k in ga),
+        }
+
+    def diverged(self) -> dict[str, int]:
+        """The implementations whose run went to NaN or inf, with the first such step."""
+        return {n: r.diverged_at for n, r in self.results.items() if r.diverged_at is not None}
+
+    def first_parting_step(self, name: str) -> int | None:
+        """The first step whose loss differs from the reference's beyond the tolerance."""
+        apart = (
+            excess(self.results[name].losses, self.results[self.reference].losses, self.tolerance)
+            > 1
+        )
+        return int(np.argmax(apart)) if apart.any() else None
+
+    def worst_parameter(self, name: str) -> tuple[str, tuple[int, ...], float]:
+        """The trained weight that differs most from the reference's, relative to tolerance."""
+        a, b = self.results[name].params, self.results[self.reference].params
+        worst = ("", (), -1.0)
+        for key in a:
+            ratio = excess(a[key], b[key], self.tolerance)
+            index = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+            if ratio[index] > worst[2]:
+                worst = (key, tuple(int(i) for i in index), float(ratio[index]))
+        key, index = worst[0], worst[1]
+        return key, index, float(abs(a[key][index] - b[key][index]))
+
+    def agrees(self, name: str) -> bool:
+        """Params, outputs, losses and start gradients all within the tolerance of the
+        reference's: |difference| <= tolerance * max(1, |reference value|)."""
+        a, b = self.results[name], self.results[self.reference]
+        ga, gb = self.start_grads[name], self.start_grads[self.reference]
+        pairs = [(a.outputs, b.outputs), (a.losses, b.losses)]
+        pairs += [(a.params[k], b.params[k]) for k in a.params]
+        pairs += [(ga[k], gb[k]) for k in ga]
+        return all(np.all(excess(x, y, self.tolerance) <= 1) for x, y in pairs)
+
+    @property
+    def agree(self) -> bool:
+        return not self.diverged() and all(self.agrees(n) for n in self.names[1:])
+
+
+def compare(
+    names: list[str],
+    params: Mapping[str, np.ndarray],
+    x: np.ndarray,
+    y: np.ndarray,
+    cfg: TrainConfig,
+) -> Comparison:
+    """Train each named implementation from ``params`` on (x, y) and time it; the first is
+    the reference the others are measured against."""
+    results, seconds, grads = {}, {}, {}
+    for name in names:
+        impl = load_implementation(name)
+        grads[name] = impl.loss_and_grads(params, x, y, cfg)[1]
+        start = time.perf_counter()
+        results[name] = impl.train(params, x, y, cfg)
+        seconds[name] = time.perf_counter() - start
+    return Comparison(cfg=cfg, results=results, seconds=seconds, start_grads=grads)

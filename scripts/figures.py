@@ -1,0 +1,149 @@
+"""The figures ``compare.py --plot DIR`` writes: loss curves, decision surfaces, hidden units."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+import manual_impl  # noqa: E402
+from common.comparison import Comparison  # noqa: E402
+from common.registry import load_implementation  # noqa: E402
+
+SURFACE_RANGE = (-0.5, 1.5)
+SHOWN_SAMPLES = 8
+
+
+def finish(fig: plt.Figure, caption: str, path: Path) -> Path:
+    fig.text(0.5, 0.005, caption, ha="center", va="bottom", fontsize=8, color="0.3")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def loss_curves(comparison: Comparison, caption: str, path: Path) -> Path:
+    """Every implementation's per-step loss on a log scale, and below, each one's distance from
+    the reference's loss at every step."""
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(8, 7), sharex=True, gridspec_kw={"height_ratios": [3, 2]}
+    )
+    reference = comparison.results[comparison.reference].losses
+    steps = np.arange(1, len(reference) + 1)
+    styles = ["-", "--", ":", "-."]
+    for index, (name, result) in enumerate(comparison.results.items()):
+        top.plot(steps, result.losses, styles[index % 4], lw=2 - 0.3 * index, label=name)
+    top.set_yscale("log")
+    top.set_ylabel(f"loss ({comparison.cfg.loss})")
+    top.set_title("Loss at every step, before its update")
+    top.legend()
+    top.grid(alpha=0.3)
+    identical = []
+    for index, name in enumerate(comparison.names[1:], start=1):
+        gap = np.abs(comparison.results[name].losses - reference)
+        if not np.any(gap > 0):
+            identical.append(name)
+            continue
+        bottom.plot(steps, np.where(gap > 0, gap, np.nan), styles[index % 4], label=name)
+    bottom.axhline(comparison.tolerance, color="0.5", lw=1, ls="--", label="tolerance")
+    bottom.set_yscale("log")
+    bottom.set_xlabel("step")
+    bottom.set_ylabel(f"|loss - {comparison.reference} loss|")
+    if identical:
+        bottom.text(
+            0.01,
+            0.95,
+            f"identical to {comparison.reference} at every step, bit for bit: "
+            + ", ".join(identical),
+            transform=bottom.transAxes,
+            va="top",
+            fontsize=9,
+        )
+    bottom.legend(loc="upper right", fontsize=8)
+    bottom.grid(alpha=0.3)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return finish(fig, caption, path)
+
+
+def decision_surfaces(
+    comparison: Comparison, x: np.ndarray, y: np.ndarray, caption: str, path: Path
+) -> Path:
+    """Each trained net's first output over [-0.5, 1.5]², with the training points on top."""
+    cfg = comparison.cfg
+    axis = np.linspace(*SURFACE_RANGE, 161)
+    grid_x0, grid_x1 = np.meshgrid(axis, axis)
+    grid = np.column_stack([grid_x0.ravel(), grid_x1.ravel()])
+    names = comparison.names
+    fig, axes = plt.subplots(
+        1, len(names), figsize=(3.2 * len(names) + 1.2, 4.4), squeeze=False, layout="constrained"
+    )
+    high = y[:, 0] > 0.5
+    for ax, name in zip(axes[0], names):
+        params = comparison.results[name].params
+        surface = load_implementation(name).forward(params, grid, cfg)[:, 0]
+        surface = surface.reshape(grid_x0.shape)
+        filled = ax.contourf(grid_x0, grid_x1, surface, levels=20, cmap="RdBu_r")
+        ax.contour(grid_x0, grid_x1, surface, levels=[0.5], colors="k", linewidths=1)
+        ax.scatter(*x[high].T, marker="o", c="w", edgecolors="k", s=80, label="target 1")
+        ax.scatter(*x[~high].T, marker="s", c="k", edgecolors="w", s=70, label="target 0")
+        ax.set_title(name)
+        ax.set_xlabel("x[0]")
+        ax.set_aspect("equal")
+    axes[0][0].set_ylabel("x[1]")
+    axes[0][0].legend(loc="lower left", fontsize=8, framealpha=0.8)
+    fig.colorbar(filled, ax=axes[0].tolist(), label="y_out[0] (black line: 0.5)", shrink=0.8)
+    fig.suptitle("Decision surface of each trained net, with the training points")
+    fig.get_layout_engine().set(rect=(0, 0.04, 1, 0.96))
+    return finish(fig, caption, path)
+
+
+def hidden_activations(comparison: Comparison, x: np.ndarray, caption: str, path: Path) -> Path:
+    """Every hidden unit's output for the first training inputs, in the reference's trained net
+    (the NumPy forward pass: the same arithmetic as every implementation's)."""
+    cfg = comparison.cfg
+    params = comparison.results[comparison.reference].params
+    shown = x[:SHOWN_SAMPLES]
+    hidden = manual_impl.layer_outputs(params, shown.astype(cfg.dtype), cfg)[1:-1]
+    width = 2.2 + 1.1 * sum(h.shape[1] for h in hidden) + 1.5 * len(hidden)
+    fig, axes = plt.subplots(1, len(hidden), figsize=(width, 4), squeeze=False)
+    labels = [", ".join(f"{v:.3g}" for v in row) for row in shown]
+    for layer, (ax, h) in enumerate(zip(axes[0], hidden), start=1):
+        low, high = float(h.min()), float(h.max())
+        image = ax.imshow(h, cmap="viridis", aspect="auto", vmin=low, vmax=high)
+        middle = (low + high) / 2
+        for (row, unit), value in np.ndenumerate(h):
+            color = "w" if value < middle else "k"
+            ax.text(unit, row, f"{value:.2f}", ha="center", va="center", fontsize=9, color=color)
+        ax.set_xticks(range(h.shape[1]), [f"h{layer}[{u}]" for u in range(h.shape[1])])
+        ax.set_yticks(range(len(labels)), labels if layer == 1 else [""] * len(labels))
+        ax.set_title(f"hidden layer {layer}")
+        fig.colorbar(image, ax=ax, fraction=0.08)
+    axes[0][0].set_ylabel("input x")
+    fig.suptitle(f"Hidden units after training ({comparison.reference})")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return finish(fig, caption, path)
+
+
+def write_all(
+    comparison: Comparison,
+    initial: dict,
+    x: np.ndarray,
+    y: np.ndarray,
+    folder: Path,
+    caption: str,
+) -> list[Path]:
+    """Every figure that fits the net: the surface needs 2 inputs, the heatmap a hidden layer."""
+    written = [loss_curves(comparison, caption, folder / "loss_curves.png")]
+    if comparison.diverged():
+        return written
+    if comparison.cfg.layers[0] == 2:
+        written.append(
+            decision_surfaces(comparison, x, y, caption, folder / "decision_surface.png")
+        )
+    if comparison.cfg.depth > 1:
+        written.append(hidden_activations(comparison, x, caption, folder / "hidden_units.png"))
+    return written

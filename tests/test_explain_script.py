@@ -1,0 +1,74 @@
+"""scripts/explain.py: the numbers it prints are the gradient, the article's, and checked."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tf_impl
+from common import TrainConfig, init_params, xor_data
+
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "explain.py"
+
+pytestmark = pytest.mark.slow
+
+
+def run(*args):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, env=env
+    )
+
+
+def printed(pattern, text):
+    return float(re.search(pattern, text).group(1))
+
+
+@pytest.mark.parametrize(
+    "weight,key,index", [(None, "m2", (0, 0)), ("m1[1,2]", "m1", (1, 2)), ("b1[0]", "b1", (0,))]
+)
+def test_the_printed_gradient_and_update_are_gradient_tapes(weight, key, index):
+    out = run(*(["--weight", weight] if weight else []))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.rstrip().endswith("all checks hold")
+    cfg = TrainConfig(dtype="float64")
+    params = init_params(cfg)
+    x, y = xor_data("float64")
+    _, grads = tf_impl.loss_and_grads(params, x, y, cfg)
+    name = re.escape(f"{key}[{','.join(map(str, index))}]")
+    gradient = printed(rf"dE/d{name} = ([+-][\d.]+)", out.stdout)
+    assert gradient == pytest.approx(grads[key][index], abs=1e-10)
+    updated = printed(rf"4\. Update: {name} = .* = ([\d.-]+)", out.stdout)
+    assert updated == pytest.approx(params[key][index] - grads[key][index], abs=1e-10)
+    products = [float(v) for v in re.findall(r"sample \d: .* = ([+-][\d.]+)$", out.stdout, re.M)]
+    assert sum(products) == pytest.approx(gradient, abs=1e-7)
+
+
+def test_the_article_example_gives_the_articles_numbers():
+    out = run("--article")
+    assert out.returncode == 0, out.stderr
+    # the article: (0.1 * 0.27) + (0.2 * 0.57) + (0.4 * 1) = 0.541, f(0.541) = 0.632
+    net = printed(
+        r"net h1\[0\] = \(0.1 × 0.2700\) \+ \(0.2 × 0.5700\) \+ 0.4000 = ([\d.]+)", out.stdout
+    )
+    assert net == pytest.approx(0.541, abs=1e-6)
+    assert round(printed(r"sigmoid\(0.541000\) = ([\d.]+)", out.stdout), 3) == 0.632
+    assert "Backpropagation for m2[0,1] (from h1[0] into y_out[1])" in out.stdout  # w6
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--weight", "m3[0,0]"], "layers (2, 3, 1) have no m3"),
+        (["--weight", "m1[2,0]"], "m1 has shape (2, 3)"),
+        (["--weight", "w6"], "--weight takes m<layer>[i,j] or b<layer>[j]"),
+        (["--lr", "-1"], "learning_rate must be positive"),
+    ],
+)
+def test_bad_input_exits_2(args, message):
+    out = run(*args)
+    assert out.returncode == 2 and out.stderr.startswith("error: ") and message in out.stderr
+    assert "Traceback" not in out.stderr
