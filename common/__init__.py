@@ -6,7 +6,7 @@ No TensorFlow here: importing ``common`` stays cheap and framework-free.
 from common.agreement import TOLERANCE, largest_difference
 from common.batching import step_batches
 from common.config import ACTIVATIONS, DTYPES, INITS, LOSSES, TrainConfig
-from common.data import xor_data
+from common.data import noisy_xor, xor_data
 from common.init import init_params, xavier_limit
 from common.result import TrainResult
 from common.validation import check_data, check_inputs, check_params, check_x
@@ -28,6 +28,7 @@ __all__ = [
     "largest_difference",
     "load_npz",
     "load_params",
+    "noisy_xor",
     "save_params",
     "step_batches",
     "xavier_limit",

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import manual_impl  # noqa: E402
+from common import TrainConfig, step_batches  # noqa: E402
 from common.comparison import Comparison  # noqa: E402
 from common.registry import load_implementation  # noqa: E402
 
@@ -128,6 +129,59 @@ def hidden_activations(comparison: Comparison, x: np.ndarray, caption: str, path
     return finish(fig, caption, path)
 
 
+SCHEDULE_STEP_BUDGET = 20_000
+
+
+def schedules(
+    comparison: Comparison, initial: dict, x: np.ndarray, y: np.ndarray, path: Path
+) -> Path:
+    """The article's three ways to update, from the same weights, by the reference
+    implementation: after every sample, after the full batch, after shuffled mini-batches.
+    Each point is an epoch's loss per sample, averaged over the batches the epoch held."""
+    cfg, n = comparison.cfg, len(x)
+    impl = load_implementation(comparison.reference)
+    epochs = min(cfg.steps, max(1, SCHEDULE_STEP_BUDGET // n))
+    mini = (
+        cfg.batch_size if cfg.batch_size is not None and 1 < cfg.batch_size < n else max(1, n // 2)
+    )
+    runs = {
+        "after every sample (batch_size=1)": (1, False),
+        f"after shuffled mini-batches of {mini}": (mini, True),
+        "after the full batch (the seed)": (None, False),
+    }
+    per_row_scale = cfg.layers[-1] if cfg.loss == "mean_squares" else 1
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for label, (batch_size, shuffle) in runs.items():
+        per_epoch = 1 if batch_size is None else -(-n // batch_size)
+        run_cfg = TrainConfig(
+            **{
+                **vars(cfg),
+                "batch_size": batch_size,
+                "shuffle": shuffle,
+                "steps": epochs * per_epoch,
+            }
+        )
+        losses = impl.train(initial, x, y, run_cfg).losses.astype(float)
+        rows = np.array([len(b) for b in step_batches(n, run_cfg)])
+        totals = losses * (rows if cfg.loss == "mean_squares" else 1) * per_row_scale
+        epoch_loss = totals.reshape(epochs, per_epoch).sum(axis=1) / n
+        ax.plot(np.arange(1, epochs + 1), epoch_loss, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch (every sample seen once)")
+    ax.set_ylabel(f"{cfg.loss} per sample, mean over the epoch")
+    ax.set_title(
+        f"How often are the weights updated? ({comparison.reference}, rate {cfg.learning_rate:g})"
+    )
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    caption = (
+        f"{'-'.join(map(str, cfg.layers))} {cfg.activation}, {n} samples, {epochs} epochs "
+        f"from the same {cfg.init} weights (seed {cfg.seed}), {cfg.dtype}"
+    )
+    return finish(fig, caption, path)
+
+
 def write_all(
     comparison: Comparison,
     initial: dict,
@@ -146,4 +200,5 @@ def write_all(
         )
     if comparison.cfg.depth > 1:
         written.append(hidden_activations(comparison, x, caption, folder / "hidden_units.png"))
+    written.append(schedules(comparison, initial, x, y, folder / "update_schedules.png"))
     return written

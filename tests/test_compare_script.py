@@ -59,9 +59,10 @@ def test_the_documented_run_writes_table_json_figures_and_weights(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert (
-        "figures: out/loss_curves.png, out/decision_surface.png, out/hidden_units.png" in out.stdout
+        "figures: out/loss_curves.png, out/decision_surface.png, out/hidden_units.png, "
+        "out/update_schedules.png" in out.stdout
     )
-    for name in ("loss_curves", "decision_surface", "hidden_units"):
+    for name in ("loss_curves", "decision_surface", "hidden_units", "update_schedules"):
         png = (tmp_path / "out" / f"{name}.png").read_bytes()
         assert png.startswith(PNG_SIGNATURE) and len(png) > 10_000
     report = json.loads((tmp_path / "out" / "result.json").read_text())

@@ -96,25 +96,3 @@ def test_float64_data_reach_keras_unrounded():
     cfg = TrainConfig(dtype="float64", learning_rate=0.05, steps=20)
     params = init_params(cfg)
     assert_identical(tf_impl.train(params, x, y, cfg), keras_impl.train(params, x, y, cfg))
-
-
-@pytest.mark.parametrize(
-    "batching",
-    [
-        {"batch_size": 1},
-        {"batch_size": 5},
-        {"batch_size": 4},
-        {"batch_size": 3, "shuffle": True},
-        {"shuffle": True},
-    ],
-)
-def test_mini_batch_schedules_agree(batching):
-    x, y = random_regression()
-    cfg = TrainConfig(dtype="float64", steps=60, **batching)
-    params = init_params(cfg)
-    manual, tf_result, keras_result, tf1_result = (
-        impl.train(params, x, y, cfg) for impl in (manual_impl, tf_impl, keras_impl, tf1_reference)
-    )
-    assert_identical(tf1_result, tf_result)
-    assert_identical(tf_result, keras_result)
-    assert_close(manual, tf_result, atol=1e-12)
