@@ -22,47 +22,68 @@ from keras_impl.model import build_model, floatx, get_params
 MODES = ("one_epoch", "epoch_per_step", "train_on_batch")
 
 
+CACHED_MODELS = 32
+_models: dict[tuple, keras.Model] = {}
+
+
 def compiled_model(
     params: Mapping[str, np.ndarray], cfg: TrainConfig, steps_per_execution: int = 1
 ) -> keras.Model:
-    """The model compiled with plain SGD at ``cfg.learning_rate`` and the config's exact loss.
-    XLA stays off: it fuses operations and so rounds differently from the TF1 graph
-    (tests/test_migration_pitfalls.py measures 2.2e-7 after 50 float32 steps)."""
-    with floatx(cfg.dtype):
-        model = build_model(params, cfg)
-        model.compile(
-            optimizer=keras.optimizers.SGD(learning_rate=cfg.learning_rate),
-            loss=keras_loss(cfg),
-            steps_per_execution=steps_per_execution,
-            jit_compile=False,
-        )
+    """The model compiled with plain SGD at ``cfg.learning_rate`` and the config's exact loss,
+    holding ``params``. XLA stays off: it fuses operations and so rounds differently from the TF1
+    graph (tests/test_migration_pitfalls.py measures 2.2e-7 after 50 float32 steps).
+
+    One model is kept per structure: a later call sets its weights, rate, step counter and
+    recorded losses anew and so reuses the train function Keras traced, instead of building,
+    compiling and tracing again (``scripts/bench.py`` measures the difference)."""
+    key = (cfg.layers, cfg.activation, cfg.loss, cfg.dtype, cfg.steps, steps_per_execution)
+    model = _models.get(key)
+    if model is None:
+        with floatx(cfg.dtype):
+            model = build_model(params, cfg)
+            model.compile(
+                optimizer=keras.optimizers.SGD(learning_rate=cfg.learning_rate),
+                loss=keras_loss(cfg),
+                steps_per_execution=steps_per_execution,
+                jit_compile=False,
+            )
+        if len(_models) >= CACHED_MODELS:
+            _models.pop(next(iter(_models)))
+        _models[key] = model
+    else:
+        model.set_weights([params[k] for k in cfg.param_shapes()])
+        model.optimizer.learning_rate = cfg.learning_rate
+    model.optimizer.iterations.assign(0)
+    model.step_losses.assign(tf.zeros_like(model.step_losses))
     return model
 
 
-def batches_dataset(x0: np.ndarray, y0: np.ndarray, cfg: TrainConfig) -> tuple[dict, int]:
-    """``fit`` arguments that feed exactly ``step_batches`` to Keras, one batch per step."""
+def batches_dataset(x0: np.ndarray, y0: np.ndarray, cfg: TrainConfig) -> tf.data.Dataset:
+    """A dataset that yields exactly ``step_batches``, one batch per step, in order.
+
+    Built here rather than by ``fit`` from NumPy arrays: Keras's array adapter rebuilds its own
+    input pipeline on every call, which cost more than the 500 steps themselves."""
     batches = step_batches(len(x0), cfg)
-    rows = np.concatenate(batches)
     sizes = {len(batch) for batch in batches}
+    if len(sizes) == 1 and not cfg.shuffle:  # every epoch alike: repeat one, hold n rows only
+        return tf.data.Dataset.from_tensor_slices((x0, y0)).batch(sizes.pop()).repeat()
     if len(sizes) == 1:
-        return {"x": x0[rows], "y": y0[rows], "batch_size": sizes.pop()}
-    dataset = tf.data.Dataset.from_generator(
+        rows = np.concatenate(batches)
+        return tf.data.Dataset.from_tensor_slices((x0[rows], y0[rows])).batch(sizes.pop())
+    return tf.data.Dataset.from_generator(
         lambda: ((x0[batch], y0[batch]) for batch in batches),
         output_signature=(
             tf.TensorSpec([None, x0.shape[1]], cfg.dtype),
             tf.TensorSpec([None, y0.shape[1]], cfg.dtype),
         ),
     )
-    return {"x": dataset}
 
 
 def forward(params: Mapping[str, object], x: object, cfg: TrainConfig) -> np.ndarray:
     """y_out for inputs ``x``, shape (n, layers[-1]), by calling the model."""
     params = check_params(params, cfg)
     x0 = check_x(x, cfg)
-    with floatx(cfg.dtype):
-        model = build_model(params, cfg)
-    return np.asarray(model(x0, training=False))
+    return np.asarray(compiled_model(params, cfg)(x0, training=False))
 
 
 def loss_and_grads(
@@ -95,7 +116,7 @@ def train(
     if mode == "epoch_per_step" and not is_full_batch(len(x0), cfg):
         raise ValueError("mode 'epoch_per_step' trains on the full batch, in order, as the seed")
     model = compiled_model(params, cfg, steps_per_execution=cfg.steps if mode == "one_epoch" else 1)
-    with floatx(cfg.dtype):  # fit and predict cast NumPy data to floatx
+    with floatx(cfg.dtype):  # fit, train_on_batch and predict cast NumPy data to floatx
         if mode == "train_on_batch":
             for rows in step_batches(len(x0), cfg):
                 model.train_on_batch(x0[rows], y0[rows])
@@ -103,12 +124,12 @@ def train(
             model.fit(x0, y0, batch_size=len(x0), epochs=cfg.steps, shuffle=False, verbose=0)
         else:
             model.fit(
-                **batches_dataset(x0, y0, cfg),
+                batches_dataset(x0, y0, cfg),
                 epochs=1,
                 steps_per_epoch=cfg.steps,
                 shuffle=False,
                 verbose=0,
             )
-        outputs = model.predict(x0, batch_size=len(x0), verbose=0)
+        outputs = model.predict_on_batch(x0)
     trained = get_params(model, cfg)
     return TrainResult(params=trained, losses=model.step_losses.numpy(), outputs=outputs)

@@ -9,9 +9,8 @@ import numpy as np
 
 
 def sigmoid(net: np.ndarray) -> np.ndarray:
-    # exp of a non-positive number only: no overflow for any |net|
-    e = np.exp(-np.abs(net))
-    return np.where(net >= 0, 1 / (1 + e), e / (1 + e))
+    # 1 / (1 + exp(-net)) as exp(-log(1 + exp(-net))): logaddexp never overflows, for any |net|
+    return np.exp(-np.logaddexp(0, -net))
 
 
 def sigmoid_derivative(h: np.ndarray) -> np.ndarray:

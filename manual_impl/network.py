@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from common import TrainConfig, TrainResult, check_inputs, check_params, check_x, step_batches
+from common.batching import is_full_batch
 from manual_impl.activations import ACTIVATIONS
 from manual_impl.losses import dloss_dyout, loss_value
 
@@ -41,7 +42,7 @@ def backward(params: Mapping[str, np.ndarray], h: list, y0: np.ndarray, cfg: Tra
         dnet_dm = h[layer - 1]
         grads[f"m{layer}"] = dnet_dm.T @ dloss_dnet
         grads[f"b{layer}"] = dloss_dnet.sum(axis=0)  # dnet/db = 1 for every sample
-    return {key: grads[key] for key in cfg.param_shapes()}
+    return {key: grads[key] for key in params}
 
 
 def forward(params: Mapping[str, object], x: object, cfg: TrainConfig) -> np.ndarray:
@@ -65,11 +66,13 @@ def train(params: Mapping[str, object], x: object, y: object, cfg: TrainConfig) 
     params, x0, y0 = check_inputs(params, x, y, cfg)
     learning_rate = np.asarray(cfg.learning_rate, dtype=cfg.dtype)
     losses = np.empty(cfg.steps, dtype=cfg.dtype)
+    full_batch = is_full_batch(len(x0), cfg)
     with np.errstate(over="ignore", invalid="ignore"):  # divergence shows as NaN in losses
         for step, rows in enumerate(step_batches(len(x0), cfg)):
-            h = layer_outputs(params, x0[rows], cfg)
-            losses[step] = loss_value(cfg.loss, y0[rows], h[-1])
-            grads = backward(params, h, y0[rows], cfg)
+            x_batch, y_batch = (x0, y0) if full_batch else (x0[rows], y0[rows])
+            h = layer_outputs(params, x_batch, cfg)
+            losses[step] = loss_value(cfg.loss, y_batch, h[-1])
+            grads = backward(params, h, y_batch, cfg)
             for key, grad in grads.items():
                 params[key] -= learning_rate * grad
         y_out = layer_outputs(params, x0, cfg)[-1]

@@ -1,8 +1,9 @@
-"""Time the seed's 500-step XOR job in every execution mode, in one process.
+"""Time the seed's 500-step XOR job in every execution mode, in one process, and how each
+implementation's default path scales with the hidden width and the number of samples.
 
-    python scripts/bench.py                 # the full table (about two minutes)
-    python scripts/bench.py --quick         # few steps and repeats: proves the script works
-    python scripts/bench.py --json out.json
+    python scripts/bench.py                          # everything (about six minutes)
+    python scripts/bench.py --quick                  # few steps, repeats and sizes: proves it runs
+    python scripts/bench.py --json out.json --plot scaling.png
 
 Each mode runs once cold (its first call: tracing, graph building, model compiling), then
 ``--repeats`` times warm; the table shows the first call and the median of the warm runs, per
@@ -17,15 +18,25 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import date
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from common import TrainConfig, init_params, xor_data  # noqa: E402
+from common import TrainConfig, init_params, noisy_xor, xor_data  # noqa: E402
+
+TF1_LOOP = "TF1 Session loop (seed program)"
+TF2_DEFAULT = "TF2 compiled loop (tf_impl default)"
+KERAS_EPOCHS = "Keras fit(epochs=steps)"
+KERAS_DEFAULT = "Keras one epoch (keras_impl default)"
+MANUAL = "manual_impl (default)"
+BASELINE = "NumPy baseline (in this script)"
 
 
 def numpy_baseline(params: dict, x: np.ndarray, y: np.ndarray, steps: int, rate: float) -> dict:
@@ -58,24 +69,20 @@ def modes(cfg: TrainConfig) -> dict[str, Callable[[dict, np.ndarray, np.ndarray]
         return sessions[0].run(p, x, y)
 
     return {
-        "TF1 Session loop (seed program)": tf1_session_loop,
+        TF1_LOOP: tf1_session_loop,
         "TF1 graph built per call (tf1_reference)": lambda p, x, y: tf1_reference.train(
             p, x, y, cfg
         ),
         "TF2 eager GradientTape": lambda p, x, y: tf_impl.train(p, x, y, cfg, mode="eager"),
         "TF2 tf.function per step": lambda p, x, y: tf_impl.train(p, x, y, cfg, mode="step"),
-        "TF2 compiled loop (tf_impl default)": lambda p, x, y: tf_impl.train(p, x, y, cfg),
-        "Keras fit(epochs=steps)": lambda p, x, y: keras_impl.train(
-            p, x, y, cfg, mode="epoch_per_step"
-        ),
-        "Keras one epoch (keras_impl default)": lambda p, x, y: keras_impl.train(p, x, y, cfg),
+        TF2_DEFAULT: lambda p, x, y: tf_impl.train(p, x, y, cfg),
+        KERAS_EPOCHS: lambda p, x, y: keras_impl.train(p, x, y, cfg, mode="epoch_per_step"),
+        KERAS_DEFAULT: lambda p, x, y: keras_impl.train(p, x, y, cfg),
         "Keras train_on_batch": lambda p, x, y: keras_impl.train(
             p, x, y, cfg, mode="train_on_batch"
         ),
-        "manual_impl": lambda p, x, y: manual_impl.train(p, x, y, cfg),
-        "NumPy baseline (in this script)": lambda p, x, y: numpy_baseline(
-            p, x, y, cfg.steps, cfg.learning_rate
-        ),
+        MANUAL: lambda p, x, y: manual_impl.train(p, x, y, cfg),
+        BASELINE: lambda p, x, y: numpy_baseline(p, x, y, cfg.steps, cfg.learning_rate),
     }
 
 
@@ -85,11 +92,169 @@ def timed(run: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def first_and_median(run: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """The cold first call, then the median of ``repeats`` warm calls, in seconds."""
+    first = timed(run)
+    return first, statistics.median(timed(run) for _ in range(repeats))
+
+
+def time_modes(cfg: TrainConfig, repeats: int) -> list[dict]:
+    x, y = xor_data()
+    params = init_params(cfg)
+    rows = []
+    for name, run in modes(cfg).items():
+        first, median = first_and_median(lambda run=run: run(params, x, y), repeats)
+        rows.append({"mode": name, "first_s": first, "median_s": median})
+        print(f"  {name}: {median * 1e3:.1f} ms", file=sys.stderr)
+    for row in rows:
+        row["us_per_step"] = row["median_s"] / cfg.steps * 1e6
+        row["ratio_to_tf1"] = row["median_s"] / rows[0]["median_s"]
+    return rows
+
+
+def print_modes(rows: list[dict], cfg: TrainConfig, repeats: int) -> None:
+    print(f"{cfg.steps} steps of the seed's 2-3-1 XOR job, median of {repeats} warm runs")
+    print(f"{'mode':<42}{'first call ms':>14}{'median ms':>11}{'us/step':>10}{'x TF1':>8}")
+    for row in rows:
+        print(
+            f"{row['mode']:<42}{row['first_s'] * 1e3:>14.1f}{row['median_s'] * 1e3:>11.1f}"
+            f"{row['us_per_step']:>10.1f}{row['ratio_to_tf1']:>8.3f}"
+        )
+
+
+def end_to_end(repeats: int) -> dict:
+    """``python scripts/compare.py`` and ``python -c 'import tensorflow'`` as fresh processes."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    compare = [sys.executable, str(Path(__file__).with_name("compare.py"))]
+    importing = [sys.executable, "-c", "import tensorflow"]
+    run = lambda command: subprocess.run(command, env=env, capture_output=True, check=False)  # noqa: E731
+    return {
+        "compare_s": statistics.median(timed(lambda: run(compare)) for _ in range(repeats)),
+        "import_s": statistics.median(timed(lambda: run(importing)) for _ in range(repeats)),
+    }
+
+
+def targets(rows: list[dict], e2e: dict | None) -> list[dict]:
+    """The issue's four targets, as ratios taken in this one run."""
+    median = {row["mode"]: row["median_s"] for row in rows}
+    checks = [
+        (
+            "tf_impl.train >= 10x faster than the TF1 Session loop",
+            median[TF1_LOOP] / median[TF2_DEFAULT],
+            ">=",
+            10.0,
+        ),
+        (
+            "keras_impl.train >= 50x faster than fit(epochs=steps)",
+            median[KERAS_EPOCHS] / median[KERAS_DEFAULT],
+            ">=",
+            50.0,
+        ),
+        (
+            "manual_impl.train <= 0.5x the NumPy baseline",
+            median[MANUAL] / median[BASELINE],
+            "<=",
+            0.5,
+        ),
+    ]
+    if e2e is not None:
+        checks.append(
+            (
+                "compare.py end to end <= import tensorflow + 2 s (seconds over import)",
+                e2e["compare_s"] - e2e["import_s"],
+                "<=",
+                2.0,
+            )
+        )
+    return [
+        {
+            "target": name,
+            "measured": value,
+            "bound": bound,
+            "met": value >= bound if sense == ">=" else value <= bound,
+        }
+        for name, value, sense, bound in checks
+    ]
+
+
+WIDTHS = (3, 16, 64, 256, 1024)
+SAMPLES = (4, 100, 1_000, 10_000, 100_000)
+
+
+def scaling(steps: int, repeats: int, widths=WIDTHS, samples=SAMPLES) -> list[dict]:
+    """Each implementation's default ``train``, as the hidden width and the sample count grow."""
+    import keras_impl
+    import manual_impl
+    import tf_impl
+    from tf_impl import tf1_reference
+
+    impls = {"manual": manual_impl, "tf": tf_impl, "keras": keras_impl, "tf1": tf1_reference}
+    rows = []
+    cases = [("width", w, (2, w, 1), xor_data()) for w in widths]
+    cases += [("samples", n, (2, 3, 1), noisy_xor(n, 0.1, seed=0)) for n in samples]
+    for axis, size, layers, (x, y) in cases:
+        cfg = TrainConfig(layers=layers, steps=steps)
+        params = init_params(cfg)
+        for name, impl in impls.items():
+            job = lambda impl=impl, p=params, x=x, y=y, c=cfg: impl.train(p, x, y, c)  # noqa: E731
+            _, median = first_and_median(job, repeats)
+            rows.append({"axis": axis, "size": size, "impl": name, "median_s": median})
+            print(f"  {axis} {size} {name}: {median * 1e3:.1f} ms", file=sys.stderr)
+    return rows
+
+
+def print_scaling(rows: list[dict], steps: int) -> None:
+    names = list(dict.fromkeys(row["impl"] for row in rows))
+    for axis, label in (("width", "hidden width (2-W-1, XOR)"), ("samples", "samples (2-3-1)")):
+        print(f"\n{steps} steps, ms per job, by {label}; fastest marked *")
+        print(f"{'size':>8}" + "".join(f"{name:>11}" for name in names))
+        for size in dict.fromkeys(row["size"] for row in rows if row["axis"] == axis):
+            times = {
+                r["impl"]: r["median_s"] for r in rows if (r["axis"], r["size"]) == (axis, size)
+            }
+            best = min(times, key=times.get)
+            cells = "".join(f"{times[n] * 1e3:>10.1f}{'*' if n == best else ' '}" for n in names)
+            print(f"{size:>8}{cells}")
+
+
+def plot_scaling(rows: list[dict], steps: int, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    for ax, (axis, label) in zip(
+        axes,
+        (
+            ("width", "hidden width W (2-W-1 net, 4 XOR rows)"),
+            ("samples", "samples (2-3-1 net, noisy_xor)"),
+        ),
+    ):
+        for name in dict.fromkeys(row["impl"] for row in rows):
+            points = [
+                (r["size"], r["median_s"]) for r in rows if (r["axis"], r["impl"]) == (axis, name)
+            ]
+            ax.plot(*zip(*points), marker="o", label=name)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(label)
+        ax.set_ylabel(f"seconds for {steps} steps (median)")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend()
+    fig.suptitle("Cost of each implementation's default train() as the problem grows")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="20 steps, 2 repeats")
+    parser.add_argument("--quick", action="store_true", help="20 steps, 2 repeats, small sizes")
     parser.add_argument("--repeats", type=int, default=5, help="warm runs per mode (5)")
+    parser.add_argument("--no-scaling", action="store_true", help="skip the scaling tables")
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")
+    parser.add_argument("--plot", metavar="PATH.png", help="draw the scaling figure there")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         print("error: --repeats must be at least 1", file=sys.stderr)
@@ -101,35 +266,45 @@ def main(argv: list[str] | None = None) -> int:
     import tensorflow as tf  # noqa: F401
 
     import_seconds = time.perf_counter() - start
-    x, y = xor_data()
-    params = init_params(cfg)
-    rows = []
-    for name, run in modes(cfg).items():
-        first = timed(lambda run=run: run(params, x, y))
-        warm = [timed(lambda run=run: run(params, x, y)) for _ in range(repeats)]
-        rows.append({"mode": name, "first_s": first, "median_s": statistics.median(warm)})
-        print(f"  {name}: {rows[-1]['median_s'] * 1e3:.1f} ms", file=sys.stderr)
-    reference = rows[0]["median_s"]
-    print(f"{cfg.steps} steps of the seed's 2-3-1 XOR job, median of {repeats} warm runs")
-    print(f"{'mode':<38}{'first call ms':>14}{'median ms':>11}{'us/step':>10}{'x TF1':>8}")
-    for row in rows:
-        row["us_per_step"] = row["median_s"] / cfg.steps * 1e6
-        row["ratio_to_tf1"] = row["median_s"] / reference
+    rows = time_modes(cfg, repeats)
+    e2e = None if args.quick else end_to_end(3)
+    checks = targets(rows, e2e)
+    scaled = []
+    if not args.no_scaling:
+        if args.quick:
+            scaled = scaling(cfg.steps, 1, widths=(3, 16), samples=(4, 100))
+        else:
+            scaled = scaling(cfg.steps, 3)
+
+    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, {date.today()}")
+    print_modes(rows, cfg, repeats)
+    print(f"import tensorflow in this process: {import_seconds:.2f} s")
+    if e2e is not None:
         print(
-            f"{row['mode']:<38}{row['first_s'] * 1e3:>14.1f}{row['median_s'] * 1e3:>11.1f}"
-            f"{row['us_per_step']:>10.1f}{row['ratio_to_tf1']:>8.3f}"
+            f"fresh processes, median of 3: python scripts/compare.py {e2e['compare_s']:.2f} s, "
+            f"python -c 'import tensorflow' {e2e['import_s']:.2f} s"
         )
-    print(f"import tensorflow: {import_seconds:.2f} s")
+    print("\ntargets (ratios from this run):")
+    for check in checks:
+        verdict = "met" if check["met"] else "NOT MET"
+        print(f"  {check['target']}: {check['measured']:.2f} ({verdict})")
+    if scaled:
+        print_scaling(scaled, cfg.steps)
+    if args.plot and scaled:
+        plot_scaling(scaled, cfg.steps, args.plot)
     if args.json:
         report = {
+            "date": str(date.today()),
             "steps": cfg.steps,
             "repeats": repeats,
             "import_tensorflow_s": import_seconds,
             "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
             "modes": rows,
+            "end_to_end": e2e,
+            "targets": checks,
+            "scaling": scaled,
         }
-        with open(args.json, "w") as file:
-            json.dump(report, file, indent=1)
+        Path(args.json).write_text(json.dumps(report, indent=1))
     return 0
 
 

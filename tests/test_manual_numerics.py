@@ -22,4 +22,5 @@ def test_sigmoid_does_not_overflow_or_warn_for_large_inputs(dtype):
 
 def test_sigmoid_matches_the_textbook_formula_where_that_formula_is_safe():
     z = np.linspace(-30, 30, 601)
-    np.testing.assert_allclose(sigmoid(z), 1 / (1 + np.exp(-z)), rtol=1e-15, atol=0)
+    # within a few units in the last place: both formulas round at every operation
+    np.testing.assert_allclose(sigmoid(z), 1 / (1 + np.exp(-z)), rtol=4e-15, atol=0)
