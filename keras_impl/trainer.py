@@ -65,11 +65,13 @@ def batches_dataset(x0: np.ndarray, y0: np.ndarray, cfg: TrainConfig) -> tf.data
     input pipeline on every call, which cost more than the 500 steps themselves."""
     batches = step_batches(len(x0), cfg)
     sizes = {len(batch) for batch in batches}
-    if len(sizes) == 1 and not cfg.shuffle:  # every epoch alike: repeat one, hold n rows only
-        return tf.data.Dataset.from_tensor_slices((x0, y0)).batch(sizes.pop()).repeat()
     if len(sizes) == 1:
-        rows = np.concatenate(batches)
-        return tf.data.Dataset.from_tensor_slices((x0[rows], y0[rows])).batch(sizes.pop())
+        size = sizes.pop()
+        # one element per batch, cut here once: tf.data's own .batch() gathers row by row
+        epoch = batches if cfg.shuffle else batches[: -(-len(x0) // size)]
+        rows = np.concatenate(epoch).reshape(len(epoch), size)
+        dataset = tf.data.Dataset.from_tensor_slices((x0[rows], y0[rows]))
+        return dataset if cfg.shuffle else dataset.repeat()  # unshuffled: every epoch alike
     return tf.data.Dataset.from_generator(
         lambda: ((x0[batch], y0[batch]) for batch in batches),
         output_signature=(
