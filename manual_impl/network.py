@@ -31,8 +31,9 @@ def backward_steps(params: Mapping[str, np.ndarray], h: list, y0: np.ndarray, cf
         dh_dnet = activation_derivative(h[layer])  # dy_out/dnet for the last layer
         dloss_dnet = dloss_dh * dh_dnet
         yield layer, dloss_dh, dh_dnet, dloss_dnet
-        dnet_dhprev = params[f"m{layer}"]  # net = h_prev · m + b
-        dloss_dh = dloss_dnet @ dnet_dhprev.T
+        if layer > 1:  # x0 needs no gradient
+            dnet_dhprev = params[f"m{layer}"]  # net = h_prev · m + b
+            dloss_dh = dloss_dnet @ dnet_dhprev.T
 
 
 def backward(params: Mapping[str, np.ndarray], h: list, y0: np.ndarray, cfg: TrainConfig) -> dict:
