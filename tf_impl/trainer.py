@@ -50,8 +50,8 @@ class CompiledTrainer:
         return train_step(self.variables, x0, y0, learning_rate, self.cfg)
 
     def _full_batch_loop(self, x0, y0, learning_rate, steps):
-        # UNROLL steps per turn of the graph's while loop: the loop's own bookkeeping costs about
-        # as much as a step of this small net (scripts/bench.py); the arithmetic is unchanged
+        # UNROLL steps per turn of the graph's while loop: fewer turns, less loop bookkeeping
+        # per step; the arithmetic of each step is unchanged
         losses = tf.TensorArray(self.cfg.dtype, size=steps)
         for block in tf.range(steps // UNROLL):
             for offset in range(UNROLL):
@@ -70,10 +70,13 @@ class CompiledTrainer:
             losses = losses.write(step, loss)
         return losses.stack()
 
-    def run(self, params: dict, x0: np.ndarray, y0: np.ndarray, mode: str) -> np.ndarray:
-        for variable, key in zip(self.variables, self.cfg.param_shapes()):
+    def run(
+        self, params: dict, x0: np.ndarray, y0: np.ndarray, cfg: TrainConfig, mode: str
+    ) -> np.ndarray:
+        """Train from ``params`` with ``cfg``'s rate, steps and batches (its structure is this
+        trainer's); returns the per-step losses and leaves the trained weights in the variables."""
+        for variable, key in zip(self.variables, cfg.param_shapes()):
             variable.assign(params[key])
-        cfg = self.cfg
         learning_rate = tf.constant(cfg.learning_rate, dtype=cfg.dtype)
         full_batch = is_full_batch(len(x0), cfg)
         if mode == "loop" and full_batch:
@@ -96,9 +99,7 @@ def trainer_for(cfg: TrainConfig) -> CompiledTrainer:
     key = (cfg.layers, cfg.activation, cfg.loss, cfg.dtype)
     if key not in _trainers:
         _trainers[key] = CompiledTrainer(cfg)
-    trainer = _trainers[key]
-    trainer.cfg = cfg
-    return trainer
+    return _trainers[key]
 
 
 def forward(params: Mapping[str, object], x: object, cfg: TrainConfig) -> np.ndarray:
@@ -131,6 +132,6 @@ def train(
         raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
     params, x0, y0 = check_inputs(params, x, y, cfg)
     trainer = trainer_for(cfg)
-    losses = trainer.run(params, x0, y0, mode)
+    losses = trainer.run(params, x0, y0, cfg, mode)
     trained = {key: v.numpy().copy() for key, v in zip(cfg.param_shapes(), trainer.variables)}
     return TrainResult(params=trained, losses=losses, outputs=trainer.outputs(x0).numpy())
