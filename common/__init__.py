@@ -3,8 +3,8 @@
 No TensorFlow here: importing ``common`` stays cheap and framework-free.
 """
 
-from common.agreement import TOLERANCE, largest_difference
 from common.batching import step_batches
+from common.comparison import TOLERANCE
 from common.config import ACTIVATIONS, DTYPES, INITS, LOSSES, TrainConfig
 from common.data import noisy_xor, xor_data
 from common.init import init_params, xavier_limit
@@ -25,7 +25,6 @@ __all__ = [
     "check_params",
     "check_x",
     "init_params",
-    "largest_difference",
     "load_npz",
     "load_params",
     "noisy_xor",

@@ -8,10 +8,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from common.agreement import TOLERANCE
 from common.config import TrainConfig
 from common.registry import load_implementation
 from common.result import TrainResult
+
+# The loosest bound the tests hold between two implementations after 500 XOR steps: hand-written
+# NumPy against the frameworks (TF1, TF2 and Keras agree bit for bit).
+TOLERANCE = {"float32": 1e-4, "float64": 1e-12}
 
 
 def excess(a: np.ndarray, b: np.ndarray, tolerance: float) -> np.ndarray:
