@@ -1,0 +1,18 @@
+"""The README's Python API example runs as printed."""
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_the_api_example_runs(capsys):
+    example = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)[0]
+    exec(compile(example, str(README), "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in printed] == [
+        "manual_impl",
+        "tf_impl",
+        "keras_impl",
+        "tf_impl.tf1_reference",
+    ]
