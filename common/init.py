@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from common.config import TrainConfig
@@ -12,6 +14,15 @@ UNIFORM_LOW, UNIFORM_HIGH = 0.1, 0.9
 def xavier_limit(fan_in: int, fan_out: int) -> float:
     """Glorot/Xavier uniform bound: kernels are drawn in [-limit, limit]."""
     return float(np.sqrt(6.0 / (fan_in + fan_out)))
+
+
+def per_weight_seeds(cfg: TrainConfig, op_seeds: Sequence[int] | None) -> list[int | None]:
+    """One op-level seed per weight, in the order m1, b1, m2, b2, …; ``None``: no op seeds."""
+    count = len(cfg.param_shapes())
+    seeds = [None] * count if op_seeds is None else list(op_seeds)
+    if len(seeds) != count:
+        raise ValueError(f"need {count} op seeds (one per weight), got {len(seeds)}")
+    return seeds
 
 
 def init_params(cfg: TrainConfig, seed: int | None = None) -> dict[str, np.ndarray]:

@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from common import TrainConfig
-from common.init import UNIFORM_HIGH, UNIFORM_LOW
+from common.init import UNIFORM_HIGH, UNIFORM_LOW, per_weight_seeds
 
 
 def draw_weights(
@@ -22,9 +22,7 @@ def draw_weights(
     """m1, b1, … drawn eagerly as the seed does, after ``tf.random.set_seed(graph_seed)``;
     ``op_seeds`` gives each draw its own seed, in the order m1, b1, m2, b2, …"""
     shapes = cfg.param_shapes()
-    seeds = [None] * len(shapes) if op_seeds is None else list(op_seeds)
-    if len(seeds) != len(shapes):
-        raise ValueError(f"need {len(shapes)} op seeds (one per weight), got {len(seeds)}")
+    seeds = per_weight_seeds(cfg, op_seeds)
     tf.random.set_seed(graph_seed)
     return {
         key: tf.random.uniform(

@@ -36,7 +36,7 @@ from common import (  # noqa: E402
     init_params,
     step_batches,
 )
-from common.init import UNIFORM_HIGH, UNIFORM_LOW  # noqa: E402
+from common.init import UNIFORM_HIGH, UNIFORM_LOW, per_weight_seeds  # noqa: E402
 
 ACTIVATIONS = {"sigmoid": tf.sigmoid, "tanh": tf.tanh, "relu": tf.nn.relu}
 
@@ -102,9 +102,7 @@ def draw_weights(
     """m1, b1, … drawn in a TF1 graph as the seed does, after ``tf.set_random_seed(graph_seed)``;
     ``op_seeds`` gives each ``random_uniform`` its own seed, in the order m1, b1, m2, b2, …"""
     shapes = cfg.param_shapes()
-    seeds = [None] * len(shapes) if op_seeds is None else list(op_seeds)
-    if len(seeds) != len(shapes):
-        raise ValueError(f"need {len(shapes)} op seeds (one per weight), got {len(seeds)}")
+    seeds = per_weight_seeds(cfg, op_seeds)
     with tf.Graph().as_default():
         tf.set_random_seed(graph_seed)
         draws = [
