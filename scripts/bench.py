@@ -30,6 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from common import TrainConfig, init_params, noisy_xor, xor_data  # noqa: E402
+from common.registry import IMPLEMENTATIONS, load_implementation  # noqa: E402
 
 TF1_LOOP = "TF1 Session loop (seed program)"
 TF2_DEFAULT = "TF2 compiled loop (tf_impl default)"
@@ -183,12 +184,7 @@ SAMPLES = (4, 100, 1_000, 10_000, 100_000)
 
 def scaling(steps: int, repeats: int, widths=WIDTHS, samples=SAMPLES) -> list[dict]:
     """Each implementation's default ``train``, as the hidden width and the sample count grow."""
-    import keras_impl
-    import manual_impl
-    import tf_impl
-    from tf_impl import tf1_reference
-
-    impls = {"manual": manual_impl, "tf": tf_impl, "keras": keras_impl, "tf1": tf1_reference}
+    impls = {name: load_implementation(name) for name in IMPLEMENTATIONS}
     rows = []
     cases = [("width", w, (2, w, 1), xor_data()) for w in widths]
     cases += [("samples", n, (2, 3, 1), noisy_xor(n, 0.1, seed=0)) for n in samples]

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-import keras_impl
-import manual_impl
-import tf_impl
 from common import TrainResult
-from tf_impl import tf1_reference
+from common.registry import IMPLEMENTATIONS as MODULES
+from common.registry import load_implementation
 
-IMPLEMENTATIONS = {"manual": manual_impl, "tf": tf_impl, "keras": keras_impl, "tf1": tf1_reference}
+IMPLEMENTATIONS = {name: load_implementation(name) for name in MODULES}
 
 
 def assert_identical(a: TrainResult, b: TrainResult) -> None:
