@@ -13,7 +13,6 @@ program's ``sess.run(train)`` loop, its graph and Session built on the first cal
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -30,6 +29,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from common import TrainConfig, init_params, noisy_xor, xor_data  # noqa: E402
+from common.cli import ArgumentParser  # noqa: E402
 from common.registry import IMPLEMENTATIONS, load_implementation  # noqa: E402
 
 TF1_LOOP = "TF1 Session loop (seed program)"
@@ -245,7 +245,7 @@ def plot_scaling(rows: list[dict], steps: int, path: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20 steps, 2 repeats, small sizes")
     parser.add_argument("--repeats", type=int, default=5, help="warm runs per mode (5)")
     parser.add_argument("--no-scaling", action="store_true", help="skip the scaling tables")

@@ -35,16 +35,11 @@ from common import (  # noqa: E402
     save_params,
     xor_data,
 )
+from common.cli import ArgumentParser  # noqa: E402
 from common.comparison import Comparison, compare  # noqa: E402
 from common.registry import IMPLEMENTATIONS, parse_names  # noqa: E402
 
 SHOWN_ROWS = 8
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:
-        print(f"error: {message}", file=sys.stderr)
-        raise SystemExit(2)
 
 
 def parse_layers(text: str) -> tuple[int, ...]:
@@ -57,7 +52,9 @@ def parse_layers(text: str) -> tuple[int, ...]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--layers", default="2,3,1", help="widths from input to output (2,3,1)")
     parser.add_argument("--activation", default="sigmoid", help=" | ".join(ACTIVATIONS))
     parser.add_argument("--loss", default="sum_squares", help=" | ".join(LOSSES))

@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 
 import manual_impl  # noqa: E402
 from common import TrainConfig, check_inputs, init_params, xor_data  # noqa: E402
+from common.cli import ArgumentParser  # noqa: E402
 
 CHECK_TOLERANCE = 1e-12  # float64 throughout: the hand-written numbers and TF's agree to rounding
 WEIGHT = re.compile(r"^([mb])(\d+)\[(\d+)(?:,(\d+))?\]$")
@@ -138,12 +139,9 @@ def check(label: str, ours: np.ndarray | float, theirs: np.ndarray | float) -> b
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    class Parser(argparse.ArgumentParser):
-        def error(self, message: str) -> None:
-            print(f"error: {message}", file=sys.stderr)
-            raise SystemExit(2)
-
-    parser = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--article", action="store_true", help="the article's 2-2-2 example")
     parser.add_argument("--weight", help="m2[0,0] (seed net) or m2[0,1] (--article: its w6)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights (0)")

@@ -17,7 +17,6 @@ through ``tf.placeholder`` and ``feed_dict``.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -36,6 +35,7 @@ from common import (  # noqa: E402
     init_params,
     step_batches,
 )
+from common.cli import ArgumentParser  # noqa: E402
 from common.init import UNIFORM_HIGH, UNIFORM_LOW, per_weight_seeds  # noqa: E402
 
 ACTIVATIONS = {"sigmoid": tf.sigmoid, "tanh": tf.tanh, "relu": tf.nn.relu}
@@ -238,7 +238,7 @@ def train(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run the seed article's TF1 program.")
+    parser = ArgumentParser(description="Run the seed article's TF1 program.")
     parser.add_argument("--seed", type=int, default=0, help="seed of the injected weights (0)")
     args = parser.parse_args(argv)
     try:
