@@ -5,16 +5,24 @@ from __future__ import annotations
 import os
 import zipfile
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 
 from common.config import TrainConfig
+from common.outputs import replacing
 from common.validation import check_params
 
 
 def save_params(path: str | os.PathLike, params: Mapping[str, np.ndarray]) -> None:
-    """Write the weights to ``path`` (``.npz``, one array per key)."""
-    np.savez(path, **{key: np.asarray(value) for key, value in params.items()})
+    """Write the weights to ``path`` (``.npz``, one array per key; the suffix is added when
+    missing, as ``np.savez`` adds it), atomically: a file already there stays whole until the new
+    one is complete."""
+    target = Path(path)
+    if target.suffix != ".npz":
+        target = target.with_name(target.name + ".npz")
+    with replacing(target) as file:
+        np.savez(file, **{key: np.asarray(value) for key, value in params.items()})
 
 
 def load_npz(path: str | os.PathLike, what: str) -> dict[str, np.ndarray]:

@@ -4,11 +4,14 @@ implementation's default path scales with the hidden width and the number of sam
     python scripts/bench.py                          # everything (about six minutes)
     python scripts/bench.py --quick                  # few steps, repeats and sizes: proves it runs
     python scripts/bench.py --json out.json --plot scaling.png
+    python scripts/bench.py --verbose                # progress on stderr as each mode finishes
 
 Each mode runs once cold (its first call: tracing, graph building, model compiling), then
 ``--repeats`` times warm; the table shows the first call and the median of the warm runs, per
 job and per step, and each mode's time as a multiple of the TF1 Session loop's (the seed
 program's ``sess.run(train)`` loop, its graph and Session built on the first call).
+Exit status: 0; 2 for bad input (one ``error: …`` line, before any timing); 3 when ``--json`` or
+``--plot`` could not be written after the work (the figures are then printed as JSON on stdout).
 """
 
 from __future__ import annotations
@@ -24,13 +27,12 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from common import TrainConfig, init_params, noisy_xor, xor_data  # noqa: E402
-from common.cli import ArgumentParser  # noqa: E402
-from common.registry import IMPLEMENTATIONS, load_implementation  # noqa: E402
+from common import TrainConfig, init_params, noisy_xor, xor_data
+from common.cli import ArgumentParser, run_script
+from common.outputs import Writes, check_output_file, replacing, write_text
+from common.registry import IMPLEMENTATIONS, load_implementation
 
 TF1_LOOP = "TF1 Session loop (seed program)"
 TF2_DEFAULT = "TF2 compiled loop (tf_impl default)"
@@ -99,14 +101,22 @@ def first_and_median(run: Callable[[], object], repeats: int) -> tuple[float, fl
     return first, statistics.median(timed(run) for _ in range(repeats))
 
 
-def time_modes(cfg: TrainConfig, repeats: int) -> list[dict]:
+def silent(message: str) -> None:
+    pass
+
+
+def to_stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def time_modes(cfg: TrainConfig, repeats: int, progress=silent) -> list[dict]:
     x, y = xor_data()
     params = init_params(cfg)
     rows = []
     for name, run in modes(cfg).items():
         first, median = first_and_median(lambda run=run: run(params, x, y), repeats)
         rows.append({"mode": name, "first_s": first, "median_s": median})
-        print(f"  {name}: {median * 1e3:.1f} ms", file=sys.stderr)
+        progress(f"  {name}: {median * 1e3:.1f} ms")
     for row in rows:
         row["us_per_step"] = row["median_s"] / cfg.steps * 1e6
         row["ratio_to_tf1"] = row["median_s"] / rows[0]["median_s"]
@@ -125,7 +135,7 @@ def print_modes(rows: list[dict], cfg: TrainConfig, repeats: int) -> None:
 
 def end_to_end(repeats: int) -> dict:
     """``python scripts/compare.py`` and ``python -c 'import tensorflow'`` as fresh processes."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # as a user runs it
     compare = [sys.executable, str(Path(__file__).with_name("compare.py"))]
     importing = [sys.executable, "-c", "import tensorflow"]
     run = lambda command: subprocess.run(command, env=env, capture_output=True, check=False)  # noqa: E731
@@ -182,7 +192,9 @@ WIDTHS = (3, 16, 64, 256, 1024)
 SAMPLES = (4, 100, 1_000, 10_000, 100_000)
 
 
-def scaling(steps: int, repeats: int, widths=WIDTHS, samples=SAMPLES) -> list[dict]:
+def scaling(
+    steps: int, repeats: int, widths=WIDTHS, samples=SAMPLES, progress=silent
+) -> list[dict]:
     """Each implementation's default ``train``, as the hidden width and the sample count grow."""
     impls = {name: load_implementation(name) for name in IMPLEMENTATIONS}
     rows = []
@@ -195,7 +207,7 @@ def scaling(steps: int, repeats: int, widths=WIDTHS, samples=SAMPLES) -> list[di
             job = lambda impl=impl, p=params, x=x, y=y, c=cfg: impl.train(p, x, y, c)  # noqa: E731
             _, median = first_and_median(job, repeats)
             rows.append({"axis": axis, "size": size, "impl": name, "median_s": median})
-            print(f"  {axis} {size} {name}: {median * 1e3:.1f} ms", file=sys.stderr)
+            progress(f"  {axis} {size} {name}: {median * 1e3:.1f} ms")
     return rows
 
 
@@ -240,8 +252,11 @@ def plot_scaling(rows: list[dict], steps: int, path: str) -> None:
         ax.legend()
     fig.suptitle("Cost of each implementation's default train() as the problem grows")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        with replacing(path) as file:
+            fig.savefig(file, format="png", dpi=110)
+    finally:
+        plt.close(fig)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -252,8 +267,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     parser.add_argument("--plot", metavar="PATH.png", help="draw the scaling figure there")
     args = parser.parse_args(argv)
-    if args.repeats < 1:
-        print("error: --repeats must be at least 1", file=sys.stderr)
+    try:
+        if args.repeats < 1:
+            raise ValueError("--repeats must be at least 1")
+        if args.json is not None:
+            check_output_file(args.json, "--json")
+        if args.plot is not None:
+            check_output_file(args.plot, "--plot")
+            import matplotlib  # noqa: F401  checked before the timing starts
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except ImportError as error:
+        print(f"error: --plot needs matplotlib ({error})", file=sys.stderr)
         return 2
     cfg = TrainConfig(steps=20) if args.quick else TrainConfig()
     repeats = 2 if args.quick else args.repeats
@@ -262,15 +288,16 @@ def main(argv: list[str] | None = None) -> int:
     import tensorflow as tf  # noqa: F401
 
     import_seconds = time.perf_counter() - start
-    rows = time_modes(cfg, repeats)
+    progress = to_stderr if args.verbose else silent
+    rows = time_modes(cfg, repeats, progress)
     e2e = None if args.quick else end_to_end(3)
     checks = [] if args.quick else targets(rows, e2e)
     scaled = []
     if not args.no_scaling:
         if args.quick:
-            scaled = scaling(cfg.steps, 1, widths=(3, 16), samples=(4, 100))
+            scaled = scaling(cfg.steps, 1, widths=(3, 16), samples=(4, 100), progress=progress)
         else:
-            scaled = scaling(cfg.steps, 3)
+            scaled = scaling(cfg.steps, 3, progress=progress)
 
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, {date.today()}")
     print_modes(rows, cfg, repeats)
@@ -289,23 +316,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {check['target']}: {check['measured']:.2f} ({verdict})")
     if scaled:
         print_scaling(scaled, cfg.steps)
-    if args.plot and scaled:
-        plot_scaling(scaled, cfg.steps, args.plot)
-    if args.json:
-        report = {
-            "date": str(date.today()),
-            "steps": cfg.steps,
-            "repeats": repeats,
-            "import_tensorflow_s": import_seconds,
-            "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
-            "modes": rows,
-            "end_to_end": e2e,
-            "targets": checks,
-            "scaling": scaled,
-        }
-        Path(args.json).write_text(json.dumps(report, indent=1))
-    return 0
+    report = {
+        "date": str(date.today()),
+        "steps": cfg.steps,
+        "repeats": repeats,
+        "import_tensorflow_s": import_seconds,
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "modes": rows,
+        "end_to_end": e2e,
+        "targets": checks,
+        "scaling": scaled,
+    }
+    text = json.dumps(report, indent=1)
+    writes = Writes()
+    if args.plot is not None and scaled:
+        writes.attempt("--plot", args.plot, lambda: plot_scaling(scaled, cfg.steps, args.plot))
+    if args.json is not None:
+        writes.attempt("--json", args.json, lambda: write_text(args.json, text + "\n"))
+    failed = writes.finish(lambda: text)
+    return 0 if failed is None else failed
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)

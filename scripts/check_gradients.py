@@ -2,62 +2,90 @@
 central finite differences, on random float64 weights and data for several nets.
 
     python scripts/check_gradients.py
+    python scripts/check_gradients.py --json gradients.json
 
 Prints, per net, the largest absolute difference of each framework from the hand-written
-gradients, and the largest relative error of each against finite differences.
+gradients, and the largest relative error of each against finite differences. Exit status: 0,
+2 for bad input (one ``error: …`` line), 3 when ``--json`` could not be written after the work
+(the figures are then printed to stdout as JSON).
 """
 
 from __future__ import annotations
 
-import os
+import json
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from common import ACTIVATIONS, LOSSES, TrainConfig, init_params  # noqa: E402
-from common.gradcheck import central_differences, relative_error  # noqa: E402
-from common.registry import IMPLEMENTATIONS, load_implementation  # noqa: E402
+from common import ACTIVATIONS, LOSSES, TrainConfig, init_params
+from common.cli import ArgumentParser, run_script
+from common.gradcheck import central_differences, relative_error
+from common.outputs import Writes, check_output_file, write_text
+from common.registry import IMPLEMENTATIONS, load_implementation
 
 NETS = [(2, 3, 1), (2, 2, 2), (3, 5, 2), (2, 4, 3, 2)]
 
 
-def main() -> int:
-    impls = {name: load_implementation(name) for name in IMPLEMENTATIONS}
-    print(f"{'net':<10}{'activation':<12}{'loss':<18}{'tf-manual':>11}{'keras-manual':>14}", end="")
-    print("".join(f"{name + ' vs fd':>15}" for name in impls))
-    worst_abs, worst_rel = 0.0, 0.0
-    for case, (layers, activation, loss) in enumerate(
-        (net, a, loss) for net in NETS for a in ACTIVATIONS for loss in LOSSES
-    ):
-        cfg = TrainConfig(layers=layers, activation=activation, loss=loss, dtype="float64")
-        rng = np.random.default_rng(case)
-        params = {
-            k: v + rng.normal(0, 0.3, v.shape) for k, v in init_params(cfg, seed=case).items()
-        }
-        x = rng.normal(0, 1, (6, layers[0]))
-        y = rng.uniform(0, 1, (6, layers[-1]))
-        grads = {name: impl.loss_and_grads(params, x, y, cfg)[1] for name, impl in impls.items()}
-        numeric = central_differences(
-            lambda p, x=x, y=y, cfg=cfg: impls["manual"].loss_and_grads(p, x, y, cfg)[0], params
-        )
-        absolute = {
+def measure(layers: tuple[int, ...], activation: str, loss: str, case: int, impls: dict) -> dict:
+    """One net's gradients from every implementation, on random weights and data."""
+    cfg = TrainConfig(layers=layers, activation=activation, loss=loss, dtype="float64")
+    rng = np.random.default_rng(case)
+    params = {k: v + rng.normal(0, 0.3, v.shape) for k, v in init_params(cfg, seed=case).items()}
+    x = rng.normal(0, 1, (6, layers[0]))
+    y = rng.uniform(0, 1, (6, layers[-1]))
+    grads = {name: impl.loss_and_grads(params, x, y, cfg)[1] for name, impl in impls.items()}
+    numeric = central_differences(lambda p: impls["manual"].loss_and_grads(p, x, y, cfg)[0], params)
+    return {
+        "layers": list(layers),
+        "activation": activation,
+        "loss": loss,
+        "absolute_from_manual": {
             name: max(float(np.max(np.abs(grads[name][k] - grads["manual"][k]))) for k in params)
             for name in ("tf", "keras")
-        }
-        relative = {
+        },
+        "relative_to_finite_differences": {
             name: max(relative_error(grads[name][k], numeric[k]) for k in params) for name in impls
-        }
-        worst_abs = max(worst_abs, *absolute.values())
-        worst_rel = max(worst_rel, *relative.values())
-        row = f"{'-'.join(map(str, layers)):<10}{activation:<12}{loss:<18}"
-        row += f"{absolute['tf']:>11.1e}{absolute['keras']:>14.1e}"
-        print(row + "".join(f"{relative[name]:>15.1e}" for name in impls))
+        },
+    }
+
+
+def print_rows(rows: list[dict]) -> None:
+    names = list(rows[0]["relative_to_finite_differences"])
+    print(f"{'net':<10}{'activation':<12}{'loss':<18}{'tf-manual':>11}{'keras-manual':>14}", end="")
+    print("".join(f"{name + ' vs fd':>15}" for name in names))
+    for row in rows:
+        line = f"{'-'.join(map(str, row['layers'])):<10}{row['activation']:<12}{row['loss']:<18}"
+        line += f"{row['absolute_from_manual']['tf']:>11.1e}"
+        line += f"{row['absolute_from_manual']['keras']:>14.1e}"
+        print(line + "".join(f"{v:>15.1e}" for v in row["relative_to_finite_differences"].values()))
+    worst_abs = max(v for row in rows for v in row["absolute_from_manual"].values())
+    worst_rel = max(v for row in rows for v in row["relative_to_finite_differences"].values())
     print(f"largest: {worst_abs:.1e} between implementations, ", end="")
     print(f"{worst_rel:.1e} relative to finite differences")
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", metavar="PATH", help="write every net's figures as JSON there")
+    args = parser.parse_args(argv)
+    try:
+        if args.json is not None:
+            check_output_file(args.json, "--json")
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+    impls = {name: load_implementation(name) for name in IMPLEMENTATIONS}
+    cases = [(net, a, loss) for net in NETS for a in ACTIVATIONS for loss in LOSSES]
+    rows = [measure(*case, index, impls) for index, case in enumerate(cases)]
+    print_rows(rows)
+    text = json.dumps({"nets": rows}, indent=1)
+    writes = Writes()
+    if args.json is not None:
+        writes.attempt("--json", args.json, lambda: write_text(args.json, text + "\n"))
+    failed = writes.finish(lambda: text)
+    return 0 if failed is None else failed
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)

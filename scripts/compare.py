@@ -4,9 +4,11 @@
     python scripts/compare.py --layers 2,4,1 --lr 0.5 --steps 2000 --plot out/ --json out/r.json
     python scripts/compare.py --weights w.npz --data d.npz --impl tf1,tf --dtype float64
 
-Every option is checked before any training. Exit status: 0 when all agree within the
-tolerance for the dtype, 1 when they do not (the first step at which they parted is named) or a
-run diverged to NaN or inf, 2 for bad input (one ``error: …`` line on stderr).
+Every option and output path is checked before any training. Exit status: 0 when all agree
+within the tolerance for the dtype, 1 when they do not (the first step at which they parted is
+named) or a run diverged to NaN or inf, 2 for bad input (one ``error: …`` line on stderr), 3
+when the run finished but an output could not be written (an ``error:`` line for each, and the
+results printed to stdout as JSON).
 """
 
 from __future__ import annotations
@@ -14,15 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from common import (  # noqa: E402
+from common import (
     ACTIVATIONS,
     DTYPES,
     INITS,
@@ -35,9 +34,10 @@ from common import (  # noqa: E402
     save_params,
     xor_data,
 )
-from common.cli import ArgumentParser  # noqa: E402
-from common.comparison import Comparison, compare  # noqa: E402
-from common.registry import IMPLEMENTATIONS, parse_names  # noqa: E402
+from common.cli import ArgumentParser, run_script
+from common.comparison import Comparison, compare
+from common.outputs import Writes, check_output_file, check_output_folder, write_text
+from common.registry import IMPLEMENTATIONS, parse_names
 
 SHOWN_ROWS = 8
 
@@ -97,20 +97,6 @@ def load_data(path: str | None, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarra
     if missing:
         raise ValueError(f"data file {path} has no array {missing[0]!r} (it needs x and y)")
     return check_data(arrays["x"], arrays["y"], cfg)
-
-
-def output_folder(path: str | None, option: str) -> Path | None:
-    """The folder for ``option``, made now so that a bad path fails before any training."""
-    if path is None:
-        return None
-    folder = Path(path)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ValueError(f"{option} {path}: cannot make that folder ({error.strerror})") from None
-    if not os.access(folder, os.W_OK):
-        raise ValueError(f"{option} {path}: that folder is not writable")
-    return folder
 
 
 def describe(cfg: TrainConfig, samples: int) -> str:
@@ -212,6 +198,52 @@ def report(comparison: Comparison) -> dict:
     }
 
 
+def check_outputs(args: argparse.Namespace, names: list[str]) -> None:
+    """Every path an option names can be written: checked before any training, nothing left."""
+    if args.plot is not None:
+        import figures  # matplotlib, checked before the training starts
+
+        check_output_folder(args.plot, "--plot", figures.ALL)
+    if args.save_weights is not None:
+        check_output_folder(args.save_weights, "--save-weights", [f"{n}.npz" for n in names])
+    if args.json is not None and args.json != "-":
+        check_output_file(args.json, "--json")
+
+
+def write_outputs(
+    args: argparse.Namespace, comparison: Comparison, params: dict, x: np.ndarray, y: np.ndarray
+) -> Writes:
+    """Write what the options ask for, the JSON first; a failed write is noted, not raised."""
+    writes = Writes()
+    if args.json is not None and args.json != "-":
+        text = results_json(comparison) + "\n"
+        writes.attempt("--json", args.json, lambda: write_text(args.json, text))
+    if args.save_weights is not None:
+        for name, result in comparison.results.items():
+            path = Path(args.save_weights) / f"{name}.npz"
+            writes.attempt(
+                "--save-weights", path, lambda p=path, r=result: save_params(p, r.params)
+            )
+    if args.plot is not None:
+        import figures
+
+        caption = describe(comparison.cfg, len(x))
+        written: list = []
+        folder = Path(args.plot)
+        writes.attempt(
+            "--plot",
+            args.plot,
+            lambda: written.extend(figures.write_all(comparison, params, x, y, folder, caption)),
+        )
+        if written and args.json != "-":
+            print("figures: " + ", ".join(str(path) for path in written))
+    return writes
+
+
+def results_json(comparison: Comparison) -> str:
+    return json.dumps(report(comparison), indent=1, allow_nan=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -219,12 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         names = parse_names(args.impl)
         x, y = load_data(args.data, cfg)
         params = load_params(args.weights, cfg) if args.weights else init_params(cfg)
-        plot_folder = output_folder(args.plot, "--plot")
-        weights_folder = output_folder(args.save_weights, "--save-weights")
-        if args.json and args.json != "-":
-            output_folder(str(Path(args.json).parent), "--json")
-        if plot_folder is not None:
-            import figures  # matplotlib, checked before the training starts
+        check_outputs(args, names)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -233,24 +260,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     comparison = compare(names, params, x, y, cfg)
-    if args.json != "-":
+    if args.json == "-":
+        print(results_json(comparison))
+    else:
         print_table(comparison, len(x))
         print(verdict(comparison))
-    if weights_folder is not None:
-        for name, result in comparison.results.items():
-            save_params(weights_folder / f"{name}.npz", result.params)
-    if plot_folder is not None:
-        written = figures.write_all(comparison, params, x, y, plot_folder, describe(cfg, len(x)))
-        if args.json != "-":
-            print("figures: " + ", ".join(str(path) for path in written))
-    if args.json:
-        text = json.dumps(report(comparison), indent=1, allow_nan=False)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n")
+    writes = write_outputs(args, comparison, params, x, y)
+    kept = None if args.json == "-" else lambda: results_json(comparison)
+    failed = writes.finish(kept)
+    if failed is not None:
+        return failed
     return 0 if comparison.agree else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)

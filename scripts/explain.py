@@ -13,17 +13,14 @@ Exit status: 0 when every check holds, 1 when one does not, 2 for bad input.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-import manual_impl  # noqa: E402
-from common import TrainConfig, check_inputs, init_params, xor_data  # noqa: E402
-from common.cli import ArgumentParser  # noqa: E402
+import manual_impl
+from common import TrainConfig, check_inputs, init_params, xor_data
+from common.cli import ArgumentParser, run_script
 
 CHECK_TOLERANCE = 1e-12  # float64 throughout: the hand-written numbers and TF's agree to rounding
 WEIGHT = re.compile(r"^([mb])(\d+)\[(\d+)(?:,(\d+))?\]$")
@@ -214,4 +211,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)

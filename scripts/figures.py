@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 import manual_impl  # noqa: E402
 from common import TrainConfig, step_batches  # noqa: E402
 from common.comparison import Comparison  # noqa: E402
+from common.outputs import replacing  # noqa: E402
 from common.registry import load_implementation  # noqa: E402
 
 SURFACE_RANGE = (-0.5, 1.5)
@@ -22,8 +23,11 @@ SHOWN_SAMPLES = 8
 
 def finish(fig: plt.Figure, caption: str, path: Path) -> Path:
     fig.text(0.5, 0.005, caption, ha="center", va="bottom", fontsize=8, color="0.3")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        with replacing(path) as file:
+            fig.savefig(file, format="png", dpi=110)
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -182,6 +186,13 @@ def schedules(
     return finish(fig, caption, path)
 
 
+LOSS_CURVES = "loss_curves.png"
+DECISION_SURFACE = "decision_surface.png"
+HIDDEN_UNITS = "hidden_units.png"
+UPDATE_SCHEDULES = "update_schedules.png"
+ALL = (LOSS_CURVES, DECISION_SURFACE, HIDDEN_UNITS, UPDATE_SCHEDULES)
+
+
 def write_all(
     comparison: Comparison,
     initial: dict,
@@ -191,14 +202,12 @@ def write_all(
     caption: str,
 ) -> list[Path]:
     """Every figure that fits the net: the surface needs 2 inputs, the heatmap a hidden layer."""
-    written = [loss_curves(comparison, caption, folder / "loss_curves.png")]
+    written = [loss_curves(comparison, caption, folder / LOSS_CURVES)]
     if comparison.diverged():
         return written
     if comparison.cfg.layers[0] == 2:
-        written.append(
-            decision_surfaces(comparison, x, y, caption, folder / "decision_surface.png")
-        )
+        written.append(decision_surfaces(comparison, x, y, caption, folder / DECISION_SURFACE))
     if comparison.cfg.depth > 1:
-        written.append(hidden_activations(comparison, x, caption, folder / "hidden_units.png"))
-    written.append(schedules(comparison, initial, x, y, folder / "update_schedules.png"))
+        written.append(hidden_activations(comparison, x, caption, folder / HIDDEN_UNITS))
+    written.append(schedules(comparison, initial, x, y, folder / UPDATE_SCHEDULES))
     return written

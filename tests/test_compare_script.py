@@ -1,37 +1,26 @@
 """scripts/compare.py as a user runs it: exit codes, the table, the JSON, figures, clean errors."""
 
-import importlib.util
 import json
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+import script_runner as scripts
 
 from common import TrainConfig, init_params, load_params, save_params
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "compare.py"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def run(*args, cwd=None):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-    )
+    return scripts.run("compare", *args, cwd=cwd)
 
 
 @pytest.mark.slow
 def test_the_seed_program_agrees_across_implementations():
     out = run()
     assert out.returncode == 0, out.stderr
+    assert out.stderr == ""  # TensorFlow's start-up lines filtered, nothing else written
     lines = out.stdout.splitlines()
     assert lines[0].startswith(
         "2-3-1 sigmoid, sum_squares, rate 1, 500 steps, full batch, 4 samples"
@@ -58,6 +47,7 @@ def test_the_documented_run_writes_table_json_figures_and_weights(tmp_path):
         cwd=tmp_path,
     )
     assert out.returncode == 0, out.stderr
+    assert out.stderr == ""
     assert (
         "figures: out/loss_curves.png, out/decision_surface.png, out/hidden_units.png, "
         "out/update_schedules.png" in out.stdout
@@ -194,25 +184,15 @@ BAD_INPUT = [
     (["--data", "{d}/no_y.npz"], "has no array 'y'"),
     (["--data", "{d}/three_inputs.npz"], "x has shape (4, 3)"),
     (["--data", "{d}/absent.npz"], "does not exist"),
-    (["--plot", "{d}/a_file"], "--plot {d}/a_file: cannot make that folder"),
-    (["--save-weights", "{d}/a_file/sub"], "--save-weights {d}/a_file/sub: cannot make"),
+    (["--plot", "{d}/a_file"], "--plot {d}/a_file: is a file, not a folder"),
+    (["--save-weights", "{d}/a_file/sub"], "--save-weights {d}/a_file/sub: cannot make the folder"),
 ]
-
-
-def compare_main():
-    spec = importlib.util.spec_from_file_location("compare_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
 
 
 @pytest.mark.parametrize("args,message", BAD_INPUT)
 def test_bad_input_exits_2_with_one_error_line(tmp_path, capsys, args, message):
     folder = bad_files(tmp_path)
-    try:
-        status = compare_main()([arg.format(d=folder) for arg in args])
-    except SystemExit as exit_:  # argparse's own errors
-        status = exit_.code
+    status = scripts.exit_status(scripts.load("compare").main, [a.format(d=folder) for a in args])
     out = capsys.readouterr()
     assert status == 2
     assert out.err.startswith("error: ") and message.format(d=folder) in out.err

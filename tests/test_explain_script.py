@@ -1,26 +1,18 @@
 """scripts/explain.py: the numbers it prints are the gradient, the article's, and checked."""
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+import script_runner as scripts
 
 import tf_impl
 from common import TrainConfig, init_params, xor_data
-
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "explain.py"
 
 pytestmark = pytest.mark.slow
 
 
 def run(*args):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, env=env
-    )
+    return scripts.run("explain", *args)
 
 
 def printed(pattern, text):
@@ -33,6 +25,7 @@ def printed(pattern, text):
 def test_the_printed_gradient_and_update_are_gradient_tapes(weight, key, index):
     out = run(*(["--weight", weight] if weight else []))
     assert out.returncode == 0, out.stderr
+    assert out.stderr == ""
     assert out.stdout.rstrip().endswith("all checks hold")
     cfg = TrainConfig(dtype="float64")
     params = init_params(cfg)

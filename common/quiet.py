@@ -1,0 +1,67 @@
+"""Keep TensorFlow's start-up chatter off a script's stderr, and nothing else.
+
+TensorFlow 2.21 writes its start-up lines (the absl pre-initialisation warning, "Could not find
+cuda drivers", the CPU-instructions notice, the failed ``cuInit`` probe) from C++, some before its
+logging is set up, so ``TF_CPP_MIN_LOG_LEVEL`` cannot stop all of them. ``filter_stderr`` puts a
+pipe behind file descriptor 2 and a thread that passes every line on except the ones
+``is_tensorflow_noise`` recognises: Python's warnings and tracebacks and any other C++ message
+still reach the user.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import sys
+import threading
+from collections.abc import Callable
+
+LOG_LEVEL = "2"  # TensorFlow's C++ INFO and WARNING lines off, ERROR lines on
+
+NOISE = re.compile(
+    rb"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    rb"|[IWE]\d{4} [\d:.]+ +\d+ (cudart_stub|cuda_platform|cuda_executor|cuda_diagnostics"
+    rb"|cuda_dnn|cuda_fft|cuda_blas|cpu_feature_guard|port)\.cc:\d+\] "
+    rb"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler"
+    rb")"
+)
+
+
+def is_tensorflow_noise(line: bytes) -> bool:
+    """True for one of TensorFlow's start-up or CUDA-probe lines."""
+    return NOISE.match(line) is not None
+
+
+def filter_stderr(drop: Callable[[bytes], bool] = is_tensorflow_noise) -> None:
+    """From now until the process exits, pass each line written to file descriptor 2 on to the
+    real stderr unless ``drop(line)``."""
+    real_stderr = os.dup(2)
+    read_end, write_end = os.pipe()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+
+    def pump() -> None:
+        with os.fdopen(read_end, "rb") as pipe:
+            for line in pipe:
+                if not drop(line):
+                    os.write(real_stderr, line)
+
+    thread = threading.Thread(target=pump, name="stderr-filter", daemon=True)
+    thread.start()
+
+    def restore() -> None:
+        sys.stderr.flush()
+        os.dup2(real_stderr, 2)  # closes the pipe's last write end: the pump reads to the end
+        thread.join(timeout=10)
+
+    atexit.register(restore)
+
+
+def quiet_tensorflow(verbose: bool) -> None:
+    """What a script does before TensorFlow is imported: unless ``verbose`` or the user has set
+    ``TF_CPP_MIN_LOG_LEVEL``, set that level and filter the start-up lines it does not stop."""
+    if verbose or "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = LOG_LEVEL
+    filter_stderr()

@@ -1,0 +1,85 @@
+"""The stderr filter drops TensorFlow's start-up lines and passes everything else on, in order."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import script_runner
+
+from common.quiet import is_tensorflow_noise
+
+# written by TensorFlow 2.21 on this project's CPU-only machine (seen with --verbose)
+START_UP_LINES = [
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+    "I0000 00:00:1795903598.259022    2125 cudart_stub.cc:31] Could not find cuda drivers on your "
+    "machine, GPU will not be used.",
+    "I0000 00:00:1795903598.315515    2125 cpu_feature_guard.cc:227] This TensorFlow binary is "
+    "optimized to use available CPU instructions in performance-critical operations.",
+    "To enable the following instructions: AVX2 FMA, in other operations, rebuild TensorFlow with "
+    "the appropriate compiler flags.",
+    "E0000 00:00:1795903601.746698    2125 cuda_platform.cc:52] failed call to cuInit: INTERNAL: "
+    "CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)",
+]
+
+REAL_LINES = [
+    "error: --json out/r.json: could not write (No space left on device)",
+    "E0000 00:00:1795903601.746698    2125 op_kernel.cc:1857] OP_REQUIRES failed: Incompatible "
+    "shapes",
+    "W0000 00:00:1795903601.746698    2125 loop_optimizer.cc:933] Skipping loop optimization",
+    "Traceback (most recent call last):",
+    "UserWarning: something that matters",
+]
+
+
+@pytest.mark.parametrize("line", START_UP_LINES)
+def test_each_start_up_line_is_noise(line):
+    assert is_tensorflow_noise(line.encode() + b"\n")
+
+
+@pytest.mark.parametrize("line", REAL_LINES)
+def test_other_lines_are_not(line):
+    assert not is_tensorflow_noise(line.encode() + b"\n")
+
+
+FILTERED_PROCESS = textwrap.dedent(
+    """
+    import os, sys, warnings
+    from common.quiet import filter_stderr
+    filter_stderr()
+    lines = {lines!r}
+    for line in lines:
+        os.write(2, (line + "\\n").encode())          # as C++ writes: straight to the descriptor
+    warnings.warn("a Python warning stays visible")
+    print("python's own stderr", file=sys.stderr)
+    sys.stdout.write("stdout untouched\\n")
+    raise SystemExit("the exit message")
+    """
+)
+
+
+def test_a_filtered_process_keeps_real_lines_warnings_and_exit_messages_in_order():
+    mixed = [line for pair in zip(START_UP_LINES, REAL_LINES) for line in pair]
+    out = subprocess.run(
+        [sys.executable, "-c", FILTERED_PROCESS.format(lines=mixed)],
+        capture_output=True,
+        text=True,
+        env=script_runner.user_environment(),
+    )
+    lines = out.stderr.splitlines()
+    assert lines[: len(REAL_LINES)] == REAL_LINES
+    assert "UserWarning: a Python warning stays visible" in lines[len(REAL_LINES)]
+    assert lines[-2:] == ["python's own stderr", "the exit message"]
+    assert out.stdout == "stdout untouched\n" and out.returncode == 1
+
+
+@pytest.mark.slow
+def test_tensorflow_really_writes_them_and_verbose_or_the_users_level_shows_them():
+    # the premise of the filter: without it, TensorFlow writes these lines whatever the level
+    verbose = script_runner.run("explain", "--verbose")
+    assert verbose.returncode == 0
+    assert any(is_tensorflow_noise(line.encode()) for line in verbose.stderr.splitlines())
+    users_level = script_runner.run(
+        "explain", env={**script_runner.user_environment(), "TF_CPP_MIN_LOG_LEVEL": "0"}
+    )
+    assert "cudart_stub.cc" in users_level.stderr or "cpu_feature_guard" in users_level.stderr
