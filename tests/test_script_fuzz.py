@@ -1,0 +1,213 @@
+"""Fuzz every script's command line in-process: Hypothesis draws argument lists from each
+script's options, with valid and invalid values, unknown flags and odd paths. Every run must end
+in exit 0, 1 or 2 with no traceback; an exit 2 prints one ``error:`` line, nothing on stdout,
+and leaves the folder as it found it.
+
+CI runs a few dozen draws per script; ``python -m pytest -m fuzz`` runs hundreds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import script_runner
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from common import TrainConfig, init_params, save_params
+
+CI_DRAWS = 25
+LONG_DRAWS = 400
+
+GOOD_FILES = ["out.json", "new/deeper/out.json", "sp ace/ü.json"]
+BAD_FILES = ["existing_dir", "trailing/", "a_file/x.json", "", "/proc/x.json", "."]
+GOOD_FOLDERS = ["figs", "new/deeper", "sp ace", "existing_dir"]
+BAD_FOLDERS = ["a_file", "a_file/sub", "", "/proc"]
+GOOD_INPUTS = ["weights.npz", "data.npz"]
+BAD_INPUTS = ["absent.npz", "corrupt.npz", "a_file", "existing_dir", ""]
+JUNK = ["--no-such-flag", "-x", "stray", "--", "--help", "--steps=3", "--lr="]
+
+
+def values(good: list[str], bad: list[str]) -> st.SearchStrategy[str]:
+    """A good value three times in four."""
+    return st.integers(0, 3).flatmap(lambda k: st.sampled_from(bad if k == 0 else good))
+
+
+def flag_or_pair(name: str, value: st.SearchStrategy | None) -> st.SearchStrategy[list[str]]:
+    return st.just([name]) if value is None else value.map(lambda v: [name, v])
+
+
+def command_lines(options: dict[str, st.SearchStrategy | None]) -> st.SearchStrategy[list[str]]:
+    """Some of ``options`` (None: a flag without a value), each with a drawn value, in a drawn
+    order, and at times one unknown token."""
+
+    def with_values(names: list[str]) -> st.SearchStrategy[list[str]]:
+        parts = [
+            st.just([name])
+            if options[name] is None
+            else options[name].map(lambda v, n=name: [n, v])
+            for name in names
+        ]
+        return st.tuples(*parts).map(lambda groups: [token for group in groups for token in group])
+
+    chosen = st.lists(st.sampled_from(sorted(options)), unique=True, max_size=6)
+    junk = st.integers(0, 5).flatmap(lambda k: st.sampled_from(JUNK).map(lambda t: [t] * (k == 0)))
+    return st.tuples(chosen.flatmap(with_values), junk).map(lambda parts: parts[0] + parts[1])
+
+
+COMPARE_OPTIONS = {
+    "--layers": values(["2,3,1", "2,2", "2,5,4,1"], ["2,x", "3,3,1", "", "2", "0,1", "2,-1,1"]),
+    "--activation": values(["sigmoid", "tanh", "relu"], ["swish", ""]),
+    "--loss": values(["sum_squares", "half_sum_squares", "mean_squares"], ["hinge"]),
+    "--lr": values(["0.5", "1", "1e-3", "1e38"], ["0", "-1", "nan", "inf", "1e39", "abc"]),
+    "--steps": values(["1", "7", "30"], ["0", "-2", "x", "1.5"]),
+    "--batch-size": values(["1", "3"], ["0", "-1", "x"]),
+    "--shuffle": None,
+    "--init": values(["uniform", "xavier"], ["he"]),
+    "--seed": values(["0", "7"], ["-1", "x"]),
+    "--dtype": values(["float32", "float64"], ["float16"]),
+    "--weights": values(GOOD_INPUTS, BAD_INPUTS),
+    "--data": values(GOOD_INPUTS, BAD_INPUTS),
+    "--json": values(["-", *GOOD_FILES], BAD_FILES),
+    "--plot": values(GOOD_FOLDERS, BAD_FOLDERS),
+    "--save-weights": values(GOOD_FOLDERS, BAD_FOLDERS),
+    "--verbose": None,
+}
+# only the NumPy implementation when valid, so that a draw takes milliseconds, not a TF trace
+IMPLS = values(["manual"], ["torch", "", "manual,manual", "tf,torch"])
+EXPLAIN_OPTIONS = {
+    "--article": None,
+    "--weight": values(["m2[0,0]", "m1[1,2]", "b1[0]"], ["m3[0,0]", "w6", "", "m1[9,9]"]),
+    "--seed": values(["0", "3"], ["-1", "x"]),
+    "--lr": values(["1", "0.1"], ["0", "-1", "inf", "y"]),
+    "--verbose": None,
+}
+CHECK_GRADIENTS_OPTIONS = {"--json": values(GOOD_FILES, BAD_FILES), "--verbose": None}
+BENCH_OPTIONS = {
+    "--quick": None,
+    "--repeats": values(["1", "2"], ["0", "-1", "x"]),
+    "--no-scaling": None,
+    "--json": values(GOOD_FILES, BAD_FILES),
+    "--plot": values(["scaling.png", *GOOD_FILES], BAD_FILES),
+    "--verbose": None,
+}
+
+
+def lay_out_inputs(folder: Path) -> None:
+    """The files the drawn paths name: good, corrupt, a file where a folder is meant, a folder."""
+    save_params(folder / "weights.npz", init_params(TrainConfig()))
+    rng = np.random.default_rng(0)
+    np.savez(folder / "data.npz", x=rng.uniform(0, 1, (6, 2)), y=rng.uniform(0, 1, (6, 1)))
+    (folder / "corrupt.npz").write_bytes(b"not a zip file")
+    (folder / "a_file").write_text("")
+    (folder / "existing_dir").mkdir()
+
+
+def cheap_check_gradients(module) -> None:
+    module.NETS = [(2, 2, 1)]  # one net, one activation, one loss: the same code, a second
+    module.ACTIVATIONS = ("sigmoid",)
+    module.LOSSES = ("sum_squares",)
+
+
+def cheap_bench(module) -> None:
+    # the timed jobs do nothing and the end-to-end runs are not started: this test is about the
+    # command line; tests/test_script_outputs.py runs the real bench
+    names = (module.TF1_LOOP, module.TF2_DEFAULT, module.KERAS_EPOCHS, module.KERAS_DEFAULT)
+    names += (module.MANUAL, module.BASELINE)
+    module.modes = lambda cfg: {name: (lambda p, x, y: None) for name in names}
+    module.end_to_end = lambda repeats: {"compare_s": 5.0, "import_s": 4.0}
+    module.IMPLEMENTATIONS = {"manual": "manual_impl"}
+    module.scaling = functools.partial(module.scaling, widths=(3,), samples=(4,))
+
+
+CHEAPER = {"check_gradients": cheap_check_gradients, "bench": cheap_bench}
+
+
+def tree(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def run_in_process(script: str, argv: list[str]) -> int:
+    module = script_runner.load(script)
+    CHEAPER.get(script, lambda module: None)(module)
+    home = os.getcwd()
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        lay_out_inputs(folder)
+        before = tree(folder)
+        out, err = io.StringIO(), io.StringIO()
+        os.chdir(folder)
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                status = script_runner.exit_status(module.main, argv)
+        finally:
+            os.chdir(home)
+        stderr = err.getvalue()
+        assert status in (0, 1, 2), (argv, status, stderr)
+        assert "Traceback" not in stderr, (argv, stderr)
+        if status == 2:
+            assert stderr.startswith("error: ") and len(stderr.splitlines()) == 1, (argv, stderr)
+            assert out.getvalue() == "", argv
+            assert tree(folder) == before, argv
+    return status
+
+
+def fuzz(script: str, arguments: st.SearchStrategy[list[str]], draws: int):
+    @settings(
+        max_examples=draws,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(argv=arguments)
+    def test(argv: list[str]) -> None:
+        event(f"exit {run_in_process(script, argv)}")
+
+    return test
+
+
+COMMAND_LINES = {
+    "compare": st.tuples(command_lines(COMPARE_OPTIONS), IMPLS).map(
+        lambda parts: [*parts[0], "--impl", parts[1]]
+    ),
+    "explain": command_lines(EXPLAIN_OPTIONS),
+    "check_gradients": command_lines(CHECK_GRADIENTS_OPTIONS),
+    "bench": command_lines(BENCH_OPTIONS),
+}
+
+test_compare_command_line = fuzz("compare", COMMAND_LINES["compare"], CI_DRAWS)
+test_explain_command_line = fuzz("explain", COMMAND_LINES["explain"], CI_DRAWS)
+test_check_gradients_command_line = fuzz(
+    "check_gradients", COMMAND_LINES["check_gradients"], CI_DRAWS
+)
+test_bench_command_line = fuzz("bench", COMMAND_LINES["bench"], CI_DRAWS)
+
+test_compare_command_line_long = pytest.mark.fuzz(
+    fuzz("compare", COMMAND_LINES["compare"], LONG_DRAWS)
+)
+test_explain_command_line_long = pytest.mark.fuzz(
+    fuzz("explain", COMMAND_LINES["explain"], LONG_DRAWS)
+)
+test_check_gradients_command_line_long = pytest.mark.fuzz(
+    fuzz("check_gradients", COMMAND_LINES["check_gradients"], LONG_DRAWS)
+)
+test_bench_command_line_long = pytest.mark.fuzz(fuzz("bench", COMMAND_LINES["bench"], LONG_DRAWS))
+
+
+@pytest.mark.parametrize(
+    "argv,status",
+    [
+        (["--steps", "3", "--json", "sp ace/ü.json", "--save-weights", "new/deeper"], 0),
+        (["--lr", "1e38", "--activation", "relu"], 1),
+        (["--json", "a_file/x.json"], 2),
+    ],
+)
+def test_the_options_drawn_reach_every_exit_status(argv, status):
+    # the fuzz means something only if its draws can train, disagree and be refused
+    assert run_in_process("compare", [*argv, "--impl", "manual"]) == status
