@@ -46,20 +46,21 @@ def test_eager_gives_the_compiled_numbers_in_float64():
     assert_identical(eager, tf_impl.train(params, x, y, cfg))
 
 
-def test_eager_float32_parts_from_the_graph_by_rounding_only():
+def test_eager_float32_stays_within_rounding_of_the_graph():
     # Grappler's remapper fuses MatMul + Add into one oneDNN kernel in a float32 graph; eager runs
-    # them apart, so the first loss already differs in its last bit. Measured: 1.4e-6 in the
-    # weights after 500 steps. The next test shows the remapper is the whole cause.
+    # them apart. Whether the fused kernel rounds differently depends on the CPU: on the machine
+    # of the first measurement the first loss differed in its last bit and the weights by 1.4e-6
+    # after 500 steps; on an AMD EPYC with AVX2 and FMA (this project's machine since 2026-11-28)
+    # they are bit for bit. Either way the difference starts at one ulp and stays below 1e-5.
     cfg = TrainConfig()
     x, y = xor_data()
     params = init_params(cfg)
     eager = tf_impl.train(params, x, y, cfg, mode="eager")
     graph = tf_impl.train(params, x, y, cfg)
-    assert eager.losses[0] != graph.losses[0]
     assert abs(eager.losses[0] - graph.losses[0]) <= np.spacing(graph.losses[0])
     assert np.max(np.abs(eager.losses - graph.losses)) < 1e-5
     largest = max(float(np.max(np.abs(eager.params[k] - graph.params[k]))) for k in params)
-    assert 1e-7 < largest < 1e-5
+    assert largest < 1e-5
 
 
 EAGER_VS_GRAPH = """
@@ -75,21 +76,23 @@ print(all(np.array_equal(eager.params[k], graph.params[k]) for k in params)
 """
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("remapping,identical", [(True, "False"), (False, "True")])
-def test_grappler_remapping_is_why_eager_float32_differs(remapping, identical):
-    switch = (
-        "" if remapping else ("tf.config.optimizer.set_experimental_options({'remapping': False})")
-    )
-    code = EAGER_VS_GRAPH.format(switch=switch)
+def eager_equals_graph(switch: str) -> bool:
     out = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", EAGER_VS_GRAPH.format(switch=switch)],
         capture_output=True,
         text=True,
         check=True,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
-    assert out.stdout.strip().splitlines()[-1] == identical
+    return out.stdout.strip().splitlines()[-1] == "True"
+
+
+@pytest.mark.slow
+def test_grappler_remapping_is_the_only_cause_of_any_eager_float32_difference():
+    # with the remapper off, eager and graph are bit for bit on every CPU; with it on they are
+    # bit for bit where the fused kernel rounds as the separate ones do (this AMD EPYC), and
+    # one ulp apart at the first loss where it does not (the previous test bounds that)
+    assert eager_equals_graph("tf.config.optimizer.set_experimental_options({'remapping': False})")
 
 
 def test_keras_runs_every_step_inside_one_epoch(monkeypatch):
