@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib.util
+import io
 import os
 import subprocess
 import sys
@@ -41,6 +44,34 @@ def load(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def run_in_process(module: ModuleType, *args: object) -> subprocess.CompletedProcess:
+    """``module.main(args)`` with its stdout and stderr captured, shaped like ``run``'s result."""
+    argv = list(map(str, args))
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = exit_status(module.main, argv)
+    return subprocess.CompletedProcess(argv, status, out.getvalue(), err.getvalue())
+
+
+def make_cheap(module: ModuleType) -> None:
+    """Shrink a loaded script's work to a fraction of a second, for tests about its command line
+    and its outputs rather than its numbers: ``check_gradients`` checks one net, ``bench`` times
+    empty jobs, skips the end-to-end processes and scales the NumPy implementation over one
+    size. Other scripts are left as they are."""
+    name = module.__name__.removesuffix("_script")
+    if name == "check_gradients":
+        module.NETS = [(2, 2, 1)]
+        module.ACTIVATIONS = ("sigmoid",)
+        module.LOSSES = ("sum_squares",)
+    elif name == "bench":
+        names = (module.TF1_LOOP, module.TF2_DEFAULT, module.KERAS_EPOCHS, module.KERAS_DEFAULT)
+        names += (module.MANUAL, module.BASELINE)
+        module.modes = lambda cfg: {name: (lambda p, x, y: None) for name in names}
+        module.end_to_end = lambda repeats: {"compare_s": 5.0, "import_s": 4.0}
+        module.IMPLEMENTATIONS = {"manual": "manual_impl"}
+        module.scaling = functools.partial(module.scaling, widths=(3,), samples=(4,))
 
 
 def exit_status(main: Callable[[list[str]], int], argv: list[str]) -> int:

@@ -8,9 +8,6 @@ CI runs a few dozen draws per script; ``python -m pytest -m fuzz`` runs hundreds
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import io
 import os
 import tempfile
 from pathlib import Path
@@ -110,51 +107,29 @@ def lay_out_inputs(folder: Path) -> None:
     (folder / "existing_dir").mkdir()
 
 
-def cheap_check_gradients(module) -> None:
-    module.NETS = [(2, 2, 1)]  # one net, one activation, one loss: the same code, a second
-    module.ACTIVATIONS = ("sigmoid",)
-    module.LOSSES = ("sum_squares",)
-
-
-def cheap_bench(module) -> None:
-    # the timed jobs do nothing and the end-to-end runs are not started: this test is about the
-    # command line; tests/test_script_outputs.py runs the real bench
-    names = (module.TF1_LOOP, module.TF2_DEFAULT, module.KERAS_EPOCHS, module.KERAS_DEFAULT)
-    names += (module.MANUAL, module.BASELINE)
-    module.modes = lambda cfg: {name: (lambda p, x, y: None) for name in names}
-    module.end_to_end = lambda repeats: {"compare_s": 5.0, "import_s": 4.0}
-    module.IMPLEMENTATIONS = {"manual": "manual_impl"}
-    module.scaling = functools.partial(module.scaling, widths=(3,), samples=(4,))
-
-
-CHEAPER = {"check_gradients": cheap_check_gradients, "bench": cheap_bench}
-
-
 def tree(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
 def run_in_process(script: str, argv: list[str]) -> int:
     module = script_runner.load(script)
-    CHEAPER.get(script, lambda module: None)(module)
+    script_runner.make_cheap(module)
     home = os.getcwd()
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         lay_out_inputs(folder)
         before = tree(folder)
-        out, err = io.StringIO(), io.StringIO()
         os.chdir(folder)
         try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                status = script_runner.exit_status(module.main, argv)
+            out = script_runner.run_in_process(module, *argv)
         finally:
             os.chdir(home)
-        stderr = err.getvalue()
+        status, stderr = out.returncode, out.stderr
         assert status in (0, 1, 2), (argv, status, stderr)
         assert "Traceback" not in stderr, (argv, stderr)
         if status == 2:
             assert stderr.startswith("error: ") and len(stderr.splitlines()) == 1, (argv, stderr)
-            assert out.getvalue() == "", argv
+            assert out.stdout == "", argv
             assert tree(folder) == before, argv
     return status
 

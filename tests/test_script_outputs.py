@@ -131,10 +131,21 @@ def test_check_gradients_default_run_is_quiet_and_its_json_holds_every_net(tmp_p
 
 
 @pytest.mark.slow
-def test_bench_quick_run_is_quiet_and_writes_its_json_and_figure(tmp_path):
-    out = script_runner.run("bench", "--quick", "--json", "b.json", "--plot", "s.png", cwd=tmp_path)
+def test_bench_quick_run_is_quiet_and_writes_its_json(tmp_path):
+    # the scaling figure: test_bench_draws_its_scaling_figure_atomically, below
+    out = script_runner.run("bench", "--quick", "--no-scaling", "--json", "b.json", cwd=tmp_path)
     assert out.returncode == 0 and out.stderr == ""
     report = json.loads((tmp_path / "b.json").read_text())
     assert [row["mode"] for row in report["modes"]][0] == "TF1 Session loop (seed program)"
+    assert len(report["modes"]) == 10
     assert all(np.isfinite(row["median_s"]) and row["median_s"] > 0 for row in report["modes"])
-    assert (tmp_path / "s.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_bench_draws_its_scaling_figure_atomically(tmp_path, capsys):
+    bench = script_runner.load("bench")
+    script_runner.make_cheap(bench)  # the NumPy implementation over one width and one size
+    (tmp_path / "scaling.png").write_text("the previous figure")
+    assert bench.main(["--quick", "--plot", str(tmp_path / "scaling.png")]) == 0
+    assert (tmp_path / "scaling.png").read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scaling.png"]
+    assert "by hidden width" in capsys.readouterr().out
