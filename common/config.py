@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+
+from common.optimizers import OptimizerArgs, check_decay, optimizer_args
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 LOSSES = ("sum_squares", "half_sum_squares", "mean_squares")
@@ -25,7 +28,12 @@ def _require_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
 @dataclass(frozen=True)
 class TrainConfig:
     """What to train and how. ``TrainConfig()`` is the seed program: a 2-3-1 sigmoid net,
-    sum of squared errors, gradient descent at rate 1.0, 500 full-batch steps."""
+    sum of squared errors, gradient descent at rate 1.0, 500 full-batch steps.
+
+    ``optimizer`` and ``optimizer_args`` name one of TF1's ``tf.compat.v1.train`` optimizers and
+    its constructor's arguments (``common.optimizers``; omitted ones take TF1's defaults, and
+    ``optimizer_args`` holds them all after construction). ``decay_steps``, ``decay_rate`` and
+    ``staircase`` are TF1's ``exponential_decay`` of the rate (no decay by default)."""
 
     layers: tuple[int, ...] = (2, 3, 1)
     activation: str = "sigmoid"
@@ -37,6 +45,11 @@ class TrainConfig:
     init: str = "uniform"
     seed: int = 0
     dtype: str = "float32"
+    optimizer: str = "sgd"
+    optimizer_args: Mapping[str, object] | None = None
+    decay_steps: int | None = None
+    decay_rate: float | None = None
+    staircase: bool = False
 
     def __post_init__(self) -> None:
         try:
@@ -72,6 +85,25 @@ class TrainConfig:
             raise ValueError(f"shuffle must be True or False, got {self.shuffle!r}")
         if not _is_int(self.seed) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        if not isinstance(self.optimizer_args, OptimizerArgs):
+            args = optimizer_args(self.optimizer, self.optimizer_args)
+            object.__setattr__(self, "optimizer_args", args)
+        check_decay(self.decay_steps, self.decay_rate, self.staircase)
+        if self.decay_rate is not None:
+            object.__setattr__(self, "decay_rate", float(self.decay_rate))
+
+    @property
+    def plain_gradient_descent(self) -> bool:
+        """The seed's update: ``sgd`` at a constant rate."""
+        return self.optimizer == "sgd" and self.decay_steps is None
+
+    def to_json(self) -> dict:
+        """The fields as JSON values."""
+        return {
+            **vars(self),
+            "layers": list(self.layers),
+            "optimizer_args": dict(self.optimizer_args),
+        }
 
     @property
     def depth(self) -> int:

@@ -22,8 +22,10 @@ def noisy_xor(
     Gaussian noise of standard deviation ``noise``; the target stays its corner's XOR."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"noisy_xor needs a positive integer n, got {n!r}")
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not (
-        math.isfinite(noise) and noise >= 0
+    if (
+        isinstance(noise, bool)
+        or not isinstance(noise, (int, float))
+        or not (math.isfinite(noise) and noise >= 0)
     ):
         raise ValueError(f"noisy_xor needs a finite noise >= 0, got {noise!r}")
     corners = np.arange(n) % 4

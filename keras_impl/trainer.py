@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from common import TrainConfig, TrainResult, check_inputs, check_params, check_x, step_batches
 from common.batching import is_full_batch
+from common.validation import require_plain_gradient_descent
 from keras_impl.losses import keras_loss
 from keras_impl.model import build_model, floatx, get_params
 
@@ -117,6 +118,7 @@ def train(
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
     params, x0, y0 = check_inputs(params, x, y, cfg)
+    require_plain_gradient_descent(cfg, "keras_impl")
     if mode == "epoch_per_step" and not is_full_batch(len(x0), cfg):
         raise ValueError("mode 'epoch_per_step' trains on the full batch, in order, as the seed")
     model = compiled_model(params, cfg, steps_per_execution=cfg.steps if mode == "one_epoch" else 1)

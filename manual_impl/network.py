@@ -10,6 +10,7 @@ from common import TrainConfig, TrainResult, check_inputs, check_params, check_x
 from common.batching import is_full_batch
 from manual_impl.activations import ACTIVATIONS
 from manual_impl.losses import dloss_dyout, loss_value
+from manual_impl.optimizers import Optimizer
 
 
 def layer_outputs(params: Mapping[str, np.ndarray], x0: np.ndarray, cfg: TrainConfig) -> list:
@@ -63,9 +64,9 @@ def loss_and_grads(
 
 
 def train(params: Mapping[str, object], x: object, y: object, cfg: TrainConfig) -> TrainResult:
-    """``cfg.steps`` gradient-descent updates: m -= learning_rate * dloss/dm."""
+    """``cfg.steps`` updates by ``cfg.optimizer`` (the seed's: m -= learning_rate * dloss/dm)."""
     params, x0, y0 = check_inputs(params, x, y, cfg)
-    learning_rate = np.asarray(cfg.learning_rate, dtype=cfg.dtype)
+    optimizer = Optimizer(params, cfg)
     losses = np.empty(cfg.steps, dtype=cfg.dtype)
     full_batch = is_full_batch(len(x0), cfg)
     with np.errstate(over="ignore", invalid="ignore"):  # divergence shows as NaN in losses
@@ -73,8 +74,6 @@ def train(params: Mapping[str, object], x: object, y: object, cfg: TrainConfig) 
             x_batch, y_batch = (x0, y0) if full_batch else (x0[rows], y0[rows])
             h = layer_outputs(params, x_batch, cfg)
             losses[step] = loss_value(cfg.loss, y_batch, h[-1])
-            grads = backward(params, h, y_batch, cfg)
-            for key, grad in grads.items():
-                params[key] -= learning_rate * grad
+            optimizer.apply(params, backward(params, h, y_batch, cfg))
         y_out = layer_outputs(params, x0, cfg)[-1]
     return TrainResult(params=params, losses=losses, outputs=y_out)

@@ -176,7 +176,7 @@ def finite_or_none(values: object) -> object:
 def report(comparison: Comparison) -> dict:
     cfg = comparison.cfg
     return {
-        "config": {**vars(cfg), "layers": list(cfg.layers)},
+        "config": cfg.to_json(),
         "reference": comparison.reference,
         "implementations": {
             name: {

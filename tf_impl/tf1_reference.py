@@ -115,6 +115,57 @@ def draw_weights(
             return dict(zip(shapes, sess.run(draws)))
 
 
+def global_step(cfg: TrainConfig) -> tf.Variable | None:
+    """The step counter ``minimize`` increments, where the rate decays with it."""
+    return None if cfg.decay_steps is None else tf.train.get_or_create_global_step()
+
+
+def optimizer(cfg: TrainConfig, dtype: tf.DType) -> tf.train.Optimizer:
+    """``cfg.optimizer`` as the TF1 program builds it, its rate decayed by ``exponential_decay``.
+
+    A Python float hyperparameter becomes a float32 tensor and is then cast to the variable's
+    dtype: in float64 that would train at float32(rate), so every number is given as a tensor of
+    the model's dtype."""
+    args = cfg.optimizer_args
+
+    def constant(value: float) -> tf.Tensor:
+        return tf.constant(value, dtype=dtype)
+
+    rate = constant(cfg.learning_rate)
+    if cfg.decay_steps is not None:
+        rate = tf.train.exponential_decay(
+            rate,
+            tf.train.get_or_create_global_step(),
+            cfg.decay_steps,
+            constant(cfg.decay_rate),
+            staircase=cfg.staircase,
+        )
+    if cfg.optimizer == "momentum":
+        return tf.train.MomentumOptimizer(
+            rate, constant(args["momentum"]), use_nesterov=args["use_nesterov"]
+        )
+    if cfg.optimizer == "adam":
+        return tf.train.AdamOptimizer(
+            rate,
+            beta1=constant(args["beta1"]),
+            beta2=constant(args["beta2"]),
+            epsilon=constant(args["epsilon"]),
+        )
+    if cfg.optimizer == "rmsprop":
+        return tf.train.RMSPropOptimizer(
+            rate,
+            decay=constant(args["decay"]),
+            momentum=constant(args["momentum"]),
+            epsilon=constant(args["epsilon"]),
+            centered=args["centered"],
+        )
+    if cfg.optimizer == "adagrad":
+        return tf.train.AdagradOptimizer(
+            rate, initial_accumulator_value=args["initial_accumulator_value"]
+        )
+    return tf.train.GradientDescentOptimizer(rate)
+
+
 def build_graph(cfg: TrainConfig) -> dict:
     """The seed's graph for any ``cfg``: placeholders for the batch and for each weight's initial
     value, one Variable per weight, the loss and the training op."""
@@ -134,10 +185,7 @@ def build_graph(cfg: TrainConfig) -> dict:
         loss = 0.5 * tf.reduce_sum(tf.square(y0 - y_out))
     else:
         loss = tf.reduce_mean(tf.square(y0 - y_out))
-    # a Python float rate becomes a float32 tensor, then is cast to the variable's dtype:
-    # in float64 that would train at float32(rate), so give the rate in the model's dtype
-    learning_rate = tf.constant(cfg.learning_rate, dtype=dtype)
-    train = tf.train.GradientDescentOptimizer(learning_rate).minimize(loss)
+    train = optimizer(cfg, dtype).minimize(loss, global_step=global_step(cfg))
     return {
         "x0": x0,
         "y0": y0,

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from common import TrainConfig, TrainResult, check_inputs, check_params, check_x, step_batches
 from common.batching import is_full_batch
+from common.validation import require_plain_gradient_descent
 from tf_impl.network import layer_outputs, loss_of, train_step
 
 MODES = ("loop", "step", "eager")
@@ -131,6 +132,7 @@ def train(
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
     params, x0, y0 = check_inputs(params, x, y, cfg)
+    require_plain_gradient_descent(cfg, "tf_impl")
     trainer = trainer_for(cfg)
     losses = trainer.run(params, x0, y0, cfg, mode)
     trained = {key: v.numpy().copy() for key, v in zip(cfg.param_shapes(), trainer.variables)}
