@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import tensorflow as tf
 
 from common import TrainConfig
+from tf_impl.optimizers import TF1Optimizer
 
 ACTIVATIONS = {"sigmoid": tf.sigmoid, "tanh": tf.tanh, "relu": tf.nn.relu}
 
@@ -40,13 +41,14 @@ def train_step(
     y0: tf.Tensor,
     learning_rate: tf.Tensor,
     cfg: TrainConfig,
+    optimizer: TF1Optimizer,
 ) -> tf.Tensor:
-    """One gradient-descent update, the TF2 form of ``GradientDescentOptimizer(lr).minimize(loss)``.
+    """One update, the TF2 form of ``optimizer.minimize(loss)``: for the seed's
+    ``GradientDescentOptimizer(lr)``, ``m.assign_sub(lr * dloss/dm)`` for every weight.
     Returns the loss before the update."""
     with tf.GradientTape() as tape:
         y_out = layer_outputs(variables, x0, cfg)[-1]
         loss = loss_of(y0, y_out, cfg)
     grads = tape.gradient(loss, variables)
-    for variable, grad in zip(variables, grads):
-        variable.assign_sub(learning_rate * grad)
+    optimizer.apply(variables, grads, learning_rate)
     return loss

@@ -15,8 +15,8 @@ import tensorflow as tf
 
 from common import TrainConfig, TrainResult, check_inputs, check_params, check_x, step_batches
 from common.batching import is_full_batch
-from common.validation import require_plain_gradient_descent
 from tf_impl.network import layer_outputs, loss_of, train_step
+from tf_impl.optimizers import TF1Optimizer
 
 MODES = ("loop", "step", "eager")
 UNROLL = 5
@@ -31,6 +31,7 @@ class CompiledTrainer:
             tf.Variable(tf.zeros(shape, dtype=cfg.dtype), name=key)
             for key, shape in cfg.param_shapes().items()
         ]
+        self.optimizer = TF1Optimizer(self.variables, cfg)
         data = tf.TensorSpec([None, None], cfg.dtype)
         rate = tf.TensorSpec([], cfg.dtype)
         steps = tf.TensorSpec([], tf.int32)
@@ -48,7 +49,7 @@ class CompiledTrainer:
         return layer_outputs(self.variables, x0, self.cfg)[-1]
 
     def _one_step(self, x0: tf.Tensor, y0: tf.Tensor, learning_rate: tf.Tensor) -> tf.Tensor:
-        return train_step(self.variables, x0, y0, learning_rate, self.cfg)
+        return train_step(self.variables, x0, y0, learning_rate, self.cfg, self.optimizer)
 
     def _full_batch_loop(self, x0, y0, learning_rate, steps):
         # UNROLL steps per turn of the graph's while loop: fewer turns, less loop bookkeeping
@@ -78,6 +79,7 @@ class CompiledTrainer:
         trainer's); returns the per-step losses and leaves the trained weights in the variables."""
         for variable, key in zip(self.variables, cfg.param_shapes()):
             variable.assign(params[key])
+        self.optimizer.reset()
         learning_rate = tf.constant(cfg.learning_rate, dtype=cfg.dtype)
         full_batch = is_full_batch(len(x0), cfg)
         if mode == "loop" and full_batch:
@@ -96,8 +98,10 @@ _trainers: dict[tuple, CompiledTrainer] = {}
 
 
 def trainer_for(cfg: TrainConfig) -> CompiledTrainer:
-    """The cached trainer for ``cfg``'s structure; the rate, steps and data are call arguments."""
-    key = (cfg.layers, cfg.activation, cfg.loss, cfg.dtype)
+    """The cached trainer for ``cfg``'s structure and optimizer; the rate, steps and data are
+    call arguments."""
+    key = (cfg.layers, cfg.activation, cfg.loss, cfg.dtype, cfg.optimizer, cfg.optimizer_args)
+    key += (cfg.decay_steps, cfg.decay_rate, cfg.staircase)
     if key not in _trainers:
         _trainers[key] = CompiledTrainer(cfg)
     return _trainers[key]
@@ -132,7 +136,6 @@ def train(
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
     params, x0, y0 = check_inputs(params, x, y, cfg)
-    require_plain_gradient_descent(cfg, "tf_impl")
     trainer = trainer_for(cfg)
     losses = trainer.run(params, x0, y0, cfg, mode)
     trained = {key: v.numpy().copy() for key, v in zip(cfg.param_shapes(), trainer.variables)}
