@@ -32,3 +32,12 @@ def load_implementation(name: str) -> ModuleType:
     """The module with ``forward``, ``loss_and_grads`` and ``train`` for ``name``."""
     parse_names(name)
     return importlib.import_module(IMPLEMENTATIONS[name])
+
+
+def check_supported(names: list[str], cfg) -> None:
+    """ValueError, before any training, if an implementation refuses ``cfg``: one that cannot do
+    all a config asks has a ``check_config(cfg)`` that says what."""
+    for name in names:
+        check = getattr(load_implementation(name), "check_config", None)
+        if check is not None:
+            check(cfg)

@@ -88,5 +88,5 @@ def require_plain_gradient_descent(cfg: TrainConfig, implementation: str) -> Non
             wanted += " with exponential decay"
         raise ValueError(
             f"{implementation} trains with constant-rate gradient descent ('sgd') only so far; "
-            f"{wanted} runs in manual_impl and tf_impl.tf1_reference"
+            f"manual_impl, tf_impl and tf_impl.tf1_reference train {wanted}"
         )

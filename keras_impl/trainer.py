@@ -104,6 +104,11 @@ def loss_and_grads(
     return float(loss), {key: np.asarray(g) for key, g in zip(cfg.param_shapes(), grads)}
 
 
+def check_config(cfg: TrainConfig) -> None:
+    """ValueError for what ``train`` cannot do yet: TF1's other optimizers and decay."""
+    require_plain_gradient_descent(cfg, "keras_impl")
+
+
 def train(
     params: Mapping[str, object], x: object, y: object, cfg: TrainConfig, mode: str = "one_epoch"
 ) -> TrainResult:
@@ -118,7 +123,7 @@ def train(
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
     params, x0, y0 = check_inputs(params, x, y, cfg)
-    require_plain_gradient_descent(cfg, "keras_impl")
+    check_config(cfg)
     if mode == "epoch_per_step" and not is_full_batch(len(x0), cfg):
         raise ValueError("mode 'epoch_per_step' trains on the full batch, in order, as the seed")
     model = compiled_model(params, cfg, steps_per_execution=cfg.steps if mode == "one_epoch" else 1)

@@ -36,8 +36,9 @@ from common import (
 )
 from common.cli import ArgumentParser, run_script
 from common.comparison import Comparison, compare
+from common.optimizers import OPTIMIZERS
 from common.outputs import Writes, check_output_file, check_output_folder, write_text
-from common.registry import IMPLEMENTATIONS, parse_names
+from common.registry import IMPLEMENTATIONS, check_supported, parse_names
 
 SHOWN_ROWS = 8
 
@@ -65,6 +66,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--init", default="uniform", help=" | ".join(INITS) + " (uniform)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and shuffling")
     parser.add_argument("--dtype", default="float32", help=" | ".join(DTYPES) + " (float32)")
+    parser.add_argument("--optimizer", default="sgd", help=" | ".join(OPTIMIZERS) + " (sgd)")
+    parser.add_argument(
+        "--optimizer-args",
+        default="",
+        metavar="KEY=VALUE,…",
+        help="TF1's constructor arguments, e.g. momentum=0.9,use_nesterov=true",
+    )
+    parser.add_argument("--decay-steps", type=int, help="exponential decay every N steps (off)")
+    parser.add_argument("--decay-rate", type=float, help="exponential decay factor")
+    parser.add_argument("--staircase", action="store_true", help="decay in whole steps")
     parser.add_argument("--weights", metavar="FILE.npz", help="initial weights m1, b1, …")
     parser.add_argument("--data", metavar="FILE.npz", help="arrays x and y (default: XOR)")
     parser.add_argument("--impl", default=",".join(IMPLEMENTATIONS), help="which, in order")
@@ -86,7 +97,32 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
         init=args.init,
         seed=args.seed,
         dtype=args.dtype,
+        optimizer=args.optimizer,
+        optimizer_args=parse_optimizer_args(args.optimizer_args),
+        decay_steps=args.decay_steps,
+        decay_rate=args.decay_rate,
+        staircase=args.staircase,
     )
+
+
+def parse_optimizer_args(text: str) -> dict[str, object]:
+    """``"momentum=0.9,use_nesterov=true"`` -> {"momentum": 0.9, "use_nesterov": True}."""
+    args: dict[str, object] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
+            raise ValueError(f"--optimizer-args takes key=value,…, got {item!r}")
+        lowered = value.strip().lower()
+        if lowered in ("true", "false"):
+            args[key.strip()] = lowered == "true"
+            continue
+        try:
+            args[key.strip()] = float(value)
+        except ValueError:
+            raise ValueError(
+                f"--optimizer-args {key.strip()}: {value!r} is not a number, true or false"
+            ) from None
+    return args
 
 
 def load_data(path: str | None, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -105,8 +141,22 @@ def describe(cfg: TrainConfig, samples: int) -> str:
     return (
         f"{'-'.join(map(str, cfg.layers))} {cfg.activation}, {cfg.loss}, "
         f"rate {cfg.learning_rate:g}, {cfg.steps} steps, {batch}{shuffle}, {samples} samples, "
-        f"{cfg.init} init seed {cfg.seed}, {cfg.dtype}"
+        f"{cfg.init} init seed {cfg.seed}, {cfg.dtype}{describe_optimizer(cfg)}"
     )
+
+
+def describe_optimizer(cfg: TrainConfig) -> str:
+    if cfg.plain_gradient_descent:
+        return ""
+    args = ", ".join(
+        f"{k}={v:g}" if not isinstance(v, bool) else f"{k}={v}"
+        for k, v in cfg.optimizer_args.items()
+    )
+    text = f", {cfg.optimizer}({args})"
+    if cfg.decay_steps is not None:
+        kind = "staircase " if cfg.staircase else ""
+        text += f", {kind}decay {cfg.decay_rate:g} every {cfg.decay_steps} steps"
+    return text
 
 
 def format_outputs(outputs: np.ndarray) -> str:
@@ -249,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = config_from(args)
         names = parse_names(args.impl)
+        check_supported(names, cfg)
         x, y = load_data(args.data, cfg)
         params = load_params(args.weights, cfg) if args.weights else init_params(cfg)
         check_outputs(args, names)

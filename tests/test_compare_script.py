@@ -175,6 +175,13 @@ BAD_INPUT = [
     (["--dtype", "float16"], "unknown dtype 'float16'"),
     (["--seed", "-1"], "seed must be a non-negative integer"),
     (["--no-such-option"], "unrecognized arguments"),
+    (["--optimizer", "nadam"], "unknown optimizer 'nadam'"),
+    (["--optimizer", "momentum"], "momentum needs optimizer_args['momentum']"),
+    (["--optimizer-args", "nope"], "--optimizer-args takes key=value,…, got 'nope'"),
+    (["--optimizer", "adam", "--optimizer-args", "beta1=x"], "beta1: 'x' is not a number"),
+    (["--optimizer", "adam", "--optimizer-args", "beta1=1"], "beta1 must be in [0, 1)"),
+    (["--decay-steps", "5"], "decay_steps and decay_rate go together"),
+    (["--optimizer", "adam"], "keras_impl trains with constant-rate gradient descent"),
     (["--weights", "{d}/absent.npz"], "weights file {d}/absent.npz does not exist"),
     (["--weights", "{d}/corrupt.npz"], "is not a readable .npz archive"),
     (["--weights", "{d}/wide.npz"], "weight m1 has shape (2, 5), layers (2, 3, 1) need (2, 3)"),
@@ -213,3 +220,17 @@ def test_bad_input_in_a_real_process_has_no_traceback(tmp_path, args, message):
     assert out.returncode == 2
     assert out.stderr.startswith("error: ") and message.format(d=folder) in out.stderr
     assert "Traceback" not in out.stderr and out.stdout == ""
+
+
+def test_an_optimizer_with_decay_agrees_and_is_recorded_in_the_json(capsys):
+    argv = ["--impl", "manual,tf,tf1", "--optimizer", "momentum", "--lr", "0.1", "--steps", "40"]
+    argv += ["--optimizer-args", "momentum=0.9,use_nesterov=true", "--dtype", "float64"]
+    argv += ["--decay-steps", "10", "--decay-rate", "0.5", "--staircase", "--json", "-"]
+    status = scripts.exit_status(scripts.load("compare").main, argv)
+    report = json.loads(capsys.readouterr().out)
+    assert status == 0 and report["agree"]
+    assert report["config"]["optimizer"] == "momentum"
+    assert report["config"]["optimizer_args"] == {"momentum": 0.9, "use_nesterov": True}
+    assert report["config"]["decay_steps"] == 10 and report["config"]["staircase"] is True
+    tf, tf1 = report["implementations"]["tf"], report["implementations"]["tf1"]
+    assert tf["losses"] == tf1["losses"] and tf["params"] == tf1["params"]  # bit for bit

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -115,6 +116,20 @@ def draw_weights(
             return dict(zip(shapes, sess.run(draws)))
 
 
+@contextmanager
+def tf_warnings_off() -> Iterator[None]:
+    """TensorFlow's logger at ERROR for a moment: TF 2.21's own RMSPropOptimizer and
+    AdagradOptimizer log a deprecation warning about how they call their slot initializers,
+    which says nothing about the program being run."""
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def global_step(cfg: TrainConfig) -> tf.Variable | None:
     """The step counter ``minimize`` increments, where the rate decays with it."""
     return None if cfg.decay_steps is None else tf.train.get_or_create_global_step()
@@ -185,7 +200,8 @@ def build_graph(cfg: TrainConfig) -> dict:
         loss = 0.5 * tf.reduce_sum(tf.square(y0 - y_out))
     else:
         loss = tf.reduce_mean(tf.square(y0 - y_out))
-    train = optimizer(cfg, dtype).minimize(loss, global_step=global_step(cfg))
+    with tf_warnings_off():
+        train = optimizer(cfg, dtype).minimize(loss, global_step=global_step(cfg))
     return {
         "x0": x0,
         "y0": y0,
