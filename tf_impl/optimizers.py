@@ -116,29 +116,21 @@ class TF1Optimizer:
                 epsilon=constant(args["epsilon"]),
                 grad=grad,
             )
-        elif name == "rmsprop" and args["centered"]:
-            raw.ResourceApplyCenteredRMSProp(
-                var=variable.handle,
-                mg=slots["mg"].handle,
-                ms=slots["rms"].handle,
-                mom=slots["momentum"].handle,
-                lr=rate,
-                rho=constant(args["decay"]),
-                momentum=constant(args["momentum"]),
-                epsilon=constant(args["epsilon"]),
-                grad=grad,
-            )
         elif name == "rmsprop":
-            raw.ResourceApplyRMSProp(
-                var=variable.handle,
-                ms=slots["rms"].handle,
-                mom=slots["momentum"].handle,
-                lr=rate,
-                rho=constant(args["decay"]),
-                momentum=constant(args["momentum"]),
-                epsilon=constant(args["epsilon"]),
-                grad=grad,
-            )
+            shared = {
+                "var": variable.handle,
+                "ms": slots["rms"].handle,
+                "mom": slots["momentum"].handle,
+                "lr": rate,
+                "rho": constant(args["decay"]),
+                "momentum": constant(args["momentum"]),
+                "epsilon": constant(args["epsilon"]),
+                "grad": grad,
+            }
+            if args["centered"]:
+                raw.ResourceApplyCenteredRMSProp(mg=slots["mg"].handle, **shared)
+            else:
+                raw.ResourceApplyRMSProp(**shared)
         else:
             raw.ResourceApplyAdagrad(
                 var=variable.handle, accum=slots["accumulator"].handle, lr=rate, grad=grad
