@@ -202,12 +202,12 @@ def assert_tf2_port_is_tf1(name, args, decay, dtype, batches):
 
 
 SHUFFLED = {"batch_size": 3, "shuffle": True}
-# every optimizer setting in both dtypes; the decays and batchings taken in turn (each new
-# setting traces a new compiled loop, about a second); the full matrix runs under -m exhaustive
+# every setting once, the dtypes, decays and batchings taken in turn, so that each optimizer
+# runs in both dtypes (sgd's float64 is the seed's own tests); each new setting traces a new
+# compiled loop (about a second), so the full matrix runs under -m exhaustive
 COVERING = [
-    (name, args, DECAYS[(index + twice) % 3], dtype, SHUFFLED if (index + twice) % 2 else {})
-    for index, (name, args) in enumerate(SETTINGS)
-    for twice, dtype in enumerate(["float32", "float64"])
+    (name, args, DECAYS[index % 3], ("float32", "float64")[index % 2], (SHUFFLED, {})[index % 2])
+    for index, (name, args) in enumerate([*SETTINGS, ("adagrad", {})])
 ]
 EVERY = [
     (name, args, decay, dtype, batches)
@@ -275,7 +275,7 @@ def optimizer_settings(draw):
     return name, args, decay
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=5, deadline=None)
 @given(
     setting=optimizer_settings(),
     rate=st.sampled_from([0.01, 0.1, 0.5]),
