@@ -112,8 +112,17 @@ def largest_difference(a, b) -> float:
     )
 
 
-@pytest.mark.parametrize("decay", DECAYS, ids=["constant", "decay", "staircase"])
-@pytest.mark.parametrize("name,args", SETTINGS, ids=[f"{n}{a}" for n, a in SETTINGS])
+def with_decays(exhaustive: bool) -> list:
+    """Every setting with every decay (-m exhaustive), or with the decays taken in turn."""
+    every = [(n, a, d) for n, a in SETTINGS for d in DECAYS]
+    return every if exhaustive else [(n, a, DECAYS[i % 3]) for i, (n, a) in enumerate(SETTINGS)]
+
+
+@pytest.mark.parametrize(
+    "name,args,decay",
+    [*with_decays(False)]
+    + [pytest.param(*case, marks=pytest.mark.exhaustive) for case in with_decays(True)],
+)
 def test_numpy_by_hand_trains_as_the_tf1_graph_in_float64(name, args, decay):
     # XOR on the full batch, and noisy_xor on shuffled mini-batches of 3 (the last one smaller)
     for batches, (x, y) in [
