@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from common.config import TrainConfig
+
 IMPLEMENTATIONS = {
     "manual": "manual_impl",
     "tf": "tf_impl",
@@ -34,7 +36,7 @@ def load_implementation(name: str) -> ModuleType:
     return importlib.import_module(IMPLEMENTATIONS[name])
 
 
-def check_supported(names: list[str], cfg) -> None:
+def check_supported(names: list[str], cfg: TrainConfig) -> None:
     """ValueError, before any training, if an implementation refuses ``cfg``: one that cannot do
     all a config asks has a ``check_config(cfg)`` that says what."""
     for name in names:

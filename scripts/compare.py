@@ -299,10 +299,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = config_from(args)
         names = parse_names(args.impl)
-        check_supported(names, cfg)
         x, y = load_data(args.data, cfg)
         params = load_params(args.weights, cfg) if args.weights else init_params(cfg)
         check_outputs(args, names)
+        check_supported(names, cfg)  # last: it imports the frameworks
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
