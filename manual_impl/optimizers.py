@@ -85,18 +85,16 @@ RULES = {
 def initial_slots(var: np.ndarray, cfg: TrainConfig) -> dict[str, np.ndarray]:
     """One weight's slots, as TF1 creates them."""
     args = cfg.optimizer_args
-    zeros = np.zeros_like(var)
-    return {
-        "sgd": lambda: {},
-        "momentum": lambda: {"momentum": zeros},
-        "adam": lambda: {"m": zeros, "v": zeros.copy()},
-        "rmsprop": lambda: {
-            "rms": np.ones_like(var),
-            "momentum": zeros,
-            **({"mg": zeros.copy()} if args["centered"] else {}),
-        },
-        "adagrad": lambda: {"accumulator": np.full_like(var, args["initial_accumulator_value"])},
-    }[cfg.optimizer]()
+    if cfg.optimizer == "momentum":
+        return {"momentum": np.zeros_like(var)}
+    if cfg.optimizer == "adam":
+        return {"m": np.zeros_like(var), "v": np.zeros_like(var)}
+    if cfg.optimizer == "rmsprop":
+        slots = {"rms": np.ones_like(var), "momentum": np.zeros_like(var)}
+        return {**slots, "mg": np.zeros_like(var)} if args["centered"] else slots
+    if cfg.optimizer == "adagrad":
+        return {"accumulator": np.full_like(var, args["initial_accumulator_value"])}
+    return {}
 
 
 class Optimizer:

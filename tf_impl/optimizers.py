@@ -30,12 +30,11 @@ class TF1Optimizer:
             {k: tf.Variable(t, trainable=False) for k, t in s.items()} for s in self.initial
         ]
         self.global_step = tf.Variable(0, dtype=tf.int64, trainable=False)
-        self.powers = {}
+        # Adam's beta1_power and beta2_power start at beta1 and beta2 and are multiplied by them
+        self.betas = {}
         if cfg.optimizer == "adam":
-            self.powers = {
-                "beta1_power": tf.Variable(self._constant(self.args["beta1"]), trainable=False),
-                "beta2_power": tf.Variable(self._constant(self.args["beta2"]), trainable=False),
-            }
+            self.betas = {f"{b}_power": self._constant(self.args[b]) for b in ("beta1", "beta2")}
+        self.powers = {k: tf.Variable(b, trainable=False) for k, b in self.betas.items()}
 
     def _constant(self, value: float) -> tf.Tensor:
         return tf.constant(value, dtype=self.cfg.dtype)
@@ -65,7 +64,7 @@ class TF1Optimizer:
                 variable.assign(initial[key])
         self.global_step.assign(0)
         for key, variable in self.powers.items():
-            variable.assign(self._constant(self.args[key.removesuffix("_power")]))
+            variable.assign(self.betas[key])
 
     def rate(self, learning_rate: tf.Tensor) -> tf.Tensor:
         """TF1's ``exponential_decay``: learning_rate · decay_rate^(global_step / decay_steps),
@@ -87,7 +86,7 @@ class TF1Optimizer:
         for variable, grad, slots in zip(variables, grads, self.slots):
             self._apply_one(variable, grad, slots, rate)
         for key, power in self.powers.items():
-            power.assign(power * self._constant(self.args[key.removesuffix("_power")]))
+            power.assign(power * self.betas[key])
         self.global_step.assign_add(1)
 
     def _apply_one(self, variable, grad, slots, rate) -> None:
