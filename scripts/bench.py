@@ -31,7 +31,7 @@ import numpy as np
 
 from common import TrainConfig, init_params, noisy_xor, xor_data
 from common.cli import ArgumentParser, run_script
-from common.outputs import Writes, check_output_file, replacing, write_text
+from common.outputs import Writes, check_output_file, write_text
 from common.registry import IMPLEMENTATIONS, load_implementation
 
 TF1_LOOP = "TF1 Session loop (seed program)"
@@ -226,10 +226,8 @@ def print_scaling(rows: list[dict], steps: int) -> None:
 
 
 def plot_scaling(rows: list[dict], steps: int, path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from figures import save_png  # beside this script; it selects matplotlib's Agg backend
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
     for ax, (axis, label) in zip(
@@ -252,11 +250,7 @@ def plot_scaling(rows: list[dict], steps: int, path: str) -> None:
         ax.legend()
     fig.suptitle("Cost of each implementation's default train() as the problem grows")
     fig.tight_layout()
-    try:
-        with replacing(path) as file:
-            fig.savefig(file, format="png", dpi=110)
-    finally:
-        plt.close(fig)
+    save_png(fig, path)
 
 
 def main(argv: list[str] | None = None) -> int:

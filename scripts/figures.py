@@ -23,6 +23,11 @@ SHOWN_SAMPLES = 8
 
 def finish(fig: plt.Figure, caption: str, path: Path) -> Path:
     fig.text(0.5, 0.005, caption, ha="center", va="bottom", fontsize=8, color="0.3")
+    return save_png(fig, path)
+
+
+def save_png(fig: plt.Figure, path: Path | str) -> Path | str:
+    """Write ``fig`` to ``path`` as PNG, atomically, and close it."""
     try:
         with replacing(path) as file:
             fig.savefig(file, format="png", dpi=110)
