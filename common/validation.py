@@ -78,15 +78,3 @@ def check_inputs(
     """Validate the config, weights and data in one call, as every ``train`` does first."""
     return check_params(params, cfg), *check_data(x, y, cfg)
 
-
-def require_plain_gradient_descent(cfg: TrainConfig, implementation: str) -> None:
-    """ValueError unless ``cfg`` trains by the seed's constant-rate gradient descent: for an
-    implementation that does not carry TF1's other optimizers or the rate's decay yet."""
-    if not cfg.plain_gradient_descent:
-        wanted = f"optimizer {cfg.optimizer!r}"
-        if cfg.decay_steps is not None:
-            wanted += " with exponential decay"
-        raise ValueError(
-            f"{implementation} trains with constant-rate gradient descent ('sgd') only so far; "
-            f"manual_impl, tf_impl and tf_impl.tf1_reference train {wanted}"
-        )

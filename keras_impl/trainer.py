@@ -16,9 +16,9 @@ import tensorflow as tf
 
 from common import TrainConfig, TrainResult, check_inputs, check_params, check_x, step_batches
 from common.batching import is_full_batch
-from common.validation import require_plain_gradient_descent
 from keras_impl.losses import keras_loss
 from keras_impl.model import build_model, floatx, get_params
+from keras_impl.optimizers import MAPPINGS, keras_optimizer
 
 MODES = ("one_epoch", "epoch_per_step", "train_on_batch")
 
@@ -28,33 +28,47 @@ _models: dict[tuple, keras.Model] = {}
 
 
 def compiled_model(
-    params: Mapping[str, np.ndarray], cfg: TrainConfig, steps_per_execution: int = 1
+    params: Mapping[str, np.ndarray],
+    cfg: TrainConfig,
+    steps_per_execution: int = 1,
+    mapping: str = "exact",
 ) -> keras.Model:
-    """The model compiled with plain SGD at ``cfg.learning_rate`` and the config's exact loss,
-    holding ``params``. XLA stays off: it fuses operations and so rounds differently from the TF1
-    graph (tests/test_migration_pitfalls.py measures 2.2e-7 after 50 float32 steps).
+    """The model compiled with the config's optimizer (``keras_impl.optimizers``, under
+    ``mapping``) and exact loss, holding ``params``. XLA stays off: it fuses operations and so
+    rounds differently from the TF1 graph (tests/test_migration_pitfalls.py measures 2.2e-7 after
+    50 float32 steps).
 
-    One model is kept per structure: a later call sets its weights, rate, step counter and
-    recorded losses anew and so reuses the train function Keras traced, instead of building,
-    compiling and tracing again (``scripts/bench.py`` measures the difference)."""
-    key = (cfg.layers, cfg.activation, cfg.loss, cfg.dtype, cfg.steps, steps_per_execution)
+    One model is kept per structure and optimizer: a later call sets its weights, rate, step
+    counter, optimizer slots and recorded losses anew and so reuses the train function Keras
+    traced, instead of building, compiling and tracing again (``scripts/bench.py`` measures the
+    difference). A decaying rate is a schedule traced into that function, so it is part of the
+    key."""
+    decay = (cfg.learning_rate, cfg.decay_steps, cfg.decay_rate, cfg.staircase)
+    key = (
+        (cfg.layers, cfg.activation, cfg.loss, cfg.dtype, cfg.steps, steps_per_execution),
+        (cfg.optimizer, cfg.optimizer_args, mapping, decay if cfg.decay_steps else None),
+    )
     model = _models.get(key)
     if model is None:
         with floatx(cfg.dtype):
             model = build_model(params, cfg)
             model.compile(
-                optimizer=keras.optimizers.SGD(learning_rate=cfg.learning_rate),
+                optimizer=keras_optimizer(cfg, mapping),
                 loss=keras_loss(cfg),
                 steps_per_execution=steps_per_execution,
                 jit_compile=False,
             )
+            model.optimizer.build(model.trainable_variables)
+        model.initial_optimizer_state = [v.numpy() for v in model.optimizer.variables]
         if len(_models) >= CACHED_MODELS:
             _models.pop(next(iter(_models)))
         _models[key] = model
     else:
         model.set_weights([params[k] for k in cfg.param_shapes()])
-        model.optimizer.learning_rate = cfg.learning_rate
-    model.optimizer.iterations.assign(0)
+        for variable, value in zip(model.optimizer.variables, model.initial_optimizer_state):
+            variable.assign(value)
+        if cfg.decay_steps is None:
+            model.optimizer.learning_rate = cfg.learning_rate
     model.step_losses.assign(tf.zeros_like(model.step_losses))
     return model
 
@@ -104,13 +118,13 @@ def loss_and_grads(
     return float(loss), {key: np.asarray(g) for key, g in zip(cfg.param_shapes(), grads)}
 
 
-def check_config(cfg: TrainConfig) -> None:
-    """ValueError for what ``train`` cannot do yet: TF1's other optimizers and decay."""
-    require_plain_gradient_descent(cfg, "keras_impl")
-
-
 def train(
-    params: Mapping[str, object], x: object, y: object, cfg: TrainConfig, mode: str = "one_epoch"
+    params: Mapping[str, object],
+    x: object,
+    y: object,
+    cfg: TrainConfig,
+    mode: str = "one_epoch",
+    mapping: str = "exact",
 ) -> TrainResult:
     """``cfg.steps`` updates, all made by Keras; ``losses`` are the losses Keras computed.
 
@@ -119,14 +133,20 @@ def train(
     full batch, as the seed's loop of ``sess.run(train)`` is often first ported; Keras then sets
     up its data iterator and callbacks again every epoch. ``"train_on_batch"``: one
     ``train_on_batch`` call per step. All three give the same numbers; only the speed differs.
+
+    ``mapping`` chooses the Keras optimizer (``keras_impl.optimizers``): ``"exact"`` trains what
+    TF1 trains; ``"builtin"`` and ``"defaults"`` are Keras's built-ins as the official mapping
+    uses them, kept to measure how far they part from TF1.
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+    if mapping not in MAPPINGS:
+        raise ValueError(f"unknown mapping {mapping!r}; expected one of {', '.join(MAPPINGS)}")
     params, x0, y0 = check_inputs(params, x, y, cfg)
-    check_config(cfg)
     if mode == "epoch_per_step" and not is_full_batch(len(x0), cfg):
         raise ValueError("mode 'epoch_per_step' trains on the full batch, in order, as the seed")
-    model = compiled_model(params, cfg, steps_per_execution=cfg.steps if mode == "one_epoch" else 1)
+    steps_per_execution = cfg.steps if mode == "one_epoch" else 1
+    model = compiled_model(params, cfg, steps_per_execution, mapping)
     with floatx(cfg.dtype):  # fit, train_on_batch and predict cast NumPy data to floatx
         if mode == "train_on_batch":
             for rows in step_batches(len(x0), cfg):

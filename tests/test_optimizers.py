@@ -1,14 +1,14 @@
 """TF1's optimizers and exponential decay: the configuration names and defaults them as TF1's
-constructors do, and the hand-written NumPy rules train as TF1's graph does."""
+constructors do, the hand-written NumPy rules train as TF1's graph does, and the TF2 port and
+Keras train bit for bit as it does. Drawn settings: tests/test_random_configs.py; the gaps of
+Keras's built-ins: tests/test_keras_optimizers.py."""
 
 import inspect
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from implementations import assert_identical
+from implementations import assert_identical, assert_keras_is_tf1
 
 import keras_impl
 import manual_impl
@@ -195,7 +195,7 @@ def test_tf1_rmsprop_starts_its_mean_square_at_one():
         )
 
 
-def assert_tf2_port_is_tf1(name, args, decay, dtype, batches):
+def assert_frameworks_are_tf1(name, args, decay, dtype, batches):
     x, y = xor_data(dtype) if not batches else noisy_xor(10, 0.1, seed=3)
     cfg = TrainConfig(
         optimizer=name,
@@ -207,7 +207,9 @@ def assert_tf2_port_is_tf1(name, args, decay, dtype, batches):
         **batches,
     )
     params = init_params(cfg, seed=1)
-    assert_identical(tf_impl.train(params, x, y, cfg), tf1_reference.train(params, x, y, cfg))
+    reference = tf1_reference.train(params, x, y, cfg)
+    assert_identical(tf_impl.train(params, x, y, cfg), reference)
+    assert_keras_is_tf1(keras_impl.train(params, x, y, cfg), reference, cfg)
 
 
 SHUFFLED = {"batch_size": 3, "shuffle": True}
@@ -228,83 +230,26 @@ EVERY = [
 
 
 @pytest.mark.parametrize("name,args,decay,dtype,batches", COVERING)
-def test_the_tf2_port_trains_bit_for_bit_as_the_tf1_graph(name, args, decay, dtype, batches):
-    assert_tf2_port_is_tf1(name, args, decay, dtype, batches)
+def test_the_tf2_port_and_keras_train_bit_for_bit_as_the_tf1_graph(
+    name, args, decay, dtype, batches
+):
+    assert_frameworks_are_tf1(name, args, decay, dtype, batches)
 
 
 @pytest.mark.exhaustive
 @pytest.mark.parametrize("name,args,decay,dtype,batches", EVERY)
-def test_the_tf2_port_trains_bit_for_bit_as_the_tf1_graph_everywhere(
+def test_the_tf2_port_and_keras_train_bit_for_bit_as_the_tf1_graph_everywhere(
     name, args, decay, dtype, batches
 ):
-    assert_tf2_port_is_tf1(name, args, decay, dtype, batches)
+    assert_frameworks_are_tf1(name, args, decay, dtype, batches)
 
 
 def test_a_second_run_starts_from_fresh_slots():
-    # the compiled trainer is cached: its slots, step counter and Adam's powers are reset
+    # the compiled trainers are cached: their slots, step counters and Adam's powers are reset
     cfg = TrainConfig(optimizer="adam", learning_rate=0.1, steps=20, decay_steps=5, decay_rate=0.5)
     x, y = xor_data()
     params = init_params(cfg)
-    first, second = tf_impl.train(params, x, y, cfg), tf_impl.train(params, x, y, cfg)
-    assert_identical(first, second)
-
-
-@pytest.mark.parametrize("fields", [{"optimizer": "adam"}, {"decay_steps": 5, "decay_rate": 0.5}])
-def test_keras_refuses_them_with_a_value_error_until_it_carries_them(fields):
-    cfg = TrainConfig(steps=3, **fields)
-    x, y = xor_data()
-    with pytest.raises(ValueError, match="constant-rate gradient descent"):
-        keras_impl.train(init_params(cfg), x, y, cfg)
-
-
-numbers = st.floats(0.05, 0.95)
-
-
-@st.composite
-def optimizer_settings(draw):
-    name = draw(st.sampled_from(OPTIMIZERS))
-    args = {}
-    if name == "momentum":
-        args = {"momentum": draw(numbers), "use_nesterov": draw(st.booleans())}
-    elif name == "adam":
-        args = {
-            "beta1": draw(numbers),
-            "beta2": draw(st.floats(0.5, 0.999)),
-            "epsilon": draw(st.sampled_from([1e-8, 1e-3, 0.1])),
-        }
-    elif name == "rmsprop":
-        args = {
-            "decay": draw(numbers),
-            "momentum": draw(st.sampled_from([0.0, 0.5])),
-            "centered": draw(st.booleans()),
-        }
-    elif name == "adagrad":
-        args = {"initial_accumulator_value": draw(st.sampled_from([0.01, 0.1, 1.0]))}
-    decay = draw(st.sampled_from(DECAYS))
-    return name, args, decay
-
-
-@settings(max_examples=5, deadline=None)
-@given(
-    setting=optimizer_settings(),
-    rate=st.sampled_from([0.01, 0.1, 0.5]),
-    layers=st.sampled_from([(2, 3, 1), (2, 2), (2, 4, 3, 2)]),
-)
-def test_tf2_and_numpy_follow_tf1_on_drawn_optimizer_settings(setting, rate, layers):
-    name, args, decay = setting
-    cfg = TrainConfig(
-        layers=layers,
-        optimizer=name,
-        optimizer_args=args,
-        learning_rate=rate,
-        steps=10,
-        dtype="float64",
-        activation="tanh",
-        **decay,
-    )
-    rng = np.random.default_rng(0)
-    x, y = rng.uniform(0, 1, (5, 2)), rng.uniform(0, 1, (5, layers[-1]))
-    params = init_params(cfg, seed=1)
-    reference = tf1_reference.train(params, x, y, cfg)
-    assert_identical(tf_impl.train(params, x, y, cfg), reference)
-    assert largest_difference(manual_impl.train(params, x, y, cfg), reference) < 1e-10
+    for implementation in (tf_impl, keras_impl):
+        first = implementation.train(params, x, y, cfg)
+        second = implementation.train(params, x, y, cfg)
+        assert_identical(first, second)

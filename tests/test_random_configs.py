@@ -3,18 +3,53 @@
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from implementations import assert_close, assert_identical
+from implementations import assert_close, assert_identical, assert_keras_is_tf1
 
 import keras_impl
 import manual_impl
 import tf_impl
 from common import ACTIVATIONS, INITS, LOSSES, TrainConfig, init_params
+from common.optimizers import OPTIMIZERS
 from tf_impl import tf1_reference
+
+numbers = st.floats(0.05, 0.95)
+
+
+@st.composite
+def optimizer_settings(draw):
+    """One of TF1's optimizers with drawn arguments (omitted ones take TF1's defaults), with or
+    without exponential decay."""
+    name = draw(st.sampled_from(OPTIMIZERS))
+    args = {}
+    if name == "momentum":
+        args = {"momentum": draw(numbers), "use_nesterov": draw(st.booleans())}
+    elif name == "adam":
+        args = {
+            "beta1": draw(numbers),
+            "beta2": draw(st.floats(0.5, 0.999)),
+            "epsilon": draw(st.sampled_from([1e-8, 1e-3, 0.1])),
+        }
+    elif name == "rmsprop":
+        args = {
+            "decay": draw(numbers),
+            "momentum": draw(st.sampled_from([0.0, 0.5])),
+            "centered": draw(st.booleans()),
+        }
+    elif name == "adagrad":
+        args = {"initial_accumulator_value": draw(st.sampled_from([0.01, 0.1, 1.0]))}
+    decay = draw(
+        st.sampled_from(
+            [{}, {"decay_steps": 3, "decay_rate": 0.7}, {"decay_steps": 2, "decay_rate": 0.9}]
+        )
+    )
+    staircase = bool(decay) and draw(st.booleans())
+    return {"optimizer": name, "optimizer_args": args, "staircase": staircase, **decay}
 
 
 def configs(max_steps, dtypes=("float64",)):
     return st.builds(
-        TrainConfig,
+        lambda optimizer, **fields: TrainConfig(**optimizer, **fields),
+        optimizer=optimizer_settings(),
         layers=st.lists(st.integers(1, 5), min_size=2, max_size=4).map(tuple),
         activation=st.sampled_from(ACTIVATIONS),
         loss=st.sampled_from(LOSSES),
@@ -41,12 +76,12 @@ def random_data(cfg, samples, data_seed):
     samples=st.integers(1, 8),
     data_seed=st.integers(0, 2**16),
 )
-def test_tf1_tf2_and_keras_train_bit_for_bit_alike(cfg, samples, data_seed):
+def test_tf1_tf2_and_keras_train_bit_for_bit_alike_with_every_optimizer(cfg, samples, data_seed):
     x, y = random_data(cfg, samples, data_seed)
     params = init_params(cfg)
     tf2 = tf_impl.train(params, x, y, cfg)
     assert_identical(tf1_reference.train(params, x, y, cfg), tf2)
-    assert_identical(keras_impl.train(params, x, y, cfg), tf2)
+    assert_keras_is_tf1(keras_impl.train(params, x, y, cfg), tf2, cfg)
 
 
 # Rounding differences between NumPy's and Eigen's tanh, sigmoid and sums grow with every step,
