@@ -5,8 +5,6 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from common.config import TrainConfig
-
 IMPLEMENTATIONS = {
     "manual": "manual_impl",
     "tf": "tf_impl",
@@ -35,11 +33,3 @@ def load_implementation(name: str) -> ModuleType:
     parse_names(name)
     return importlib.import_module(IMPLEMENTATIONS[name])
 
-
-def check_supported(names: list[str], cfg: TrainConfig) -> None:
-    """ValueError, before any training, if an implementation refuses ``cfg``: one that cannot do
-    all a config asks has a ``check_config(cfg)`` that says what."""
-    for name in names:
-        check = getattr(load_implementation(name), "check_config", None)
-        if check is not None:
-            check(cfg)

@@ -38,7 +38,7 @@ from common.cli import ArgumentParser, run_script
 from common.comparison import Comparison, compare
 from common.optimizers import OPTIMIZERS
 from common.outputs import Writes, check_output_file, check_output_folder, write_text
-from common.registry import IMPLEMENTATIONS, check_supported, parse_names
+from common.registry import IMPLEMENTATIONS, parse_names
 
 SHOWN_ROWS = 8
 
@@ -302,7 +302,6 @@ def main(argv: list[str] | None = None) -> int:
         x, y = load_data(args.data, cfg)
         params = load_params(args.weights, cfg) if args.weights else init_params(cfg)
         check_outputs(args, names)
-        check_supported(names, cfg)  # last: it imports the frameworks
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

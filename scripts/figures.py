@@ -1,7 +1,9 @@
-"""The figures ``compare.py --plot DIR`` writes: loss curves, decision surfaces, hidden units."""
+"""The figures ``compare.py --plot DIR`` writes: loss curves, decision surfaces, hidden units,
+update schedules and optimizers."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import matplotlib
@@ -14,6 +16,7 @@ import numpy as np  # noqa: E402
 import manual_impl  # noqa: E402
 from common import TrainConfig, step_batches  # noqa: E402
 from common.comparison import Comparison  # noqa: E402
+from common.optimizers import OPTIMIZERS  # noqa: E402
 from common.outputs import replacing  # noqa: E402
 from common.registry import load_implementation  # noqa: E402
 
@@ -191,11 +194,71 @@ def schedules(
     return finish(fig, caption, path)
 
 
+OPTIMIZER_RATES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+OPTIMIZER_STEP_BUDGET = 20_000
+
+
+def optimizer_settings(cfg: TrainConfig) -> dict[str, dict]:
+    """Each of TF1's optimizers with the config's arguments where it names that optimizer,
+    TF1's defaults otherwise (momentum, which has none, 0.9)."""
+    settings = {name: {} for name in OPTIMIZERS}
+    settings["momentum"] = {"momentum": 0.9}
+    settings[cfg.optimizer] = dict(cfg.optimizer_args)
+    return settings
+
+
+def best_run(initial: dict, x: np.ndarray, y: np.ndarray, cfg: TrainConfig) -> tuple:
+    """(rate, losses) for the rate of OPTIMIZER_RATES whose run ends at the lowest loss."""
+    runs = []
+    for rate in OPTIMIZER_RATES:
+        with np.errstate(all="ignore"):
+            losses = manual_impl.train(initial, x, y, replace(cfg, learning_rate=rate)).losses
+        if np.all(np.isfinite(losses)):
+            runs.append((float(losses[-1]), rate, losses))
+    if not runs:
+        return None, None
+    _, rate, losses = min(runs, key=lambda run: run[0])
+    return rate, losses
+
+
+def optimizers(comparison: Comparison, initial: dict, x: np.ndarray, y: np.ndarray, path: Path):
+    """Which optimizer trains the net fastest: each of TF1's optimizers from the same weights,
+    each at the rate of OPTIMIZER_RATES that ends lowest, the config's decay and batches kept.
+    Trained by the NumPy implementation, which follows TF1's graph to 1e-12 in float64
+    (tests/test_optimizers.py), so the figure needs no framework."""
+    cfg, n = comparison.cfg, len(x)
+    steps = min(cfg.steps, max(1, OPTIMIZER_STEP_BUDGET // n))
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for name, args in optimizer_settings(cfg).items():
+        run_cfg = replace(cfg, optimizer=name, optimizer_args=args, steps=steps)
+        rate, losses = best_run(initial, x, y, run_cfg)
+        if rate is None:
+            ax.plot([], [], label=f"{name}: diverged at every rate")
+            continue
+        shown = f"({', '.join(f'{k}={v}' for k, v in args.items())})" if args else ""
+        label = f"{name}{shown} at rate {rate:g}: loss {losses[-1]:.2g}"
+        ax.plot(np.arange(steps), losses, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel(f"{cfg.loss} (before the step)")
+    ax.set_title("Which of TF1's optimizers trains fastest? (NumPy, each at its best rate)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    rates = ", ".join(f"{r:g}" for r in OPTIMIZER_RATES)
+    caption = (
+        f"{'-'.join(map(str, cfg.layers))} {cfg.activation}, {n} samples, {steps} steps from the "
+        f"same {cfg.init} weights (seed {cfg.seed}), {cfg.dtype}; rates tried: {rates}"
+    )
+    return finish(fig, caption, path)
+
+
 LOSS_CURVES = "loss_curves.png"
 DECISION_SURFACE = "decision_surface.png"
 HIDDEN_UNITS = "hidden_units.png"
 UPDATE_SCHEDULES = "update_schedules.png"
-ALL = (LOSS_CURVES, DECISION_SURFACE, HIDDEN_UNITS, UPDATE_SCHEDULES)
+OPTIMIZER_CURVES = "optimizers.png"
+ALL = (LOSS_CURVES, DECISION_SURFACE, HIDDEN_UNITS, UPDATE_SCHEDULES, OPTIMIZER_CURVES)
 
 
 def write_all(
@@ -215,4 +278,5 @@ def write_all(
     if comparison.cfg.depth > 1:
         written.append(hidden_activations(comparison, x, caption, folder / HIDDEN_UNITS))
     written.append(schedules(comparison, initial, x, y, folder / UPDATE_SCHEDULES))
+    written.append(optimizers(comparison, initial, x, y, folder / OPTIMIZER_CURVES))
     return written

@@ -50,9 +50,15 @@ def test_the_documented_run_writes_table_json_figures_and_weights(tmp_path):
     assert out.stderr == ""
     assert (
         "figures: out/loss_curves.png, out/decision_surface.png, out/hidden_units.png, "
-        "out/update_schedules.png" in out.stdout
+        "out/update_schedules.png, out/optimizers.png" in out.stdout
     )
-    for name in ("loss_curves", "decision_surface", "hidden_units", "update_schedules"):
+    for name in (
+        "loss_curves",
+        "decision_surface",
+        "hidden_units",
+        "update_schedules",
+        "optimizers",
+    ):
         png = (tmp_path / "out" / f"{name}.png").read_bytes()
         assert png.startswith(PNG_SIGNATURE) and len(png) > 10_000
     report = json.loads((tmp_path / "out" / "result.json").read_text())
@@ -181,7 +187,6 @@ BAD_INPUT = [
     (["--optimizer", "adam", "--optimizer-args", "beta1=x"], "beta1: 'x' is not a number"),
     (["--optimizer", "adam", "--optimizer-args", "beta1=1"], "beta1 must be in [0, 1)"),
     (["--decay-steps", "5"], "decay_steps and decay_rate go together"),
-    (["--optimizer", "adam"], "keras_impl trains with constant-rate gradient descent"),
     (["--weights", "{d}/absent.npz"], "weights file {d}/absent.npz does not exist"),
     (["--weights", "{d}/corrupt.npz"], "is not a readable .npz archive"),
     (["--weights", "{d}/wide.npz"], "weight m1 has shape (2, 5), layers (2, 3, 1) need (2, 3)"),

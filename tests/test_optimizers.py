@@ -253,3 +253,24 @@ def test_a_second_run_starts_from_fresh_slots():
         first = implementation.train(params, x, y, cfg)
         second = implementation.train(params, x, y, cfg)
         assert_identical(first, second)
+
+
+def test_a_constant_rate_rmsprop_run_on_xor_is_chaotic():
+    # why NumPy parts from the graphs on this run (compare.py exits 1) while the graphs stay
+    # identical: TF1 against itself, one weight moved by one ulp, parts at the same step, and
+    # by more than NumPy does; it is the trajectory, not an implementation
+    cfg = TrainConfig(optimizer="rmsprop", learning_rate=0.1, steps=100, dtype="float64")
+    x, y = xor_data("float64")
+    params = init_params(cfg)
+    nudged = {key: value.copy() for key, value in params.items()}
+    nudged["m1"][0, 0] = np.nextafter(nudged["m1"][0, 0], 1.0)
+    with tf1_reference.SessionTrainer(cfg) as session:
+        reference, moved = session.run(params, x, y), session.run(nudged, x, y)
+    numpy = manual_impl.train(params, x, y, cfg)
+
+    def parting_step(a, b):
+        return int(np.argmax(np.abs(a.losses - b.losses) > 1e-12))
+
+    assert parting_step(reference, moved) == parting_step(reference, numpy) == 76
+    assert largest_difference(reference, moved) > largest_difference(reference, numpy) > 1e-3
+    assert np.max(np.abs(reference.losses[:70] - numpy.losses[:70])) < 1e-14
