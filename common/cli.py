@@ -36,3 +36,23 @@ def run_script(main: Callable[[], int]) -> NoReturn:
     set ``TF_CPP_MIN_LOG_LEVEL``, then exit with its status."""
     quiet_tensorflow(verbose=VERBOSE in sys.argv[1:])
     sys.exit(main())
+
+
+def parse_optimizer_args(text: str) -> dict[str, object]:
+    """``"momentum=0.9,use_nesterov=true"`` -> {"momentum": 0.9, "use_nesterov": True}."""
+    args: dict[str, object] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
+            raise ValueError(f"--optimizer-args takes key=value,…, got {item!r}")
+        lowered = value.strip().lower()
+        if lowered in ("true", "false"):
+            args[key.strip()] = lowered == "true"
+            continue
+        try:
+            args[key.strip()] = float(value)
+        except ValueError:
+            raise ValueError(
+                f"--optimizer-args {key.strip()}: {value!r} is not a number, true or false"
+            ) from None
+    return args

@@ -32,4 +32,3 @@ def load_implementation(name: str) -> ModuleType:
     """The module with ``forward``, ``loss_and_grads`` and ``train`` for ``name``."""
     parse_names(name)
     return importlib.import_module(IMPLEMENTATIONS[name])
-

@@ -77,4 +77,3 @@ def check_inputs(
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Validate the config, weights and data in one call, as every ``train`` does first."""
     return check_params(params, cfg), *check_data(x, y, cfg)
-

@@ -34,7 +34,7 @@ from common import (
     save_params,
     xor_data,
 )
-from common.cli import ArgumentParser, run_script
+from common.cli import ArgumentParser, parse_optimizer_args, run_script
 from common.comparison import Comparison, compare
 from common.optimizers import OPTIMIZERS
 from common.outputs import Writes, check_output_file, check_output_folder, write_text
@@ -103,26 +103,6 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
         decay_rate=args.decay_rate,
         staircase=args.staircase,
     )
-
-
-def parse_optimizer_args(text: str) -> dict[str, object]:
-    """``"momentum=0.9,use_nesterov=true"`` -> {"momentum": 0.9, "use_nesterov": True}."""
-    args: dict[str, object] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        key, equals, value = item.partition("=")
-        if not equals or not key.strip():
-            raise ValueError(f"--optimizer-args takes key=value,…, got {item!r}")
-        lowered = value.strip().lower()
-        if lowered in ("true", "false"):
-            args[key.strip()] = lowered == "true"
-            continue
-        try:
-            args[key.strip()] = float(value)
-        except ValueError:
-            raise ValueError(
-                f"--optimizer-args {key.strip()}: {value!r} is not a number, true or false"
-            ) from None
-    return args
 
 
 def load_data(path: str | None, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:

@@ -3,10 +3,14 @@
     python scripts/explain.py                    # the seed's 2-3-1 net on XOR, weight m2[0,0]
     python scripts/explain.py --weight m1[1,2]   # any weight or bias: m1[i,j], b2[j], …
     python scripts/explain.py --article          # the article's 2-2-2 example and its w6
+    python scripts/explain.py --optimizer adam   # the update by one of TF1's optimizers
 
 It prints the forward pass (each neuron's net input, then its output), the error, the three
 chain-rule factors of one weight's gradient and their product, and the update; then it checks
 every one of those numbers against TensorFlow (GradientTape and the TF2 port's own update).
+With ``--optimizer`` (and ``--optimizer-args``, as compare.py takes them) the update is that
+optimizer's: its formula, each slot before and after, the weight; the slots and the weight are
+checked against the training kernel TF1's optimizer calls.
 Exit status: 0 when every check holds, 1 when one does not, 2 for bad input.
 """
 
@@ -20,7 +24,9 @@ import numpy as np
 
 import manual_impl
 from common import TrainConfig, check_inputs, init_params, xor_data
-from common.cli import ArgumentParser, run_script
+from common.cli import ArgumentParser, parse_optimizer_args, run_script
+from common.optimizers import OPTIMIZERS
+from manual_impl.optimizers import RULES, Optimizer
 
 CHECK_TOLERANCE = 1e-12  # float64 throughout: the hand-written numbers and TF's agree to rounding
 WEIGHT = re.compile(r"^([mb])(\d+)\[(\d+)(?:,(\d+))?\]$")
@@ -128,10 +134,28 @@ def print_chain_rule(factors: np.ndarray, grad: float, key, index, cfg: TrainCon
     print(f"  dE/d{name} = {grad:+.10f}")
 
 
+def check_slots(params, tf_grads, cfg, key, index, slots_after) -> list[bool]:
+    """The slots after one update by TF1's own training kernel (the TF2 port's TF1Optimizer),
+    from TF's gradients, against the NumPy rule's."""
+    import tensorflow as tf
+
+    from tf_impl.optimizers import TF1Optimizer
+
+    variables = [tf.Variable(params[k]) for k in cfg.param_shapes()]
+    optimizer = TF1Optimizer(variables, cfg)
+    grads = [tf.constant(tf_grads[k]) for k in cfg.param_shapes()]
+    optimizer.apply(variables, grads, tf.constant(cfg.learning_rate, tf.float64))
+    slots = optimizer.slots[list(cfg.param_shapes()).index(key)]
+    return [
+        check(f"slot {name!r} after the update (TF1's kernel)", value, slots[name].numpy()[index])
+        for name, value in slots_after.items()
+    ]
+
+
 def check(label: str, ours: np.ndarray | float, theirs: np.ndarray | float) -> bool:
     difference = float(np.max(np.abs(np.asarray(ours) - np.asarray(theirs))))
     ok = difference <= CHECK_TOLERANCE
-    print(f"  {label:<44} largest difference {difference:.1e}  {'OK' if ok else 'MISMATCH'}")
+    print(f"  {label:<50} largest difference {difference:.1e}  {'OK' if ok else 'MISMATCH'}")
     return ok
 
 
@@ -143,7 +167,39 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--weight", help="m2[0,0] (seed net) or m2[0,1] (--article: its w6)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights (0)")
     parser.add_argument("--lr", type=float, default=1.0, help="learning rate (1.0)")
+    parser.add_argument("--optimizer", default="sgd", help=" | ".join(OPTIMIZERS) + " (sgd)")
+    parser.add_argument(
+        "--optimizer-args", default="", metavar="K=V,…", help="its TF1 arguments (TF1's defaults)"
+    )
     return parser.parse_args(argv)
+
+
+def optimizer_update(params: dict, grads: dict, cfg: TrainConfig, key, index) -> tuple:
+    """One update by ``cfg``'s optimizer in NumPy: (rate, slots before, slots after, weights
+    after, the optimizer's state before), each slot and state value at ``key[index]``."""
+    optimizer = Optimizer(params, cfg)
+    before = {name: float(slot[index]) for name, slot in optimizer.slots[key].items()}
+    state = {name: float(value) for name, value in optimizer.state.items()}
+    rate = float(optimizer.rate())
+    updated = {k: v.copy() for k, v in params.items()}
+    optimizer.apply(updated, grads)
+    after = {name: float(slot[index]) for name, slot in optimizer.slots[key].items()}
+    return rate, before, after, updated, state
+
+
+def print_optimizer_update(params, grads, cfg, key, index) -> tuple[float, dict, dict]:
+    rate, before, after, updated, state = optimizer_update(params, grads, cfg, key, index)
+    args = ", ".join(f"{k}={v}" for k, v in cfg.optimizer_args.items())
+    name = weight_name(key, index)
+    print(f"\n4. Update by TF1's {cfg.optimizer}({args}) at rate {rate:g}:")
+    print("   " + " ".join(RULES[cfg.optimizer].__doc__.replace("``", "").split()))
+    for power, value in state.items():
+        print(f"   {power} = {value:.10f}")
+    for slot in before:
+        print(f"   slot {slot!r} of {name}: {before[slot]:+.10f} -> {after[slot]:+.10f}")
+    weight, grad, moved = (float(a[key][index]) for a in (params, grads, updated))
+    print(f"   {name} = {weight:.10f} with gradient {grad:+.10f} -> {moved:.10f}")
+    return moved, after, updated
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,10 +213,19 @@ def main(argv: list[str] | None = None) -> int:
                 steps=1,
                 seed=args.seed,
                 dtype="float64",
+                optimizer=args.optimizer,
+                optimizer_args=parse_optimizer_args(args.optimizer_args),
             )
             params, x, y = article_problem(cfg)
         else:
-            cfg = TrainConfig(learning_rate=args.lr, steps=1, seed=args.seed, dtype="float64")
+            cfg = TrainConfig(
+                learning_rate=args.lr,
+                steps=1,
+                seed=args.seed,
+                dtype="float64",
+                optimizer=args.optimizer,
+                optimizer_args=parse_optimizer_args(args.optimizer_args),
+            )
             params, (x, y) = init_params(cfg), xor_data("float64")
         key, index = parse_weight(args.weight or ("m2[0,1]" if args.article else "m2[0,0]"), cfg)
         params, x0, y0 = check_inputs(params, x, y, cfg)
@@ -175,11 +240,14 @@ def main(argv: list[str] | None = None) -> int:
     factors, grad = chain_rule(params, h, y0, cfg, key, index)
     print_chain_rule(factors, grad, key, index, cfg)
     weight = float(params[key][index])
-    updated = weight - cfg.learning_rate * grad
-    print(
-        f"\n4. Update: {weight_name(key, index)} = {weight:.10f} - {cfg.learning_rate:g} × "
-        f"{grad:+.10f} = {updated:.10f}"
-    )
+    if cfg.optimizer == "sgd":
+        updated = weight - cfg.learning_rate * grad
+        print(
+            f"\n4. Update: {weight_name(key, index)} = {weight:.10f} - {cfg.learning_rate:g} × "
+            f"{grad:+.10f} = {updated:.10f}"
+        )
+    else:
+        updated, slots_after, _ = print_optimizer_update(params, grads, cfg, key, index)
 
     import tensorflow as tf
 
@@ -206,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         ),
         check("the updated weight (tf_impl.train, 1 step)", updated, stepped),
     ]
+    if cfg.optimizer != "sgd":
+        results += check_slots(params, tf_grads, cfg, key, index, slots_after)
     print("all checks hold" if all(results) else "A CHECK FAILED")
     return 0 if all(results) else 1
 

@@ -66,9 +66,31 @@ def test_the_article_example_gives_the_articles_numbers():
         (["--weight", "m1[2,0]"], "m1 has shape (2, 3)"),
         (["--weight", "w6"], "--weight takes m<layer>[i,j] or b<layer>[j]"),
         (["--lr", "-1"], "learning_rate must be positive"),
+        (["--optimizer", "nadam"], "unknown optimizer 'nadam'"),
+        (["--optimizer", "momentum"], "momentum needs optimizer_args['momentum']"),
+        (["--optimizer", "adam", "--optimizer-args", "beta1=2"], "beta1 must be in [0, 1)"),
     ],
 )
 def test_bad_input_exits_2(args, message):
     out = run(*args)
     assert out.returncode == 2 and out.stderr.startswith("error: ") and message in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_the_adam_walk_prints_kingma_and_bas_first_step_and_checks_its_slots():
+    # the first step of Adam (Kingma and Ba, algorithm 1, t = 1): m = (1 - beta1) g,
+    # v = (1 - beta2) g², w -= rate · sqrt(1 - beta2) / (1 - beta1) · m / (sqrt(v) + epsilon)
+    out = run_in_process("--optimizer", "adam", "--weight", "m1[0,1]", "--lr", "0.1")
+    assert out.returncode == 0, out.stderr
+    cfg = TrainConfig(optimizer="adam", learning_rate=0.1, dtype="float64")
+    params = init_params(cfg)
+    _, grads = tf_impl.loss_and_grads(params, *xor_data("float64"), cfg)
+    g = grads["m1"][0, 1]
+    m, v = 0.1 * g, 0.001 * g**2
+    moved = params["m1"][0, 1] - 0.1 * (0.001**0.5 / 0.1) * m / (v**0.5 + 1e-8)
+    printed = dict(re.findall(r"slot '(\w+)' of m1\[0,1\]: \S+ -> (\S+)", out.stdout))
+    assert float(printed["m"]) == pytest.approx(m, abs=1e-10)
+    assert float(printed["v"]) == pytest.approx(v, abs=1e-10)
+    assert re.search(r"-> (\S+)\n\nChecks", out.stdout).group(1) == f"{moved:.10f}"
+    assert "slot 'v' after the update (TF1's kernel)" in out.stdout
+    assert out.stdout.rstrip().endswith("all checks hold")
