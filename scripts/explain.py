@@ -205,27 +205,19 @@ def print_optimizer_update(params, grads, cfg, key, index) -> tuple[float, dict,
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
+        step = {
+            "learning_rate": args.lr,
+            "steps": 1,
+            "seed": args.seed,
+            "dtype": "float64",
+            "optimizer": args.optimizer,
+            "optimizer_args": parse_optimizer_args(args.optimizer_args),
+        }
         if args.article:
-            cfg = TrainConfig(
-                layers=(2, 2, 2),
-                loss="half_sum_squares",
-                learning_rate=args.lr,
-                steps=1,
-                seed=args.seed,
-                dtype="float64",
-                optimizer=args.optimizer,
-                optimizer_args=parse_optimizer_args(args.optimizer_args),
-            )
+            cfg = TrainConfig(layers=(2, 2, 2), loss="half_sum_squares", **step)
             params, x, y = article_problem(cfg)
         else:
-            cfg = TrainConfig(
-                learning_rate=args.lr,
-                steps=1,
-                seed=args.seed,
-                dtype="float64",
-                optimizer=args.optimizer,
-                optimizer_args=parse_optimizer_args(args.optimizer_args),
-            )
+            cfg = TrainConfig(**step)
             params, (x, y) = init_params(cfg), xor_data("float64")
         key, index = parse_weight(args.weight or ("m2[0,1]" if args.article else "m2[0,0]"), cfg)
         params, x0, y0 = check_inputs(params, x, y, cfg)
