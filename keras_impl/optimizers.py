@@ -8,15 +8,16 @@ TF1 program trained, and the built-ins of the official mapping, kept so their ga
   below, each TF1's kernel written in ``keras.ops`` in the kernel's order of operations, its
   slots named and started as TF1 starts them.
 - ``"closest"``: Keras's built-in at the settings that come nearest: every TF1 argument it has,
-  given as a NumPy scalar of the model's dtype, and Adagrad's ``epsilon`` (TF1 has none) 0.
+  each number made by ``in_dtype``, and Adagrad's ``epsilon`` (TF1 has none) 0.
 - ``"matched"``: the built-in given TF1's arguments as Python floats, as a migrator writes them.
 - ``"defaults"``: the built-in with only the rate (and momentum) given, as TensorFlow's migration
   guide maps the TF1 optimizers.
 
 Keras 3 turns a Python float hyperparameter into a tensor by way of float32 (``ops.cast(0.9,
 "float64")`` is 0.9 rounded to float32), also inside ``ExponentialDecay`` and the
-``Constant`` initializer: in a float64 model that trains at float32(β). NumPy scalars of the
-model's dtype pass through exactly, so every number here is one. Why each built-in parts from
+``Constant`` initializer: in a float64 model that trains at float32(β). ``in_dtype`` makes
+numbers that pass through exactly, and every number of the exact and closest mappings is one
+of them. Why each built-in parts from
 TF1, and by how much, is in ``tf_impl/MIGRATION.md`` section 2b, every gap measured by
 ``tests/test_keras_optimizers.py``.
 """

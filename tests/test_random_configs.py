@@ -70,7 +70,7 @@ def random_data(cfg, samples, data_seed):
     return x, y
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     cfg=configs(max_steps=25, dtypes=("float32", "float64")),
     samples=st.integers(1, 8),
