@@ -235,17 +235,14 @@ def keras_optimizer(cfg: TrainConfig, mapping: str = "exact") -> keras.optimizer
     if mapping not in MAPPINGS:
         raise ValueError(f"unknown mapping {mapping!r}; expected one of {', '.join(MAPPINGS)}")
     exact, args, name = in_dtype(cfg), cfg.optimizer_args, cfg.optimizer
+    if mapping == "matched" or (mapping == "defaults" and name in ("sgd", "momentum")):
+        return builtin(cfg, float)
     if mapping == "defaults":
-        rate = learning_rate(cfg, float)
-        if name in ("sgd", "momentum"):
-            return builtin(cfg, float)
         return {
             "adam": keras.optimizers.Adam,
             "rmsprop": keras.optimizers.RMSprop,
             "adagrad": keras.optimizers.Adagrad,
-        }[name](rate)
-    if mapping == "matched":
-        return builtin(cfg, float)
+        }[name](learning_rate(cfg, float))
     if mapping == "closest" or name in ("sgd", "adagrad"):
         return builtin(cfg, exact, epsilon=exact(0))
     rate = learning_rate(cfg, exact)

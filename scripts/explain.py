@@ -187,7 +187,7 @@ def optimizer_update(params: dict, grads: dict, cfg: TrainConfig, key, index) ->
     return rate, before, after, updated, state
 
 
-def print_optimizer_update(params, grads, cfg, key, index) -> tuple[float, dict, dict]:
+def print_optimizer_update(params, grads, cfg, key, index) -> tuple[float, dict]:
     rate, before, after, updated, state = optimizer_update(params, grads, cfg, key, index)
     args = ", ".join(f"{k}={v}" for k, v in cfg.optimizer_args.items())
     name = weight_name(key, index)
@@ -199,7 +199,7 @@ def print_optimizer_update(params, grads, cfg, key, index) -> tuple[float, dict,
         print(f"   slot {slot!r} of {name}: {before[slot]:+.10f} -> {after[slot]:+.10f}")
     weight, grad, moved = (float(a[key][index]) for a in (params, grads, updated))
     print(f"   {name} = {weight:.10f} with gradient {grad:+.10f} -> {moved:.10f}")
-    return moved, after, updated
+    return moved, after
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{grad:+.10f} = {updated:.10f}"
         )
     else:
-        updated, slots_after, _ = print_optimizer_update(params, grads, cfg, key, index)
+        updated, slots_after = print_optimizer_update(params, grads, cfg, key, index)
 
     import tensorflow as tf
 
