@@ -1,0 +1,246 @@
+"""The six stages of ``tf_impl/MIGRATION.md`` section 3, run on any TF1 program and its port.
+
+weights -> forward pass -> loss -> gradients -> one step -> many steps: each compares the port
+with what the TF1 program did (``Record``), and the check stops at the first stage that disagrees,
+because every later stage only amplifies an earlier difference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from tf_impl.migration import hints
+from tf_impl.migration.differences import TOLERANCES, Difference, at, difference, worst
+from tf_impl.migration.port import Port, make_port
+from tf_impl.migration.programs import call, function, load_module
+from tf_impl.migration.random_ops import RANDOM_MODES, random_mode
+from tf_impl.migration.record import Record
+from tf_impl.migration.tf1_run import run_tf1
+from tf_impl.migration.weights import Link, link_weights
+
+STAGES = ("weights", "forward", "loss", "gradients", "one step", "many steps")
+DTYPES = ("float32", "float64")
+
+
+@dataclass(frozen=True)
+class Options:
+    """``steps`` updates from the same weights; ``dtype`` passed to both programs (when given);
+    tolerances ``|new - old| <= atol + rtol * |old|``, by default those of the loss's dtype
+    (``differences.TOLERANCES``); ``random``: what dropout does (``random_ops``)."""
+
+    steps: int = 10
+    dtype: str | None = None
+    rtol: float | None = None
+    atol: float | None = None
+    random: str = "aligned"
+    seed: int = 0
+    data: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
+            raise ValueError(f"steps must be a whole number of at least 1, got {self.steps!r}")
+        if self.dtype is not None and self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        for name in ("rtol", "atol"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, float | int) and 0 <= value < np.inf):
+                raise ValueError(f"{name} must be a number of at least 0, got {value!r}")
+        if self.random not in RANDOM_MODES:
+            raise ValueError(
+                f"random must be one of {', '.join(RANDOM_MODES)}, got {self.random!r}"
+            )
+
+    def tolerances(self, dtype: str) -> tuple[float, float]:
+        rtol, atol = TOLERANCES.get(dtype, TOLERANCES["float32"])
+        return (rtol if self.rtol is None else self.rtol, atol if self.atol is None else self.atol)
+
+
+@dataclass
+class StageResult:
+    """One stage: whether it agrees (``None``: skipped, with the reason in ``where``), the
+    largest absolute difference, where the worst element is, its two values, and a hint."""
+
+    stage: str
+    agrees: bool | None
+    largest: float = 0.0
+    where: str = ""
+    new: float | None = None
+    old: float | None = None
+    tolerance: str = ""
+    hint: str | None = None
+
+    def line(self) -> str:
+        if self.agrees is None:
+            return f"{self.stage:<11} skipped: {self.where}"
+        verdict = "agrees" if self.agrees else "DISAGREES"
+        exact = "bit for bit" if self.largest == 0 else f"largest |diff| {self.largest:.2e}"
+        text = f"{self.stage:<11} {verdict}: {exact} ({self.tolerance})"
+        if not self.agrees:
+            text += f"\n  at {self.where}: port {self.new!r}, TF1 {self.old!r}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+@dataclass
+class Report:
+    stages: list[StageResult]
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def agrees(self) -> bool:
+        return all(stage.agrees is not False for stage in self.stages)
+
+    @property
+    def failed(self) -> StageResult | None:
+        return next((stage for stage in self.stages if stage.agrees is False), None)
+
+    def text(self) -> str:
+        lines = [stage.line() for stage in self.stages]
+        if self.agrees:
+            lines.append(f"agree: every stage within tolerance over {self.settings['steps']} steps")
+        else:
+            lines.append(f"disagree: stopped at the {self.failed.stage} stage")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        return {
+            "agrees": self.agrees,
+            "settings": self.settings,
+            "stages": [asdict(s) for s in self.stages],
+        }
+
+
+class Checker:
+    def __init__(self, record: Record, port: Port, links: list[Link], options: Options) -> None:
+        self.record, self.port, self.links = record, port, links
+        self.rtol, self.atol = options.tolerances(record.dtype)
+        self.steps = options.steps
+        self.first = record.batches[0]
+
+    def name(self, link: Link) -> str:
+        new, old = self.port.names[link.port], self.record.names[link.tf1]
+        return new if new == old else f"{new} (TF1 {old})"
+
+    def carried(self, values: list[np.ndarray]) -> list[np.ndarray]:
+        return [link.carry(values[link.tf1]) for link in self.links]
+
+    def result(self, stage: str, diff: Difference, where: str, exact: bool = False) -> StageResult:
+        tolerance = "bit for bit asked" if exact else f"rtol {self.rtol:g}, atol {self.atol:g}"
+        return StageResult(stage, diff.agrees, diff.largest, where, diff.new, diff.old, tolerance)
+
+    def over_variables(
+        self, stage: str, new: list, old: list, exact: bool = False, prefix: str = ""
+    ) -> StageResult:
+        rtol, atol = (0.0, 0.0) if exact else (self.rtol, self.atol)
+        diffs = [difference(n, o, rtol, atol) for n, o in zip(new, old)]
+        i, diff = worst(diffs)
+        result = self.result(stage, diff, prefix + at(self.name(self.links[i]), diff.index), exact)
+        result.largest = max(d.largest for d in diffs)
+        return result
+
+    def weights(self) -> StageResult:
+        carried = self.carried(self.record.initial)
+        for link, value, variable in zip(self.links, carried, self.port.variables):
+            if (
+                np.dtype(variable.dtype.name if hasattr(variable.dtype, "name") else variable.dtype)
+                != value.dtype
+            ):
+                result = StageResult(
+                    "weights", False, float("inf"), self.name(link), tolerance="bit for bit asked"
+                )
+                result.hint = hints.dtype_mismatch(self.name(link), value.dtype, variable.dtype)
+                return result
+        self.port.assign(carried)
+        return self.over_variables("weights", self.port.values(), carried, exact=True)
+
+    def forward(self) -> StageResult:
+        if self.record.outputs is None or not self.port.has_outputs:
+            side = "TF1's tf1_program()" if self.record.outputs is None else "the port"
+            return StageResult("forward", None, where=f"{side} gives no outputs")
+        new = np.asarray(self.port.outputs_of(self.first))
+        diff = difference(new, self.record.outputs, self.rtol, self.atol)
+        return self.result("forward", diff, at("outputs", diff.index))
+
+    def loss(self) -> StageResult:
+        new = np.asarray(self.port.loss_of(self.first))
+        diff = difference(new, self.record.loss, self.rtol, self.atol)
+        return self.result("loss", diff, "the loss of the first batch")
+
+    def gradients(self) -> StageResult:
+        new = [np.asarray(g) for g in self.port.grads_of(self.first)]
+        old = [link.carry_gradient(self.record.grads[link.tf1]) for link in self.links]
+        return self.over_variables("gradients", new, old, prefix="the gradient of ")
+
+    def training(self) -> list[StageResult]:
+        """Step by step: the loss before each update, then every variable after it. The first
+        step is its own stage; the rest report their worst, or the first step that fails."""
+        results, largest = [], 0.0
+        for step, batch in enumerate(self.record.batches):
+            stage = "one step" if step == 0 else "many steps"
+            loss = difference(
+                np.asarray(self.port.loss_of(batch)), self.record.losses[step], self.rtol, self.atol
+            )
+            self.port.train_step(batch)
+            if not loss.agrees:
+                return results + [
+                    self.result(stage, loss, f"step {step + 1}: the loss before the update")
+                ]
+            after = self.over_variables(
+                stage,
+                self.port.values(),
+                self.carried(self.record.after[step]),
+                prefix=f"step {step + 1}, after the update: ",
+            )
+            if not after.agrees:
+                return results + [after]
+            after.largest = max(after.largest, loss.largest)
+            if step == 0:
+                results.append(after)
+            largest = max(largest, after.largest)
+        if self.steps > 1:
+            results.append(StageResult("many steps", True, largest, tolerance=results[0].tolerance))
+        return results
+
+    def run(self) -> list[StageResult]:
+        results: list[StageResult] = []
+        for stage in (self.weights, self.forward, self.loss, self.gradients):
+            results.append(stage())
+            if results[-1].agrees is False:
+                break
+        else:
+            results.extend(self.training())
+        failed = results[-1]
+        if failed.agrees is False and failed.hint is None:
+            failed.hint = hints.explain(failed, self)
+        return results
+
+
+def check_port(record: Record, new_path: str, options: Options = Options()) -> Report:
+    """Run the port in ``new_path`` through the six stages against ``record``."""
+    module = load_module(new_path)
+    program = function(module, "tf2_program", new_path)
+    with random_mode(options.random):
+        built = call(program, new_path, **({"dtype": options.dtype} if options.dtype else {}))
+        port = make_port(built, new_path)
+        links = link_weights(
+            record.names,
+            record.initial,
+            port.names,
+            port.values(),
+            getattr(module, "WEIGHT_MAP", None),
+        )
+        stages = Checker(record, port, links, options).run()
+    rtol, atol = options.tolerances(record.dtype)
+    settings = dict(record.meta, steps=options.steps, dtype=record.dtype, rtol=rtol, atol=atol)
+    return Report(stages, settings)
+
+
+def check_migration(old_path: str, new_path: str, options: Options = Options()) -> Report:
+    """Run ``tf1_program()`` from ``old_path`` (in its own process) and then the port."""
+    record = run_tf1(
+        old_path, options.steps, options.dtype, options.random, options.seed, options.data
+    )
+    return check_port(record, new_path, options)

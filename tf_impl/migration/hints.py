@@ -1,0 +1,202 @@
+"""Name the cause when a stage disagrees and the cause is a known migration pitfall.
+
+Some causes show in the numbers (a loss that is exactly 1/batch of TF1's), some in the port's
+settings (Keras Adam's default epsilon), and some only by trying the fix: the forward stage retries
+the outputs with each square weight transposed, with an LSTM's gate blocks reordered, with the
+forget bias added, and with each Dropout's rate read as keep_prob. A fix that makes the outputs
+agree is reported; the port's weights are put back afterwards.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from tf_impl.migration.differences import difference
+
+TF1_GATES = "ijfo"  # BasicLSTMCell / LSTMCell: input, new input (j), forget, output
+KERAS_GATES = "ifco"
+
+
+def dtype_mismatch(name: str, old, new) -> str:
+    return (
+        f"{name} is {np.dtype(old).name} in TF1 but the port made it {getattr(new, 'name', new)}: "
+        "build the port's layers with the same dtype (keras.layers.Dense(..., dtype=...))"
+    )
+
+
+def _near(value: float, target: float) -> bool:
+    return np.isfinite(value) and abs(value - target) <= 1e-4 * abs(target)
+
+
+def loss_hint(checker) -> str | None:
+    new = float(np.asarray(checker.port.loss_of(checker.first)))
+    old = float(checker.record.loss)
+    ratio = new / old if old else np.inf
+    first = next(iter(checker.first.values()))
+    batch = np.shape(first)[0] if np.ndim(first) else 1
+    outputs = checker.record.outputs
+    per_row = int(np.prod(np.shape(outputs)[1:])) if outputs is not None else 1
+    if _near(ratio, 1 / batch):
+        return (
+            f"the loss is 1/{batch} of TF1's: a mean over the batch where TF1 summed (Keras losses "
+            "average by default; reduction='sum')"
+        )
+    if per_row > 1 and _near(ratio, 1 / (batch * per_row)):
+        return (
+            f"the loss is 1/{batch * per_row} of TF1's: a mean over every element where TF1 summed "
+            "(Keras's 'mse' averages the last axis too)"
+        )
+    if _near(ratio, batch):
+        return f"the loss is {batch}x TF1's: a sum over the batch where TF1 took the mean"
+    if checker.record.dtype == "float64" and new != old and new == float(np.float32(new)):
+        return (
+            "the port's loss is a float32 number where TF1's is float64: Keras losses compute in "
+            "keras.config.floatx() unless given dtype= (MeanSquaredError(dtype='float64'))"
+        )
+    for factor in (2.0, 0.5):
+        if _near(ratio, factor):
+            return (
+                f"the loss is {factor:g}x TF1's: one side halves (tf.nn.l2_loss, a 1/(2n)) "
+                "and the other does not"
+            )
+    loss = getattr(getattr(checker.port, "model", None), "loss", None)
+    reads_probabilities = (
+        hasattr(loss, "get_config") and loss.get_config().get("from_logits") is False
+    )
+    if reads_probabilities and outputs is not None and (outputs.min() < 0 or outputs.max() > 1):
+        return (
+            f"the model's outputs are logits (from {outputs.min():.3g} to {outputs.max():.3g}) but "
+            f"{type(loss).__name__} reads them as probabilities: from_logits=True is missing"
+        )
+    return (
+        f"the outputs agree but the loss does not (port/TF1 = {ratio:.6g}): the loss function "
+        "or its reduction"
+    )
+
+
+def _outputs_agree(checker, values, eager: bool = False) -> bool:
+    checker.port.assign(values)
+    forward = checker.port.forward if eager else checker.port.outputs_of
+    new = np.asarray(forward(checker.first))
+    return difference(new, checker.record.outputs, checker.rtol, checker.atol).agrees
+
+
+def _gate_blocks(value: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
+    blocks = np.split(value, 4, axis=-1)
+    return np.concatenate([blocks[i] for i in order], axis=-1)
+
+
+def forward_hint(checker) -> str | None:
+    start = checker.port.values()
+    names = [checker.name(link) for link in checker.links]
+    try:
+        for i, value in enumerate(start):
+            if value.ndim == 2 and value.shape[0] == value.shape[1]:
+                if _outputs_agree(checker, [v.T if j == i else v for j, v in enumerate(start)]):
+                    return f"{names[i]} is transposed: the outputs agree with its transpose"
+        gated = [
+            i
+            for i, v in enumerate(start)
+            if v.ndim >= 1 and v.shape[-1] % 4 == 0 and v.shape[-1] >= 4
+        ]
+        for order in itertools.permutations(range(4)):
+            if gated and order != (0, 1, 2, 3):
+                tried = [_gate_blocks(v, order) if i in gated else v for i, v in enumerate(start)]
+                if _outputs_agree(checker, tried):
+                    moved = "".join(TF1_GATES[i] for i in order)
+                    return (
+                        f"the gates of {', '.join(names[i] for i in gated)} in the wrong order: "
+                        f"the outputs agree with the blocks taken in the order {moved} of TF1's "
+                        f"{TF1_GATES} (Keras's LSTM wants i, f, c, o)"
+                    )
+        for i in gated:
+            if start[i].ndim == 1:
+                for block, shift in itertools.product(range(4), (1.0, -1.0)):
+                    tried = [v.copy() for v in start]
+                    quarter = len(tried[i]) // 4
+                    tried[i][block * quarter : (block + 1) * quarter] += shift
+                    if _outputs_agree(checker, tried):
+                        return (
+                            f"{shift:+g} on block {block} of {names[i]} makes the outputs agree: "
+                            "TF1's BasicLSTMCell adds forget_bias=1.0 to the forget gate in its "
+                            "step, Keras keeps it in the bias: add 1.0 to that block"
+                        )
+        for layer in _dropout_layers(checker.port):
+            kept = layer.rate
+            layer.rate = 1 - kept
+            try:
+                if _outputs_agree(checker, start, eager=True):  # the traced rate is fixed
+                    return (
+                        f"{layer.name} has rate={kept:g}, the fraction it drops; TF1's keep_prob "
+                        f"is the fraction kept: the outputs agree with rate={1 - kept:g}"
+                    )
+            finally:
+                layer.rate = kept
+    finally:
+        checker.port.assign(start)
+    return (
+        "the weights agree but the outputs do not: compare the layers, their order and activations"
+    )
+
+
+def _dropout_layers(port) -> list:
+    model = getattr(port, "model", None)
+    if model is None:
+        return []
+    import keras
+
+    return [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.Dropout)]
+
+
+def optimizer_hint(checker) -> str | None:
+    optimizer = getattr(getattr(checker.port, "model", None), "optimizer", None)
+    if optimizer is None:
+        return None
+    kind = type(optimizer).__name__
+    config = optimizer.get_config()
+    if kind == "RMSprop":
+        return (
+            "Keras's RMSprop is not TF1's RMSPropOptimizer: TF1 starts the mean square at 1.0 and "
+            "adds epsilon inside the square root (keras_impl.optimizers.TF1RMSProp is TF1's rule)"
+        )
+    if kind == "Adam" and config.get("epsilon") == 1e-7:
+        return "Keras's Adam defaults to epsilon=1e-7, TF1's AdamOptimizer to 1e-8"
+    if kind == "Adam":
+        return (
+            "Keras's Adam adds epsilon to the bias-corrected sqrt(v), TF1 to sqrt(v) before the "
+            "correction: they part by more than rounding (keras_impl.optimizers.TF1Adam is "
+            "TF1's rule)"
+        )
+    return None
+
+
+def step_hint(checker, failed) -> str | None:
+    known = optimizer_hint(checker)
+    if known:
+        return known
+    if failed.stage == "one step":
+        return (
+            "the gradients agree but the update does not: the learning rate (its value, its dtype, "
+            "its decay) or the optimizer's arguments and starting slots"
+        )
+    return (
+        "the first step agrees: look at what changes from step to step (the decay schedule, the "
+        "optimizer's slots); rounding also grows over the steps of a chaotic run"
+    )
+
+
+def explain(failed, checker) -> str | None:
+    if failed.stage == "forward":
+        return forward_hint(checker)
+    if failed.stage == "loss":
+        return loss_hint(checker)
+    if failed.stage == "gradients":
+        return (
+            "the loss agrees but its gradients do not: a stop_gradient, a custom gradient, or a "
+            "variable the port's loss does not reach the way TF1's does"
+        )
+    if failed.stage in ("one step", "many steps"):
+        return step_hint(checker, failed)
+    return None

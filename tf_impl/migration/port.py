@@ -1,0 +1,114 @@
+"""The new program behind one interface, whether it is a compiled Keras model or hand-written TF2.
+
+``tf2_program()`` returns ``{"model": compiled keras.Model}`` (with ``"inputs"`` and ``"targets"``,
+the batch entries that are its x and y, by default ``"x"`` and ``"y"``), or
+``{"variables": [...], "loss": f(batch), "train_step": f(batch) -> loss, "outputs": f(batch)}``.
+Either way the check sees named variables, the outputs and the loss of a batch, the gradients by
+``tf.GradientTape``, and one training step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import tensorflow as tf
+
+FUNCTION_KEYS = ("variables", "loss", "train_step")
+
+
+def variable_name(variable) -> str:
+    """A Keras variable's path (``sequential/dense/kernel``), a ``tf.Variable``'s name without
+    ``:0``."""
+    return getattr(variable, "path", None) or variable.name.split(":")[0]
+
+
+class Port:
+    variables: list
+    has_outputs: bool
+
+    @property
+    def names(self) -> list[str]:
+        return [variable_name(v) for v in self.variables]
+
+    def assign(self, values: list[np.ndarray]) -> None:
+        for variable, value in zip(self.variables, values):
+            variable.assign(value)
+
+    def values(self) -> list[np.ndarray]:
+        return [np.asarray(v.numpy()) for v in self.variables]
+
+    def compiled(self) -> None:
+        """Outputs, loss and gradients in ``tf.function``s, as the old graph and the port's own
+        training step run them: eager float32 rounds differently (the guide's pitfall 9)."""
+        self.outputs_of = tf.function(self.forward)
+        self.loss_of = tf.function(self.loss)
+        self.grads_of = tf.function(self.gradients)
+
+    def gradients(self, batch: dict) -> list:
+        with tf.GradientTape() as tape:
+            loss = self.loss(batch)
+        grads = tape.gradient(loss, self.variables)
+        return [
+            tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
+            for v, g in zip(self.variables, grads)
+        ]
+
+
+class KerasPort(Port):
+    def __init__(self, built: dict, path: str) -> None:
+        import keras
+
+        self.model = built["model"]
+        if not isinstance(self.model, keras.Model) or self.model.optimizer is None:
+            raise ValueError(f"{path}: tf2_program()['model'] must be a compiled keras.Model")
+        self.inputs = built.get("inputs", "x")
+        self.targets = built.get("targets", "y")
+        self.variables = list(self.model.trainable_variables)
+        self.has_outputs = True
+        self.path = path
+
+    def _xy(self, batch: dict):
+        names = [self.inputs] if isinstance(self.inputs, str) else list(self.inputs)
+        missing = [n for n in [*names, self.targets] if n not in batch]
+        if missing:
+            raise ValueError(
+                f"{self.path}: the model's inputs/targets name {missing}, not among the batch's "
+                f"{sorted(batch)}; set 'inputs' and 'targets' in tf2_program()'s dict"
+            )
+        x = batch[names[0]] if isinstance(self.inputs, str) else [batch[n] for n in names]
+        return x, batch[self.targets]
+
+    def forward(self, batch: dict):
+        return self.model(self._xy(batch)[0], training=True)
+
+    def loss(self, batch: dict):
+        x, y = self._xy(batch)
+        return self.model.compute_loss(x=x, y=y, y_pred=self.model(x, training=True))
+
+    def train_step(self, batch: dict) -> None:
+        x, y = self._xy(batch)
+        self.model.train_on_batch(x, y)
+
+
+class FunctionPort(Port):
+    def __init__(self, built: dict, path: str) -> None:
+        missing = [key for key in FUNCTION_KEYS if key not in built]
+        if missing:
+            raise ValueError(
+                f"{path}: tf2_program() must return {{'model': ...}} or a dict with "
+                f"{FUNCTION_KEYS}, missing {missing}"
+            )
+        self.variables = list(built["variables"])
+        self.loss: Callable = built["loss"]
+        self.train_step: Callable = built["train_step"]
+        self.forward = built.get("outputs")
+        self.has_outputs = self.forward is not None
+
+
+def make_port(built, path: str) -> Port:
+    if not isinstance(built, dict):
+        raise ValueError(f"{path}: tf2_program() must return a dict, got {type(built).__name__}")
+    port = KerasPort(built, path) if "model" in built else FunctionPort(built, path)
+    port.compiled()
+    return port

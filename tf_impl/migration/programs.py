@@ -1,0 +1,56 @@
+"""Import a user's program file and find the function the check calls in it."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+
+
+def _raised(error: BaseException) -> str:
+    where = traceback.extract_tb(error.__traceback__)[-1]
+    return f"{type(error).__name__}: {error} (line {where.lineno} of {Path(where.filename).name})"
+
+
+def load_module(path: str | Path) -> ModuleType:
+    """Import ``path`` as a module of its own; a missing file or one that does not import is a
+    ``ValueError`` that names the file and the exception."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    spec = importlib.util.spec_from_file_location(f"_migration_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise ValueError(f"{path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent))  # its own helpers beside it, as `python OLD.py` would
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        raise ValueError(f"{path} does not import: {_raised(error)}") from None
+    finally:
+        sys.path.remove(str(path.parent))
+    return module
+
+
+def function(module: ModuleType, name: str, path: str | Path):
+    """``module.name``, which must be callable."""
+    found = getattr(module, name, None)
+    if not callable(found):
+        raise ValueError(f"{path} defines no function {name}()")
+    return found
+
+
+def call(fn, path: str | Path, **options):
+    """Call ``fn`` with the options it declares. An option it cannot take, or an exception it
+    raises, is a ``ValueError`` that names the file, the function and the line."""
+    accepted = inspect.signature(fn).parameters
+    for key in options:
+        if key not in accepted:
+            raise ValueError(f"{path}: {fn.__name__}() takes no {key!r} argument")
+    try:
+        return fn(**options)
+    except Exception as error:
+        raise ValueError(f"{path}: {fn.__name__}() raised {_raised(error)}") from None

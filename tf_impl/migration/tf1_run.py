@@ -1,0 +1,167 @@
+"""Run the old program: ``tf1_program()`` in a fresh graph, on ``tensorflow.compat.v1``.
+
+The check runs this module in a process of its own (``run_tf1``), because a TF1 program that uses
+``tf.compat.v1.layers`` or ``nn.rnn_cell`` needs legacy Keras (``tf_keras`` with
+``TF_USE_LEGACY_KERAS=1``), which switches ``tf.keras`` for the whole process, and its port needs
+Keras 3. The child inherits the parent's environment, so thread counts and oneDNN settings match.
+
+    python -m tf_impl.migration OLD.py OUT.npz --steps 10 [--dtype D] [--random MODE]
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from tf_impl.migration.programs import call, function, load_module
+from tf_impl.migration.record import Record
+
+KEYS = ("feeds", "loss", "train_op")
+
+
+def read_data(path: str | Path, steps: int) -> list[dict[str, np.ndarray]]:
+    """``--data FILE.npz``: one array per feed name, stacked over batches on axis 0."""
+    try:
+        with np.load(path) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+    except (OSError, ValueError) as error:
+        raise ValueError(f"--data {path}: not a readable .npz file ({error})") from None
+    counts = {name: len(value) for name, value in arrays.items() if np.ndim(value) > 0}
+    if not arrays or len(set(counts.values())) != 1 or len(counts) != len(arrays):
+        raise ValueError(
+            f"--data {path}: every array must stack the batches on axis 0, found lengths {counts}"
+        )
+    count = next(iter(counts.values()))
+    return [{name: value[i] for name, value in arrays.items()} for i in range(count)]
+
+
+def take_batches(batches: Iterable, steps: int, source: str) -> list[dict]:
+    """The first ``steps`` batches, starting again from the first when there are fewer."""
+    taken = list(itertools.islice(batches, steps))
+    if not taken or not all(isinstance(batch, dict) for batch in taken):
+        raise ValueError(f"{source} must give at least one batch, each a dict name -> array")
+    return list(itertools.islice(itertools.cycle(taken), steps))
+
+
+def checked_program(built, path: str) -> dict:
+    import tensorflow as tf
+
+    if not isinstance(built, dict) or any(key not in built for key in KEYS):
+        found = sorted(built) if isinstance(built, dict) else type(built).__name__
+        raise ValueError(f"{path}: tf1_program() must return a dict with {KEYS}, got {found}")
+    if not isinstance(built["feeds"], dict) or not built["feeds"]:
+        raise ValueError(f"{path}: tf1_program()['feeds'] must map names to placeholders")
+    for key in ("loss", "outputs"):
+        if built.get(key) is not None and not isinstance(built[key], tf.Tensor):
+            raise ValueError(f"{path}: tf1_program()['{key}'] must be a tensor")
+    return built
+
+
+def feed(feeds: dict, batch: dict, step: int) -> dict:
+    if set(batch) != set(feeds):
+        raise ValueError(
+            f"batch {step} gives {sorted(batch)}, but tf1_program()'s feeds are {sorted(feeds)}"
+        )
+    return {
+        feeds[name]: np.asarray(value, feeds[name].dtype.as_numpy_dtype)
+        for name, value in batch.items()
+    }
+
+
+def record_tf1(
+    old_path: str,
+    steps: int,
+    dtype: str | None = None,
+    random: str = "aligned",
+    seed: int = 0,
+    data: str | None = None,
+) -> Record:
+    """Build the old program in a fresh graph (graph seed ``seed``), read its trainable variables
+    after initialisation, its outputs, loss and ``tf.gradients`` on the first batch, then run
+    ``train_op`` ``steps`` times, recording the loss and the variables after each step."""
+    import tensorflow as tf
+
+    from tf_impl.migration.random_ops import random_mode
+
+    v1 = tf.compat.v1
+    module = load_module(old_path)
+    program = function(module, "tf1_program", old_path)
+    source = f"--data {data}" if data else f"{old_path}'s batches()"
+    raw = read_data(data, steps) if data else function(module, "batches", old_path)()
+    batches = take_batches(raw, steps, source)
+    options = {"dtype": dtype} if dtype else {}
+    with random_mode(random), tf.Graph().as_default():
+        v1.set_random_seed(seed)
+        built = checked_program(call(program, old_path, **options), old_path)
+        variables = v1.trainable_variables()
+        if not variables:
+            raise ValueError(f"{old_path}: tf1_program() made no trainable variables")
+        grads = [
+            tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
+            for v, g in zip(variables, tf.gradients(built["loss"], variables))
+        ]
+        feeds = [feed(built["feeds"], batch, step) for step, batch in enumerate(batches)]
+        outputs = built.get("outputs")
+        with v1.Session() as session:
+            session.run([v1.global_variables_initializer(), v1.local_variables_initializer()])
+            initial = session.run(variables)
+            fetched = session.run(
+                {
+                    "loss": built["loss"],
+                    "grads": grads,
+                    "outputs": built["loss"] if outputs is None else outputs,
+                },
+                feeds[0],
+            )
+            losses, after = [], []
+            for step_feed in feeds:
+                losses.append(session.run([built["train_op"], built["loss"]], step_feed)[1])
+                after.append(session.run(variables))
+    return Record(
+        names=[v.name.split(":")[0] for v in variables],
+        initial=initial,
+        batches=[{name: fed[p] for name, p in built["feeds"].items()} for fed in feeds],
+        loss=np.asarray(fetched["loss"]),
+        grads=fetched["grads"],
+        losses=np.asarray(losses),
+        after=after,
+        outputs=fetched["outputs"] if outputs is not None else None,
+        meta={"tensorflow": tf.__version__, "random": random, "seed": seed, "steps": steps},
+    )
+
+
+def run_tf1(
+    old_path: str,
+    steps: int,
+    dtype: str | None = None,
+    random: str = "aligned",
+    seed: int = 0,
+    data: str | None = None,
+) -> Record:
+    """``record_tf1`` in a child process. Bad input there (status 2) is a ``ValueError`` here
+    with the child's ``error:`` line; any other failure a ``RuntimeError`` with its stderr."""
+    env = dict(os.environ)
+    if importlib.util.find_spec("tf_keras") is not None:
+        env["TF_USE_LEGACY_KERAS"] = "1"
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "tf1.npz"
+        command = [sys.executable, "-m", "tf_impl.migration", str(old_path), str(out)]
+        command += ["--steps", str(steps), "--random", random, "--seed", str(seed)]
+        command += ["--dtype", dtype] if dtype else []
+        command += ["--data", str(data)] if data else []
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        if done.returncode == 2:
+            lines = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+            raise ValueError(lines[-1][len("error: ") :] if lines else done.stderr.strip())
+        if done.returncode != 0:
+            raise RuntimeError(f"the TF1 program failed:\n{done.stderr.strip()}")
+        return Record.load(out)
