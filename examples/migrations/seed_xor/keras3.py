@@ -4,6 +4,7 @@ import keras
 
 
 def tf2_program(dtype="float32"):
+    keras.config.set_floatx(dtype)  # Keras's compiled loss and its data follow floatx
     model = keras.Sequential(
         [
             keras.Input((2,), dtype=dtype),
@@ -13,6 +14,6 @@ def tf2_program(dtype="float32"):
     )
     model.compile(
         optimizer=keras.optimizers.SGD(1.0),
-        loss=keras.losses.MeanSquaredError(reduction="sum", dtype=dtype),
+        loss=keras.losses.MeanSquaredError(reduction="sum"),
     )
     return {"model": model}

@@ -1,0 +1,13 @@
+"""Softmax regression in Keras 3: one Dense layer with no activation, its logits read by the loss."""
+
+import keras
+
+
+def tf2_program(dtype="float32"):
+    keras.config.set_floatx(dtype)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.5),
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+    )
+    return {"model": model}
