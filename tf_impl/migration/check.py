@@ -7,6 +7,8 @@ because every later stage only amplifies an earlier difference.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -154,7 +156,8 @@ class Checker:
                 result.hint = hints.dtype_mismatch(self.name(link), value.dtype, variable.dtype)
                 return result
         self.port.assign(carried)
-        return self.over_variables("weights", self.port.values(), carried, exact=True)
+        self.start = self.port.values()
+        return self.over_variables("weights", self.start, carried, exact=True)
 
     def forward(self) -> StageResult:
         if self.record.outputs is None or not self.port.has_outputs:
@@ -218,11 +221,23 @@ class Checker:
         return results
 
 
+@contextlib.contextmanager
+def kept_floatx() -> Iterator[None]:
+    """A float64 port sets Keras's global floatx; the caller's is put back afterwards."""
+    import keras
+
+    before = keras.config.floatx()
+    try:
+        yield
+    finally:
+        keras.config.set_floatx(before)
+
+
 def check_port(record: Record, new_path: str, options: Options = Options()) -> Report:
     """Run the port in ``new_path`` through the six stages against ``record``."""
     module = load_module(new_path)
     program = function(module, "tf2_program", new_path)
-    with random_mode(options.random):
+    with random_mode(options.random), kept_floatx():
         built = call(program, new_path, **({"dtype": options.dtype} if options.dtype else {}))
         port = make_port(built, new_path)
         links = link_weights(

@@ -52,8 +52,9 @@ def loss_hint(checker) -> str | None:
         return f"the loss is {batch}x TF1's: a sum over the batch where TF1 took the mean"
     if checker.record.dtype == "float64" and new != old and new == float(np.float32(new)):
         return (
-            "the port's loss is a float32 number where TF1's is float64: Keras losses compute in "
-            "keras.config.floatx() unless given dtype= (MeanSquaredError(dtype='float64'))"
+            "the port's loss is a float32 number where TF1's is float64: Keras's compiled loss "
+            "computes in keras.config.floatx() whatever the layers' dtype "
+            "(keras.config.set_floatx('float64') before building the model)"
         )
     for factor in (2.0, 0.5):
         if _near(ratio, factor):
@@ -61,19 +62,31 @@ def loss_hint(checker) -> str | None:
                 f"the loss is {factor:g}x TF1's: one side halves (tf.nn.l2_loss, a 1/(2n)) "
                 "and the other does not"
             )
-    loss = getattr(getattr(checker.port, "model", None), "loss", None)
-    reads_probabilities = (
-        hasattr(loss, "get_config") and loss.get_config().get("from_logits") is False
-    )
-    if reads_probabilities and outputs is not None and (outputs.min() < 0 or outputs.max() > 1):
+    if _reads_logits_as_probabilities(checker):
         return (
-            f"the model's outputs are logits (from {outputs.min():.3g} to {outputs.max():.3g}) but "
-            f"{type(loss).__name__} reads them as probabilities: from_logits=True is missing"
+            f"the model ends in logits (a layer with no activation) but "
+            f"{type(checker.port.model.loss).__name__} reads them as probabilities: "
+            "from_logits=True is missing"
         )
+    if not np.isfinite(new):
+        return "the port's loss is not finite where TF1's is: the loss function or its inputs"
     return (
         f"the outputs agree but the loss does not (port/TF1 = {ratio:.6g}): the loss function "
         "or its reduction"
     )
+
+
+def _reads_logits_as_probabilities(checker) -> bool:
+    import keras
+
+    model = getattr(checker.port, "model", None)
+    loss = getattr(model, "loss", None)
+    if not hasattr(loss, "get_config") or loss.get_config().get("from_logits") is not False:
+        return False
+    last = model.layers[-1] if model.layers else None
+    outputs = checker.record.outputs
+    outside = outputs is not None and (outputs.min() < 0 or outputs.max() > 1)
+    return getattr(last, "activation", None) is keras.activations.linear or outside
 
 
 def _outputs_agree(checker, values, eager: bool = False) -> bool:
@@ -172,10 +185,37 @@ def optimizer_hint(checker) -> str | None:
     return None
 
 
+def update_ratio(checker) -> float | None:
+    """Port update / TF1 update after the first step, when it is one number for every element."""
+    new = np.concatenate([(a - b).ravel() for a, b in zip(checker.port.values(), checker.start)])
+    old = np.concatenate(
+        [
+            (link.carry(a) - link.carry(b)).ravel()
+            for link in checker.links
+            for a, b in [(checker.record.after[0][link.tf1], checker.record.initial[link.tf1])]
+        ]
+    )
+    moved = np.abs(old) > 0
+    if not moved.any():
+        return None
+    ratios = new[moved] / old[moved]
+    middle = float(np.median(ratios))
+    return middle if np.allclose(ratios, middle, rtol=1e-3, atol=0) else None
+
+
 def step_hint(checker, failed) -> str | None:
     known = optimizer_hint(checker)
     if known:
         return known
+    ratio = update_ratio(checker) if failed.stage == "one step" else None
+    if ratio is not None and checker.record.dtype == "float64" and abs(ratio - 1) < 1e-6:
+        return (
+            f"every update is {ratio:.10g}x TF1's: in a float64 graph TF1 casts a Python-float "
+            "hyperparameter to float32 (an optimizer given 0.01 trains at float32(0.01)); give "
+            "it as tf.constant(0.01, tf.float64) in TF1, or the float32 value to the port"
+        )
+    if ratio is not None:
+        return f"every update is {ratio:.6g}x TF1's: the learning rate, or the loss's scale"
     if failed.stage == "one step":
         return (
             "the gradients agree but the update does not: the learning rate (its value, its dtype, "

@@ -17,6 +17,11 @@ import tensorflow as tf
 FUNCTION_KEYS = ("variables", "loss", "train_step")
 
 
+def tensors(batch: dict) -> dict:
+    """NumPy values become tensors, so that a new batch of the same shapes is not a new trace."""
+    return {name: tf.convert_to_tensor(value) for name, value in batch.items()}
+
+
 def variable_name(variable) -> str:
     """A Keras variable's path (``sequential/dense/kernel``), a ``tf.Variable``'s name without
     ``:0``."""
@@ -41,9 +46,13 @@ class Port:
     def compiled(self) -> None:
         """Outputs, loss and gradients in ``tf.function``s, as the old graph and the port's own
         training step run them: eager float32 rounds differently (the guide's pitfall 9)."""
-        self.outputs_of = tf.function(self.forward)
-        self.loss_of = tf.function(self.loss)
-        self.grads_of = tf.function(self.gradients)
+        # Fresh closures: TensorFlow's retracing warning counts traces per Python function.
+        outputs_of = tf.function(lambda batch: self.forward(batch))
+        loss_of = tf.function(lambda batch: self.loss(batch))
+        grads_of = tf.function(lambda batch: self.gradients(batch))
+        self.outputs_of = lambda batch: outputs_of(tensors(batch))
+        self.loss_of = lambda batch: loss_of(tensors(batch))
+        self.grads_of = lambda batch: grads_of(tensors(batch))
 
     def gradients(self, batch: dict) -> list:
         with tf.GradientTape() as tape:

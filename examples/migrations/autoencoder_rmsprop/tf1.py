@@ -29,11 +29,13 @@ def tf1_program(dtype="float32"):
 
     def encoder(x):
         layer_1 = tf.nn.sigmoid(tf.add(tf.matmul(x, weights["encoder_h1"]), biases["encoder_b1"]))
-        return tf.nn.sigmoid(tf.add(tf.matmul(layer_1, weights["encoder_h2"]), biases["encoder_b2"]))
+        layer_2 = tf.add(tf.matmul(layer_1, weights["encoder_h2"]), biases["encoder_b2"])
+        return tf.nn.sigmoid(layer_2)
 
     def decoder(x):
         layer_1 = tf.nn.sigmoid(tf.add(tf.matmul(x, weights["decoder_h1"]), biases["decoder_b1"]))
-        return tf.nn.sigmoid(tf.add(tf.matmul(layer_1, weights["decoder_h2"]), biases["decoder_b2"]))
+        layer_2 = tf.add(tf.matmul(layer_1, weights["decoder_h2"]), biases["decoder_b2"])
+        return tf.nn.sigmoid(layer_2)
 
     y_pred = decoder(encoder(X))
     y_true = X

@@ -1,4 +1,4 @@
-"""Softmax regression in Keras 3: one Dense layer with no activation, its logits read by the loss."""
+"""Softmax regression in Keras 3: one Dense layer with no activation; the loss reads logits."""
 
 import keras
 
