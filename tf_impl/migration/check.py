@@ -8,6 +8,7 @@ because every later stage only amplifies an earlier difference.
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
@@ -233,20 +234,21 @@ def kept_floatx() -> Iterator[None]:
         keras.config.set_floatx(before)
 
 
-def check_port(record: Record, new_path: str, options: Options = Options()) -> Report:
-    """Run the port in ``new_path`` through the six stages against ``record``."""
+def port_program(new_path: str):
+    """NEW.py's module and its ``tf2_program``: read before the TF1 program runs, so that a
+    missing function is reported before any work."""
     module = load_module(new_path)
-    program = function(module, "tf2_program", new_path)
+    return module, function(module, "tf2_program", new_path)
+
+
+def check_port(record: Record, new_path: str, options: Options = Options(), program=None) -> Report:
+    """Run the port in ``new_path`` through the six stages against ``record``."""
+    module, tf2_program = program or port_program(new_path)
     with random_mode(options.random), kept_floatx():
-        built = call(program, new_path, **({"dtype": options.dtype} if options.dtype else {}))
+        built = call(tf2_program, new_path, **({"dtype": options.dtype} if options.dtype else {}))
         port = make_port(built, new_path)
-        links = link_weights(
-            record.names,
-            record.initial,
-            port.names,
-            port.values(),
-            getattr(module, "WEIGHT_MAP", None),
-        )
+        weight_map = getattr(module, "WEIGHT_MAP", None)
+        links = link_weights(record.names, record.initial, port.names, port.values(), weight_map)
         stages = Checker(record, port, links, options).run()
     rtol, atol = options.tolerances(record.dtype)
     settings = dict(record.meta, steps=options.steps, dtype=record.dtype, rtol=rtol, atol=atol)
@@ -254,8 +256,11 @@ def check_port(record: Record, new_path: str, options: Options = Options()) -> R
 
 
 def check_migration(old_path: str, new_path: str, options: Options = Options()) -> Report:
-    """Run ``tf1_program()`` from ``old_path`` (in its own process) and then the port."""
+    """Run ``tf1_program()`` from ``old_path`` (in its own process), then the port."""
+    if not Path(old_path).is_file():
+        raise ValueError(f"{old_path}: no such file")
+    program = port_program(new_path)
     record = run_tf1(
         old_path, options.steps, options.dtype, options.random, options.seed, options.data
     )
-    return check_port(record, new_path, options)
+    return check_port(record, new_path, options, program)
