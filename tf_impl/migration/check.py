@@ -237,7 +237,14 @@ def kept_floatx() -> Iterator[None]:
 def port_program(new_path: str):
     """NEW.py's module and its ``tf2_program``: read before the TF1 program runs, so that a
     missing function is reported before any work."""
+    import tensorflow as tf
+
     module = load_module(new_path)
+    if not tf.executing_eagerly():
+        raise ValueError(
+            f"{new_path} turned eager execution off (tf.compat.v1.disable_eager_execution or "
+            "disable_v2_behavior): a TF2 port runs eagerly, and the TF1 program needs no such call"
+        )
     return module, function(module, "tf2_program", new_path)
 
 

@@ -6,8 +6,6 @@ noise, flattened to 16."""
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-tf.disable_eager_execution()
-
 num_input, num_hidden_1, num_hidden_2 = 16, 8, 4
 batch_size = 32
 

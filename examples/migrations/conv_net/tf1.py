@@ -5,8 +5,6 @@
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-tf.disable_eager_execution()
-
 batch_size = 16
 
 

@@ -4,8 +4,6 @@
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-tf.disable_eager_execution()
-
 learning_rate = 0.01
 n_samples = 17
 

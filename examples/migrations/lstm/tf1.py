@@ -10,8 +10,6 @@ program with ``tf_keras`` installed and ``TF_USE_LEGACY_KERAS=1``, in a process 
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-tf.disable_eager_execution()
-
 timesteps, num_input, num_hidden, num_classes = 5, 3, 8, 2
 batch_size = 16
 

@@ -5,8 +5,6 @@ and biases in dicts of ``tf.Variable(tf.random_normal(...))``, ReLU hidden layer
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-tf.disable_eager_execution()
-
 n_input, n_hidden_1, n_hidden_2, n_classes = 8, 16, 16, 3
 batch_size = 32
 

@@ -5,8 +5,6 @@ data fed through placeholders)."""
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-tf.disable_eager_execution()
-
 
 def tf1_program(dtype="float32"):
     x0 = tf.placeholder(dtype, [None, 2], name="x0")
@@ -33,7 +31,7 @@ def batches():
 
 
 if __name__ == "__main__":
-    with tf.Session() as sess:
+    with tf.Graph().as_default(), tf.Session() as sess:
         program = tf1_program()
         sess.run(tf.global_variables_initializer())
         feed = {program["feeds"][k]: v for k, v in next(batches()).items()}

@@ -4,8 +4,6 @@ dimensions): zero-initialised W and b, ``softmax_cross_entropy_with_logits``, gr
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-tf.disable_eager_execution()
-
 n_features, n_classes, batch_size = 4, 3, 30
 
 

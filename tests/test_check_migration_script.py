@@ -1,0 +1,129 @@
+"""scripts/check_migration.py as a user runs it: the README's pair, the JSON, wrong ports, the
+data file, the random modes, and bad input (exit 2, one ``error:`` line, no traceback)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from script_runner import load, run, run_in_process
+
+from tf_impl.migration import Options, check_port, run_tf1
+
+ROOT = Path(__file__).resolve().parent.parent
+GALLERY = ROOT / "examples" / "migrations"
+WRONG = Path(__file__).resolve().parent / "fixtures" / "wrong_ports"
+SEED_OLD, SEED_NEW = GALLERY / "seed_xor" / "tf1.py", GALLERY / "seed_xor" / "keras3.py"
+
+
+def readme_pair() -> tuple[str, str, str]:
+    """OLD.py, NEW.py and the printed report of the README's "Check your own migration"."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Check your own migration")[1].split("\n## ")[0]
+    old, new = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    printed = re.findall(r"```\n(weights .*?)```", section, flags=re.S)[0]
+    return old, new, printed
+
+
+def one_error_line(done) -> str:
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert "Traceback" not in done.stderr
+    return lines[0]
+
+
+@pytest.mark.slow
+def test_the_readmes_own_pair_agrees_in_a_real_process_as_printed(tmp_path):
+    old, new, printed = readme_pair()
+    (tmp_path / "OLD.py").write_text(old)
+    (tmp_path / "NEW.py").write_text(new)
+    done = run(
+        "check_migration", "OLD.py", "NEW.py", "--steps", 20, "--json", "report.json", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stderr == ""
+    verdicts = [line.split(":")[0] for line in done.stdout.splitlines()]
+    assert verdicts == [line.split(":")[0] for line in printed.splitlines()]
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["agrees"] is True
+    assert [s["stage"] for s in report["stages"]] == [
+        "weights",
+        "forward",
+        "loss",
+        "gradients",
+        "one step",
+        "many steps",
+    ]
+    assert report["settings"]["steps"] == 20 and report["settings"]["dtype"] == "float32"
+
+
+@pytest.mark.slow
+def test_a_wrong_port_exits_1_naming_the_stage_and_the_cause_and_json_says_the_same():
+    script = load("check_migration")
+    done = run_in_process(script, SEED_OLD, WRONG / "seed_xor_mse.py", "--steps", 2, "--json", "-")
+    assert done.returncode == 1, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    failed = report["stages"][-1]
+    assert report["agrees"] is False and failed["stage"] == "loss" and failed["agrees"] is False
+    assert "1/4 of TF1's" in failed["hint"]
+
+
+@pytest.mark.slow
+def test_batches_from_a_data_file_give_the_same_check(tmp_path):
+    x = np.array([[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    y = np.array([[0.0], [0.0], [1.0], [1.0]])
+    np.savez(tmp_path / "xor.npz", x=x[None], y=y[None])
+    done = run_in_process(
+        load("check_migration"), SEED_OLD, SEED_NEW, "--data", tmp_path / "xor.npz", "--steps", 3
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    np.savez(tmp_path / "wrong.npz", x=x[None], labels=y[None])
+    line = one_error_line(
+        run_in_process(
+            load("check_migration"), SEED_OLD, SEED_NEW, "--data", tmp_path / "wrong.npz"
+        )
+    )
+    assert "['labels', 'x']" in line and "['x', 'y']" in line
+
+
+@pytest.mark.slow
+def test_dropout_as_is_fails_a_correct_port_and_aligned_or_off_pass_it():
+    old, new = str(GALLERY / "conv_net" / "tf1.py"), str(GALLERY / "conv_net" / "keras3.py")
+    for mode, agrees in (("as-is", False), ("off", True)):
+        report = check_port(run_tf1(old, 2, random=mode), new, Options(steps=2, random=mode))
+        assert report.agrees is agrees, f"{mode}:\n{report.text()}"
+        if not agrees:
+            assert report.failed.stage == "forward"
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["missing.py", SEED_NEW], "missing.py: no such file"),
+        ([SEED_OLD, "missing.py"], "missing.py: no such file"),
+        ([SEED_OLD, Path(__file__)], "defines no function tf2_program()"),
+        ([SEED_OLD, SEED_NEW, "--steps", 0], "steps must be a whole number of at least 1"),
+        ([SEED_OLD, SEED_NEW, "--rtol", -1], "rtol must be a number of at least 0"),
+        ([SEED_OLD, SEED_NEW, "--dtype", "float16"], "dtype must be one of float32, float64"),
+        ([SEED_OLD, SEED_NEW, "--random", "sometimes"], "invalid choice"),
+        ([SEED_OLD, SEED_NEW, "--json", ROOT / "tests"], "names a folder, not a file"),
+    ],
+)
+def test_bad_input_before_any_work_is_one_error_line(args, words):
+    assert words in one_error_line(run_in_process(load("check_migration"), *args))
+
+
+@pytest.mark.slow
+def test_bad_programs_are_one_error_line_naming_the_file(tmp_path):
+    broken = tmp_path / "broken.py"
+    broken.write_text("def tf1_program(:\n")
+    line = one_error_line(run_in_process(load("check_migration"), broken, SEED_NEW))
+    assert "broken.py does not import: SyntaxError" in line
+    line = one_error_line(
+        run_in_process(load("check_migration"), SEED_OLD, GALLERY / "mlp_adam" / "keras3.py")
+    )
+    assert "WEIGHT_MAP names 'Variable'" in line and "TF1: m1 [2, 3]" in line

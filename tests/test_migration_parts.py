@@ -1,0 +1,89 @@
+"""The migration check's parts on their own: pairing weights, carrying gradients through a
+transform, measuring differences, and the dropout that both programs draw alike."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_impl.migration.differences import difference
+from tf_impl.migration.random_ops import random_mode
+from tf_impl.migration.weights import Link, link_weights
+
+TF1 = ["m1", "b1"]
+VALUES = [np.ones((2, 3)), np.ones(3)]
+
+
+def test_creation_order_pairs_by_position_and_checks_shapes():
+    links = link_weights(TF1, VALUES, ["dense/kernel", "dense/bias"], VALUES)
+    assert [(link.tf1, link.port) for link in links] == [(0, 0), (1, 1)]
+    with pytest.raises(ValueError, match=r"TF1 b1 \[3\] against port dense/bias \[4\]"):
+        link_weights(TF1, VALUES, ["dense/kernel", "dense/bias"], [VALUES[0], np.ones(4)])
+    with pytest.raises(ValueError, match="TF1 has 2 trainable variables, the port 1"):
+        link_weights(TF1, VALUES, ["dense/kernel"], VALUES[:1])
+
+
+@pytest.mark.parametrize(
+    "weight_map, message",
+    [
+        ({"m9": "k", "b1": "b"}, "WEIGHT_MAP names 'm9', which TF1 does not have"),
+        ({"m1": "k", "b1": "x"}, "port variable 'x', which the port does not have"),
+        ({"m1": "k", "b1": "k"}, "fills port variable 'k' twice"),
+        ({"m1": ("k", lambda w: w.T), "b1": "b"}, r"carries m1 \[2, 3\] to k as \[3, 2\]"),
+        ({"m1": "k"}, r"leaves port variables \['b'\] unfilled and TF1 variables \['b1'\] unused"),
+    ],
+)
+def test_a_weight_map_that_does_not_fit_names_both_sides(weight_map, message):
+    with pytest.raises(ValueError, match=message):
+        link_weights(TF1, VALUES, ["k", "b"], VALUES, weight_map)
+
+
+def test_one_tf1_variable_may_fill_several_port_variables():
+    kernel = np.arange(12.0).reshape(4, 3)
+    weight_map = {"m1": {"x": lambda k: k[:1], "h": lambda k: k[1:]}, "b1": "b"}
+    links = link_weights(
+        ["m1", "b1"],
+        [kernel, np.ones(3)],
+        ["x", "h", "b"],
+        [kernel[:1], kernel[1:], np.ones(3)],
+        weight_map,
+    )
+    assert [link.port for link in links] == [0, 1, 2]
+    np.testing.assert_array_equal(links[1].carry(kernel), kernel[1:])
+
+
+def test_gradients_cross_an_affine_transform_by_its_linear_part():
+    forget_bias = Link(0, 0, lambda b: b[::-1] + np.array([0.0, 1.0, 0.0]))
+    np.testing.assert_array_equal(forget_bias.carry(np.array([1.0, 2.0, 3.0])), [3.0, 3.0, 1.0])
+    np.testing.assert_array_equal(forget_bias.carry_gradient(np.array([1.0, 2.0, 3.0])), [3, 2, 1])
+
+
+def test_a_difference_names_the_worst_element_against_its_tolerance():
+    old = np.array([[1.0, 100.0], [0.0, 2.0]])
+    new = old + np.array([[0.0, 1e-3], [2e-6, 0.0]])
+    diff = difference(new, old, rtol=1e-5, atol=1e-6)
+    # 1e-3 at 100 is within its tolerance (1.001e-3); 2e-6 at 0 is twice its own.
+    assert diff.index == (1, 0) and diff.excess == pytest.approx(2.0) and not diff.agrees
+    assert diff.largest == pytest.approx(1e-3)
+    assert difference(old, old, 0.0, 0.0).excess == 0.0
+    assert difference([np.nan], [1.0], 1.0, 1.0).excess == np.inf
+
+
+def test_aligned_dropout_draws_the_same_mask_in_a_tf1_graph_and_in_keras():
+    x = np.linspace(1.0, 2.0, 40, dtype=np.float32).reshape(4, 10)
+    with random_mode("aligned"):
+        with tf.Graph().as_default():
+            keep_prob = tf.compat.v1.placeholder(tf.float32)
+            dropped = tf.compat.v1.nn.dropout(tf.constant(x), keep_prob)
+            with tf.compat.v1.Session() as session:
+                tf1 = session.run(dropped, {keep_prob: 0.75})
+        keras_layer = np.asarray(keras.layers.Dropout(0.25)(x, training=True))
+    np.testing.assert_array_equal(tf1, keras_layer)
+    assert 0 < np.count_nonzero(tf1 == 0) < x.size
+    with random_mode("off"):
+        np.testing.assert_array_equal(keras.layers.Dropout(0.25)(x, training=True), x)
+    with random_mode("as-is"):
+        own_draw = np.asarray(keras.layers.Dropout(0.25)(x, training=True))
+    assert not np.array_equal(own_draw, keras_layer)
