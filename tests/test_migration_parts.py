@@ -87,3 +87,14 @@ def test_aligned_dropout_draws_the_same_mask_in_a_tf1_graph_and_in_keras():
     with random_mode("as-is"):
         own_draw = np.asarray(keras.layers.Dropout(0.25)(x, training=True))
     assert not np.array_equal(own_draw, keras_layer)
+
+
+def test_keras_numbers_unnamed_layers_per_process():
+    def paths():
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        return [variable.path for variable in model.weights]
+
+    first, second = paths(), paths()
+    assert first != second  # so a WEIGHT_MAP names the port's layers
+    named = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, name="out")], name="net")
+    assert [v.path for v in named.weights] == ["net/out/kernel", "net/out/bias"]

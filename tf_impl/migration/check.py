@@ -8,9 +8,9 @@ because every later stage only amplifies an earlier difference.
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
