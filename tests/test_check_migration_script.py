@@ -127,3 +127,46 @@ def test_bad_programs_are_one_error_line_naming_the_file(tmp_path):
         run_in_process(load("check_migration"), SEED_OLD, GALLERY / "mlp_adam" / "keras3.py")
     )
     assert "WEIGHT_MAP names 'Variable'" in line and "TF1: m1 [2, 3]" in line
+
+
+DIVERGING_OLD = """
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+
+def tf1_program():
+    x = tf.placeholder(tf.float32, [None, 1])
+    y = tf.placeholder(tf.float32, [None, 1])
+    w = tf.Variable(tf.ones([1, 1]))
+    pred = tf.matmul(x, w)
+    loss = tf.reduce_sum(tf.square(pred - y))
+    train_op = tf.train.GradientDescentOptimizer(10.0).minimize(loss)
+    return {"feeds": {"x": x, "y": y}, "loss": loss, "train_op": train_op, "outputs": pred}
+
+
+def batches():
+    while True:
+        yield {"x": np.array([[1.0], [2.0]]), "y": np.array([[0.0], [1.0]])}
+"""
+
+DIVERGING_NEW = """
+import keras
+
+
+def tf2_program():
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False)])
+    loss = keras.losses.MeanSquaredError(reduction="sum")
+    model.compile(optimizer=keras.optimizers.SGD(10.0), loss=loss)
+    return {"model": model}
+"""
+
+
+@pytest.mark.slow
+def test_a_run_that_diverges_is_said_to_diverge(tmp_path):
+    (tmp_path / "OLD.py").write_text(DIVERGING_OLD)
+    (tmp_path / "NEW.py").write_text(DIVERGING_NEW)
+    done = run_in_process(
+        load("check_migration"), tmp_path / "OLD.py", tmp_path / "NEW.py", "--steps", 20
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "TF1's loss is not finite from step 11: the run diverges" in done.stdout

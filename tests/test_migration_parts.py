@@ -3,6 +3,9 @@ transform, measuring differences, and the dropout that both programs draw alike.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -79,13 +82,15 @@ def test_aligned_dropout_draws_the_same_mask_in_a_tf1_graph_and_in_keras():
             dropped = tf.compat.v1.nn.dropout(tf.constant(x), keep_prob)
             with tf.compat.v1.Session() as session:
                 tf1 = session.run(dropped, {keep_prob: 0.75})
-        keras_layer = np.asarray(keras.layers.Dropout(0.25)(x, training=True))
+        keras_layer = np.asarray(keras.layers.Dropout(0.25, dtype="float32")(x, training=True))
     np.testing.assert_array_equal(tf1, keras_layer)
     assert 0 < np.count_nonzero(tf1 == 0) < x.size
     with random_mode("off"):
-        np.testing.assert_array_equal(keras.layers.Dropout(0.25)(x, training=True), x)
+        np.testing.assert_array_equal(
+            keras.layers.Dropout(0.25, dtype="float32")(x, training=True), x
+        )
     with random_mode("as-is"):
-        own_draw = np.asarray(keras.layers.Dropout(0.25)(x, training=True))
+        own_draw = np.asarray(keras.layers.Dropout(0.25, dtype="float32")(x, training=True))
     assert not np.array_equal(own_draw, keras_layer)
 
 
@@ -98,3 +103,15 @@ def test_keras_numbers_unnamed_layers_per_process():
     assert first != second  # so a WEIGHT_MAP names the port's layers
     named = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, name="out")], name="net")
     assert [v.path for v in named.weights] == ["net/out/kernel", "net/out/bias"]
+
+
+def test_keras_fixes_its_dtype_policy_at_first_use_so_floatx_alone_does_not_change_layers():
+    program = (
+        "import keras\n"
+        "keras.config.set_floatx('float64')\n"
+        "keras.layers.Dense(1).build((None, 2))\n"
+        "keras.config.set_floatx('float32')\n"
+        "print(keras.layers.Dense(1).dtype)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.stdout.split() == ["float64"], done.stderr

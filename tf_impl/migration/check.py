@@ -102,6 +102,11 @@ class Report:
 
     def text(self) -> str:
         lines = [stage.line() for stage in self.stages]
+        if self.settings.get("tf1_diverges_at_step"):
+            lines.append(
+                f"note: TF1's loss is not finite from step {self.settings['tf1_diverges_at_step']}:"
+                " the run diverges (NaN or infinity), so later steps compare nothing useful"
+            )
         if self.agrees:
             lines.append(f"agree: every stage within tolerance over {self.settings['steps']} steps")
         else:
@@ -120,7 +125,7 @@ class Checker:
     def __init__(self, record: Record, port: Port, links: list[Link], options: Options) -> None:
         self.record, self.port, self.links = record, port, links
         self.rtol, self.atol = options.tolerances(record.dtype)
-        self.steps = options.steps
+        self.steps = len(record.batches)
         self.first = record.batches[0]
 
     def name(self, link: Link) -> str:
@@ -147,13 +152,9 @@ class Checker:
     def weights(self) -> StageResult:
         carried = self.carried(self.record.initial)
         for link, value, variable in zip(self.links, carried, self.port.variables):
-            if (
-                np.dtype(variable.dtype.name if hasattr(variable.dtype, "name") else variable.dtype)
-                != value.dtype
-            ):
-                result = StageResult(
-                    "weights", False, float("inf"), self.name(link), tolerance="bit for bit asked"
-                )
+            if np.dtype(getattr(variable.dtype, "name", variable.dtype)) != value.dtype:
+                result = StageResult("weights", False, float("inf"), self.name(link))
+                result.tolerance = "bit for bit asked"
                 result.hint = hints.dtype_mismatch(self.name(link), value.dtype, variable.dtype)
                 return result
         self.port.assign(carried)
@@ -164,8 +165,11 @@ class Checker:
         if self.record.outputs is None or not self.port.has_outputs:
             side = "TF1's tf1_program()" if self.record.outputs is None else "the port"
             return StageResult("forward", None, where=f"{side} gives no outputs")
-        new = np.asarray(self.port.outputs_of(self.first))
-        diff = difference(new, self.record.outputs, self.rtol, self.atol)
+        new, old = np.asarray(self.port.outputs_of(self.first)), self.record.outputs
+        if new.size != old.size:
+            where = f"outputs of shape {list(new.shape)} against TF1's {list(old.shape)}"
+            return StageResult("forward", False, float("inf"), where, tolerance="the same shape")
+        diff = difference(new.reshape(old.shape), old, self.rtol, self.atol)
         return self.result("forward", diff, at("outputs", diff.index))
 
     def loss(self) -> StageResult:
@@ -224,14 +228,19 @@ class Checker:
 
 @contextlib.contextmanager
 def kept_floatx() -> Iterator[None]:
-    """A float64 port sets Keras's global floatx; the caller's is put back afterwards."""
+    """The port is built with Keras's defaults, floatx and dtype policy float32, as in a fresh
+    process (Keras fixes its dtype policy at first use, so an earlier float64 model in the same
+    process would make the port's layers float64); the caller's settings are put back after."""
     import keras
 
-    before = keras.config.floatx()
+    floatx, policy = keras.config.floatx(), keras.config.dtype_policy()
+    keras.config.set_floatx("float32")
+    keras.config.set_dtype_policy("float32")
     try:
         yield
     finally:
-        keras.config.set_floatx(before)
+        keras.config.set_floatx(floatx)
+        keras.config.set_dtype_policy(policy)
 
 
 def port_program(new_path: str):
@@ -258,7 +267,11 @@ def check_port(record: Record, new_path: str, options: Options = Options(), prog
         links = link_weights(record.names, record.initial, port.names, port.values(), weight_map)
         stages = Checker(record, port, links, options).run()
     rtol, atol = options.tolerances(record.dtype)
-    settings = dict(record.meta, steps=options.steps, dtype=record.dtype, rtol=rtol, atol=atol)
+    settings = dict(
+        record.meta, steps=len(record.batches), dtype=record.dtype, rtol=rtol, atol=atol
+    )
+    diverged = np.flatnonzero(~np.isfinite(record.losses))
+    settings["tf1_diverges_at_step"] = int(diverged[0]) + 1 if diverged.size else None
     return Report(stages, settings)
 
 

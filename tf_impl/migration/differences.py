@@ -29,10 +29,11 @@ def difference(new, old, rtol: float, atol: float) -> Difference:
     new, old = np.asarray(new, np.float64), np.asarray(old, np.float64)
     if new.shape != old.shape:
         raise ValueError(f"shapes differ: {list(new.shape)} against {list(old.shape)}")
-    gap = np.abs(new - old)
-    gap = np.where(np.isnan(new) != np.isnan(old), np.inf, np.nan_to_num(gap, nan=0.0))
-    allowed = atol + rtol * np.abs(old)
-    ratio = np.divide(gap, allowed, out=np.where(gap > 0, np.inf, 0.0), where=allowed > 0)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: both diverged alike
+        gap = np.abs(new - old)
+        gap = np.where(np.isnan(new) != np.isnan(old), np.inf, np.nan_to_num(gap, nan=0.0))
+        allowed = atol + rtol * np.abs(old)
+        ratio = np.divide(gap, allowed, out=np.where(gap > 0, np.inf, 0.0), where=allowed > 0)
     flat = int(np.argmax(ratio)) if ratio.size else 0
     index = tuple(int(i) for i in np.unravel_index(flat, new.shape)) if new.size else ()
     return Difference(

@@ -25,7 +25,8 @@ def mean_of_every_square(y_true, y_pred):
 
 
 def tf2_program(dtype="float32"):
-    keras.config.set_floatx(dtype)
+    keras.config.set_floatx(dtype)  # the compiled loss and the data follow floatx
+    keras.config.set_dtype_policy(dtype)  # the layers' dtype, which Keras fixes at first use
     model = keras.Sequential(
         [
             keras.Input((16,)),

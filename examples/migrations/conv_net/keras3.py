@@ -9,7 +9,8 @@ from keras_impl.optimizers import TF1Adam
 
 
 def tf2_program(dtype="float32"):
-    keras.config.set_floatx(dtype)
+    keras.config.set_floatx(dtype)  # the compiled loss and the data follow floatx
+    keras.config.set_dtype_policy(dtype)  # the layers' dtype, which Keras fixes at first use
     model = keras.Sequential(
         [
             keras.Input((8, 8, 1)),

@@ -16,7 +16,8 @@ def half_squared_error(y_true, y_pred):
 
 
 def tf2_program(dtype="float32"):
-    keras.config.set_floatx(dtype)
+    keras.config.set_floatx(dtype)  # the compiled loss and the data follow floatx
+    keras.config.set_dtype_policy(dtype)  # the layers' dtype, which Keras fixes at first use
     model = keras.Sequential(
         [keras.Input((1,)), keras.layers.Dense(1, name="linear")], name="regression"
     )

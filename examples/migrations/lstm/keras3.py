@@ -37,7 +37,8 @@ WEIGHT_MAP = {
 
 
 def tf2_program(dtype="float32"):
-    keras.config.set_floatx(dtype)
+    keras.config.set_floatx(dtype)  # the compiled loss and the data follow floatx
+    keras.config.set_dtype_policy(dtype)  # the layers' dtype, which Keras fixes at first use
     model = keras.Sequential(
         [
             keras.Input((5, num_input)),

@@ -4,7 +4,8 @@ import keras
 
 
 def tf2_program(dtype="float32"):
-    keras.config.set_floatx(dtype)
+    keras.config.set_floatx(dtype)  # the compiled loss and the data follow floatx
+    keras.config.set_dtype_policy(dtype)  # the layers' dtype, which Keras fixes at first use
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
     model.compile(
         optimizer=keras.optimizers.SGD(0.5),
