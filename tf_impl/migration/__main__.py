@@ -24,6 +24,12 @@ def main(argv: list[str]) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except Exception as error:  # the TF1 program itself failed while it ran
+        print(
+            f"error: {args.old}: the TF1 program failed: {type(error).__name__}: {error}",
+            file=sys.stderr,
+        )
+        return 2
     record.save(args.out)
     return 0
 

@@ -45,7 +45,10 @@ def read_data(path: str | Path, steps: int) -> list[dict[str, np.ndarray]]:
 
 def take_batches(batches: Iterable, steps: int, source: str) -> list[dict]:
     """The first ``steps`` batches, starting again from the first when there are fewer."""
-    taken = list(itertools.islice(batches, steps))
+    try:
+        taken = list(itertools.islice(batches, steps))
+    except Exception as error:
+        raise ValueError(f"{source} raised {type(error).__name__}: {error}") from None
     if not taken or not all(isinstance(batch, dict) for batch in taken):
         raise ValueError(f"{source} must give at least one batch, each a dict name -> array")
     return list(itertools.islice(itertools.cycle(taken), steps))
@@ -95,7 +98,7 @@ def record_tf1(
     module = load_module(old_path)
     program = function(module, "tf1_program", old_path)
     source = f"--data {data}" if data else f"{old_path}'s batches()"
-    raw = read_data(data, steps) if data else function(module, "batches", old_path)()
+    raw = read_data(data, steps) if data else call(function(module, "batches", old_path), old_path)
     batches = take_batches(raw, steps, source)
     options = {"dtype": dtype} if dtype else {}
     with random_mode(random), tf.Graph().as_default():
