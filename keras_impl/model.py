@@ -7,7 +7,6 @@ from collections.abc import Iterator, Mapping
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from common import TrainConfig
 
@@ -33,13 +32,18 @@ class LossRecordingSequential(keras.Sequential):
 
     def __init__(self, layers: list, steps: int, dtype: str, **kwargs) -> None:
         super().__init__(layers, **kwargs)
-        self.step_losses = tf.Variable(tf.zeros([steps], dtype=dtype), trainable=False)
+        self.step_losses = keras.Variable(
+            keras.ops.zeros([steps], dtype=dtype), trainable=False, name="step_losses"
+        )
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         loss = super().compute_loss(x, y, y_pred, sample_weight, training)
         if training:
-            step = tf.cast(self.optimizer.iterations, tf.int32)
-            self.step_losses.scatter_nd_update([[step]], [tf.cast(loss, self.step_losses.dtype)])
+            step = keras.ops.cast(self.optimizer.iterations, "int32")
+            value = keras.ops.cast(loss, self.step_losses.dtype)
+            self.step_losses.assign(
+                keras.ops.scatter_update(self.step_losses, [[step]], keras.ops.reshape(value, [1]))
+            )
         return loss
 
 
@@ -52,10 +56,19 @@ def build_model(params: Mapping[str, np.ndarray], cfg: TrainConfig) -> LossRecor
         )
         layers.append(dense)
     model = LossRecordingSequential(layers, steps=cfg.steps, dtype=cfg.dtype)
-    model.set_weights([params[key] for key in cfg.param_shapes()])
+    set_params(model, params, cfg)
     return model
+
+
+def set_params(model: keras.Model, params: Mapping[str, np.ndarray], cfg: TrainConfig) -> None:
+    """Load the weights (the trainable variables only: the model also holds its step losses)."""
+    for variable, key in zip(model.trainable_variables, cfg.param_shapes()):
+        variable.assign(params[key])
 
 
 def get_params(model: keras.Model, cfg: TrainConfig) -> dict[str, np.ndarray]:
     """The model's weights back in the interchange format."""
-    return {key: np.array(value) for key, value in zip(cfg.param_shapes(), model.get_weights())}
+    return {
+        key: np.array(variable.numpy())
+        for key, variable in zip(cfg.param_shapes(), model.trainable_variables)
+    }

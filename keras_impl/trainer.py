@@ -12,12 +12,13 @@ from collections.abc import Mapping
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from common import TrainConfig, TrainResult, check_inputs, check_params, check_x, step_batches
 from common.batching import is_full_batch
+from keras_impl.data import training_data
+from keras_impl.gradients import loss_and_gradients
 from keras_impl.losses import keras_loss
-from keras_impl.model import build_model, floatx, get_params
+from keras_impl.model import build_model, floatx, get_params, set_params
 from keras_impl.optimizers import MAPPINGS, keras_optimizer
 
 MODES = ("one_epoch", "epoch_per_step", "train_on_batch")
@@ -64,45 +65,20 @@ def compiled_model(
             _models.pop(next(iter(_models)))
         _models[key] = model
     else:
-        model.set_weights([params[k] for k in cfg.param_shapes()])
+        set_params(model, params, cfg)
         for variable, value in zip(model.optimizer.variables, model.initial_optimizer_state):
             variable.assign(value)
         if cfg.decay_steps is None:
             model.optimizer.learning_rate = cfg.learning_rate
-    model.step_losses.assign(tf.zeros_like(model.step_losses))
+    model.step_losses.assign(keras.ops.zeros_like(model.step_losses))
     return model
-
-
-def batches_dataset(x0: np.ndarray, y0: np.ndarray, cfg: TrainConfig) -> tf.data.Dataset:
-    """A dataset that yields exactly ``step_batches``, one batch per step, in order.
-
-    Built here rather than by ``fit`` from NumPy arrays: Keras's array adapter builds its own
-    input pipeline again on every call (about 50 ms of each call in a cProfile of this function's
-    caller, against about 100 ms for the 500 steps)."""
-    batches = step_batches(len(x0), cfg)
-    sizes = {len(batch) for batch in batches}
-    if len(sizes) == 1:
-        size = sizes.pop()
-        # one element per batch, cut here once: .batch() over single rows was far slower for
-        # large batches (a full batch of 100,000 rows)
-        epoch = batches if cfg.shuffle else batches[: -(-len(x0) // size)]
-        rows = np.concatenate(epoch).reshape(len(epoch), size)
-        dataset = tf.data.Dataset.from_tensor_slices((x0[rows], y0[rows]))
-        return dataset if cfg.shuffle else dataset.repeat()  # unshuffled: every epoch alike
-    return tf.data.Dataset.from_generator(
-        lambda: ((x0[batch], y0[batch]) for batch in batches),
-        output_signature=(
-            tf.TensorSpec([None, x0.shape[1]], cfg.dtype),
-            tf.TensorSpec([None, y0.shape[1]], cfg.dtype),
-        ),
-    )
 
 
 def forward(params: Mapping[str, object], x: object, cfg: TrainConfig) -> np.ndarray:
     """y_out for inputs ``x``, shape (n, layers[-1]), by calling the model."""
     params = check_params(params, cfg)
     x0 = check_x(x, cfg)
-    return np.asarray(compiled_model(params, cfg)(x0, training=False))
+    return keras.ops.convert_to_numpy(compiled_model(params, cfg)(x0, training=False))
 
 
 def loss_and_grads(
@@ -111,11 +87,9 @@ def loss_and_grads(
     """The loss Keras computes for (x, y), and its gradient for every weight."""
     params, x0, y0 = check_inputs(params, x, y, cfg)
     model = compiled_model(params, cfg)
-    with tf.GradientTape() as tape:
-        y_pred = model(x0, training=True)
-        loss = model.compute_loss(x=x0, y=y0, y_pred=y_pred, training=False)
-    grads = tape.gradient(loss, model.trainable_weights)
-    return float(loss), {key: np.asarray(g) for key, g in zip(cfg.param_shapes(), grads)}
+    with floatx(cfg.dtype):
+        loss, grads = loss_and_gradients(model, x0, y0)
+    return loss, dict(zip(cfg.param_shapes(), grads))
 
 
 def train(
@@ -145,7 +119,8 @@ def train(
     params, x0, y0 = check_inputs(params, x, y, cfg)
     if mode == "epoch_per_step" and not is_full_batch(len(x0), cfg):
         raise ValueError("mode 'epoch_per_step' trains on the full batch, in order, as the seed")
-    steps_per_execution = cfg.steps if mode == "one_epoch" else 1
+    one_call = mode == "one_epoch" and keras.backend.backend() != "torch"  # torch: 1 at most
+    steps_per_execution = cfg.steps if one_call else 1
     model = compiled_model(params, cfg, steps_per_execution, mapping)
     with floatx(cfg.dtype):  # fit, train_on_batch and predict cast NumPy data to floatx
         if mode == "train_on_batch":
@@ -155,7 +130,7 @@ def train(
             model.fit(x0, y0, batch_size=len(x0), epochs=cfg.steps, shuffle=False, verbose=0)
         else:
             model.fit(
-                batches_dataset(x0, y0, cfg),
+                training_data(x0, y0, cfg),
                 epochs=1,
                 steps_per_epoch=cfg.steps,
                 shuffle=False,
@@ -163,4 +138,5 @@ def train(
             )
         outputs = model.predict_on_batch(x0)
     trained = get_params(model, cfg)
-    return TrainResult(params=trained, losses=model.step_losses.numpy(), outputs=outputs)
+    losses = np.asarray(model.step_losses.numpy())
+    return TrainResult(params=trained, losses=losses, outputs=keras.ops.convert_to_numpy(outputs))
