@@ -11,6 +11,9 @@ IMPLEMENTATIONS = {
     "keras": "keras_impl",
     "tf1": "tf_impl.tf1_reference",
 }
+# Keras 3 on another backend, each run in a child process: asked for by name, never by default.
+OTHER_BACKENDS = {"keras-jax": "keras_impl.on_jax", "keras-torch": "keras_impl.on_torch"}
+KNOWN = {**IMPLEMENTATIONS, **OTHER_BACKENDS}
 
 
 def parse_names(text: str) -> list[str]:
@@ -18,10 +21,10 @@ def parse_names(text: str) -> list[str]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:
         raise ValueError("no implementation named")
-    unknown = [name for name in names if name not in IMPLEMENTATIONS]
+    unknown = [name for name in names if name not in KNOWN]
     if unknown:
         raise ValueError(
-            f"unknown implementation {unknown[0]!r}; expected some of {', '.join(IMPLEMENTATIONS)}"
+            f"unknown implementation {unknown[0]!r}; expected some of {', '.join(KNOWN)}"
         )
     if len(set(names)) != len(names):
         raise ValueError(f"an implementation is named twice in {text!r}")
@@ -31,4 +34,4 @@ def parse_names(text: str) -> list[str]:
 def load_implementation(name: str) -> ModuleType:
     """The module with ``forward``, ``loss_and_grads`` and ``train`` for ``name``."""
     parse_names(name)
-    return importlib.import_module(IMPLEMENTATIONS[name])
+    return importlib.import_module(KNOWN[name])

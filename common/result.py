@@ -10,11 +10,15 @@ import numpy as np
 @dataclass(frozen=True)
 class TrainResult:
     """``params``: the trained weights; ``losses``: one per step, the loss of that step's batch
-    before its update; ``outputs``: the forward pass of the trained net on the training inputs."""
+    before its update; ``outputs``: the forward pass of the trained net on the training inputs.
+    A run made in another process (Keras on another backend) also gives ``seconds``, its training
+    time measured there, and ``versions``, the libraries that trained it."""
 
     params: dict[str, np.ndarray]
     losses: np.ndarray
     outputs: np.ndarray
+    seconds: float | None = None
+    versions: dict[str, str] | None = None
 
     @property
     def diverged_at(self) -> int | None:

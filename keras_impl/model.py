@@ -35,15 +35,22 @@ class LossRecordingSequential(keras.Sequential):
         self.step_losses = keras.Variable(
             keras.ops.zeros([steps], dtype=dtype), trainable=False, name="step_losses"
         )
+        # its own count: inside JAX's stateless training step the optimizer's is out of reach
+        self.step = keras.Variable(0, dtype="int32", trainable=False, name="step")
+
+    def restart(self) -> None:
+        """Forget the recorded losses before a new run."""
+        self.step_losses.assign(keras.ops.zeros(self.step_losses.shape, self.step_losses.dtype))
+        self.step.assign(0)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         loss = super().compute_loss(x, y, y_pred, sample_weight, training)
         if training:
-            step = keras.ops.cast(self.optimizer.iterations, "int32")
-            value = keras.ops.cast(loss, self.step_losses.dtype)
+            value = keras.ops.reshape(keras.ops.cast(loss, self.step_losses.dtype), [1])
             self.step_losses.assign(
-                keras.ops.scatter_update(self.step_losses, [[step]], keras.ops.reshape(value, [1]))
+                keras.ops.scatter_update(self.step_losses, [[self.step]], value)
             )
+            self.step.assign(self.step + 1)
         return loss
 
 

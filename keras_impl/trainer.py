@@ -28,6 +28,14 @@ CACHED_MODELS = 32
 _models: dict[tuple, keras.Model] = {}
 
 
+def jit_compile() -> bool:
+    """XLA on JAX, where it is how JAX runs fast (500 seed steps: 15 s op by op); off on
+    TensorFlow, where it would part from the TF1 graph (pitfall 10), and on torch."""
+    import os
+
+    return keras.backend.backend() == "jax" and os.environ.get("KERAS_JAX_JIT", "1") != "0"
+
+
 def compiled_model(
     params: Mapping[str, np.ndarray],
     cfg: TrainConfig,
@@ -57,7 +65,7 @@ def compiled_model(
                 optimizer=keras_optimizer(cfg, mapping),
                 loss=keras_loss(cfg),
                 steps_per_execution=steps_per_execution,
-                jit_compile=False,
+                jit_compile=jit_compile(),
             )
             model.optimizer.build(model.trainable_variables)
         model.initial_optimizer_state = [v.numpy() for v in model.optimizer.variables]
@@ -70,7 +78,7 @@ def compiled_model(
             variable.assign(value)
         if cfg.decay_steps is None:
             model.optimizer.learning_rate = cfg.learning_rate
-    model.step_losses.assign(keras.ops.zeros_like(model.step_losses))
+    model.restart()
     return model
 
 
