@@ -15,6 +15,14 @@ from common.result import TrainResult
 # The loosest bound the tests hold between two implementations after 500 XOR steps: hand-written
 # NumPy against the frameworks (TF1, TF2 and Keras agree bit for bit).
 TOLERANCE = {"float32": 1e-4, "float64": 1e-12}
+# Where an implementation cannot meet its dtype's bound, the bound it is judged at, and why.
+WIDER = {
+    ("keras-torch", "float64"): (
+        TOLERANCE["float32"],
+        "Keras 3.15's torch backend does its matmul in float32 even for float64 tensors "
+        "(keras-team/keras#23704), so keras-torch is judged at the float32 tolerance",
+    )
+}
 
 
 def excess(a: np.ndarray, b: np.ndarray, tolerance: float) -> np.ndarray:
@@ -35,6 +43,17 @@ class Comparison:
 
     def __post_init__(self) -> None:
         self.tolerance = TOLERANCE[self.cfg.dtype]
+
+    def tolerance_for(self, name: str) -> float:
+        """The bound between ``name`` and the reference: the dtype's, or the wider one either
+        of the two needs (``WIDER``)."""
+        pairs = [(n, self.cfg.dtype) for n in (name, self.reference)]
+        return max([self.tolerance] + [WIDER[p][0] for p in pairs if p in WIDER])
+
+    @property
+    def notes(self) -> list[str]:
+        """Why a wider bound applies, for each implementation that has one."""
+        return [WIDER[(n, self.cfg.dtype)][1] for n in self.names if (n, self.cfg.dtype) in WIDER]
 
     @property
     def names(self) -> list[str]:
@@ -62,9 +81,9 @@ class Comparison:
 
     def first_parting_step(self, name: str) -> int | None:
         """The first step whose loss differs from the reference's beyond the tolerance."""
+        tolerance = self.tolerance_for(name)
         apart = (
-            excess(self.results[name].losses, self.results[self.reference].losses, self.tolerance)
-            > 1
+            excess(self.results[name].losses, self.results[self.reference].losses, tolerance) > 1
         )
         return int(np.argmax(apart)) if apart.any() else None
 
@@ -73,7 +92,7 @@ class Comparison:
         a, b = self.results[name].params, self.results[self.reference].params
         worst = ("", (), -1.0)
         for key in a:
-            ratio = excess(a[key], b[key], self.tolerance)
+            ratio = excess(a[key], b[key], self.tolerance_for(name))
             index = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
             if ratio[index] > worst[2]:
                 worst = (key, tuple(int(i) for i in index), float(ratio[index]))
@@ -88,7 +107,8 @@ class Comparison:
         pairs = [(a.outputs, b.outputs), (a.losses, b.losses)]
         pairs += [(a.params[k], b.params[k]) for k in a.params]
         pairs += [(ga[k], gb[k]) for k in ga]
-        return all(np.all(excess(x, y, self.tolerance) <= 1) for x, y in pairs)
+        tolerance = self.tolerance_for(name)
+        return all(np.all(excess(x, y, tolerance) <= 1) for x, y in pairs)
 
     @property
     def agree(self) -> bool:
@@ -110,5 +130,8 @@ def compare(
         grads[name] = impl.loss_and_grads(params, x, y, cfg)[1]
         start = time.perf_counter()
         results[name] = impl.train(params, x, y, cfg)
-        seconds[name] = time.perf_counter() - start
+        measured_elsewhere = results[name].seconds  # a child process's own training time
+        seconds[name] = (
+            time.perf_counter() - start if measured_elsewhere is None else measured_elsewhere
+        )
     return Comparison(cfg=cfg, results=results, seconds=seconds, start_grads=grads)

@@ -1,6 +1,9 @@
 """The child process of ``keras_impl.backends``: Keras on the backend ``KERAS_BACKEND`` names.
 
-KERAS_BACKEND=jax python -m keras_impl.backend_child IN.npz OUT.npz
+    KERAS_BACKEND=jax python -m keras_impl.backend_child IN.npz OUT.npz
+
+``IN.npz`` holds one or more cases (a config, weights, x and, to train, y); ``OUT.npz`` gets, per
+case, the gradients at the weights and the run, or only the forward pass when there is no y.
 """
 
 from __future__ import annotations
@@ -24,28 +27,30 @@ def versions() -> dict[str, str]:
     return found
 
 
-def main(inputs: str, outputs: str) -> int:
-    with np.load(inputs) as stored:
-        cfg = TrainConfig(**json.loads(str(stored["config"])))
-        x, y = stored["x"], stored["y"] if "y" in stored else None
-        params = {k: stored[k] for k in cfg.param_shapes()}
-    if y is None:
-        np.savez(outputs, forward=keras_impl.forward(params, x, cfg))
-        return 0
+def run_case(stored, case: int, arrays: dict) -> dict:
+    cfg = TrainConfig(**json.loads(str(stored[f"{case}/config"])))
+    params = {k: stored[f"{case}/param/{k}"] for k in cfg.param_shapes()}
+    x = stored[f"{case}/x"]
+    if f"{case}/y" not in stored:
+        arrays[f"{case}/forward"] = keras_impl.forward(params, x, cfg)
+        return {}
+    y = stored[f"{case}/y"]
     loss, grads = keras_impl.loss_and_grads(params, x, y, cfg)
     start = time.perf_counter()
     result = keras_impl.train(params, x, y, cfg)
     seconds = time.perf_counter() - start
-    meta = {"loss": loss, "seconds": seconds, "versions": versions()}
-    arrays = {f"grad/{k}": v for k, v in grads.items()}
-    arrays.update({f"param/{k}": v for k, v in result.params.items()})
-    np.savez(
-        outputs,
-        meta=np.array(json.dumps(meta)),
-        losses=result.losses,
-        outputs=result.outputs,
-        **arrays,
-    )
+    arrays.update({f"{case}/grad/{k}": v for k, v in grads.items()})
+    arrays.update({f"{case}/param/{k}": v for k, v in result.params.items()})
+    arrays[f"{case}/losses"], arrays[f"{case}/outputs"] = result.losses, result.outputs
+    return {"loss": loss, "seconds": seconds}
+
+
+def main(inputs: str, outputs: str) -> int:
+    arrays: dict[str, np.ndarray] = {}
+    with np.load(inputs) as stored:
+        cases = [run_case(stored, case, arrays) for case in range(int(stored["cases"]))]
+    meta = {"cases": cases, "versions": versions()}
+    np.savez(outputs, meta=np.array(json.dumps(meta)), **arrays)
     return 0
 
 

@@ -58,60 +58,66 @@ def _key(backend: str, params: Mapping, x: np.ndarray, y: np.ndarray, cfg: Train
     return digest.hexdigest()
 
 
+def _child(backend: str, cases: list[tuple], x64: bool | None) -> tuple[dict, dict]:
+    """Run ``cases`` (cfg, params, x, y or None) in one child process: its meta and arrays."""
+    with tempfile.TemporaryDirectory() as folder:
+        inputs, outputs = Path(folder) / "in.npz", Path(folder) / "out.npz"
+        arrays: dict[str, np.ndarray] = {"cases": np.array(len(cases))}
+        for case, (cfg, params, x, y) in enumerate(cases):
+            arrays[f"{case}/config"] = np.array(json.dumps(cfg.to_json()))
+            arrays.update({f"{case}/param/{k}": v for k, v in params.items()})
+            arrays[f"{case}/x"] = x
+            if y is not None:
+                arrays[f"{case}/y"] = y
+        np.savez(inputs, **arrays)
+        command = [sys.executable, "-m", "keras_impl.backend_child", str(inputs), str(outputs)]
+        dtype = cases[0][0].dtype
+        env = child_environment(backend, dtype, x64)
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"Keras on {backend} failed:\n{done.stderr.strip()}")
+        with np.load(outputs) as stored:
+            return json.loads(str(stored["meta"])), {k: stored[k] for k in stored.files}
+
+
 def forward(backend: str, params: Mapping[str, object], x: object, cfg: TrainConfig) -> np.ndarray:
     """y_out for inputs ``x``, by the model on ``backend`` (a child run that does not train)."""
     require(backend)
     params, x0 = check_params(params, cfg), check_x(x, cfg)
-    with tempfile.TemporaryDirectory() as folder:
-        inputs, outputs = Path(folder) / "in.npz", Path(folder) / "out.npz"
-        np.savez(inputs, x=x0, config=np.array(json.dumps(cfg.to_json())), **params)
-        _child(backend, cfg, inputs, outputs, None)
-        with np.load(outputs) as stored:
-            return stored["forward"]
+    return _child(backend, [(cfg, params, x0, None)], None)[1]["0/forward"]
 
 
-def _child(backend: str, cfg: TrainConfig, inputs: Path, outputs: Path, x64: bool | None) -> None:
-    command = [sys.executable, "-m", "keras_impl.backend_child", str(inputs), str(outputs)]
-    env = child_environment(backend, cfg.dtype, x64)
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"Keras on {backend} failed:\n{done.stderr.strip()}")
-
-
-def run(
-    backend: str,
-    params: Mapping[str, object],
-    x: object,
-    y: object,
-    cfg: TrainConfig,
-    x64: bool | None = None,
-) -> dict:
-    """Gradients at ``params`` and the whole run, by Keras on ``backend`` in a child process:
-    ``{"loss", "grads", "result"}``. The last answer per backend is kept for the same inputs.
-    ``x64`` overrides whether JAX gets ``JAX_ENABLE_X64=1`` (by default: for float64)."""
+def run_many(backend: str, cases: list[tuple], x64: bool | None = None) -> list[dict]:
+    """Each case ``(params, x, y, cfg)`` by Keras on ``backend``, all in one child process (the
+    cases share one dtype): per case ``{"loss", "grads", "result"}``, the gradients at ``params``
+    and the whole run. ``x64`` overrides whether JAX gets ``JAX_ENABLE_X64=1`` (by default: for
+    float64)."""
     require(backend)
-    params, x0, y0 = check_inputs(params, x, y, cfg)
-    key = _key(backend, params, x0, y0, cfg)
-    if backend in _last and _last[backend][0] == key and x64 is None:
-        return _last[backend][1]
-    with tempfile.TemporaryDirectory() as folder:
-        inputs, outputs = Path(folder) / "in.npz", Path(folder) / "out.npz"
-        np.savez(inputs, x=x0, y=y0, config=np.array(json.dumps(cfg.to_json())), **params)
-        _child(backend, cfg, inputs, outputs, x64)
-        with np.load(outputs) as stored:
-            meta = json.loads(str(stored["meta"]))
-            keys = list(cfg.param_shapes())
-            answer = {
-                "loss": meta["loss"],
-                "grads": {k: stored[f"grad/{k}"] for k in keys},
-                "result": TrainResult(
-                    params={k: stored[f"param/{k}"] for k in keys},
-                    losses=stored["losses"],
-                    outputs=stored["outputs"],
-                    seconds=meta["seconds"],
-                    versions=meta["versions"],
-                ),
-            }
-    if x64 is None:
-        _last[backend] = (key, answer)
-    return answer
+    checked = [check_inputs(params, x, y, cfg) + (cfg,) for params, x, y, cfg in cases]
+    if len({cfg.dtype for *_, cfg in checked}) > 1:
+        raise ValueError("the cases of one child run share one dtype")
+    meta, arrays = _child(backend, [(cfg, p, x, y) for p, x, y, cfg in checked], x64)
+    answers = []
+    for case, ((*_, cfg), found) in enumerate(zip(checked, meta["cases"])):
+        keys = list(cfg.param_shapes())
+        result = TrainResult(
+            params={k: arrays[f"{case}/param/{k}"] for k in keys},
+            losses=arrays[f"{case}/losses"],
+            outputs=arrays[f"{case}/outputs"],
+            seconds=found["seconds"],
+            versions=meta["versions"],
+        )
+        grads = {k: arrays[f"{case}/grad/{k}"] for k in keys}
+        answers.append({"loss": found["loss"], "grads": grads, "result": result})
+    return answers
+
+
+def run(backend: str, params: Mapping[str, object], x: object, y: object, cfg: TrainConfig) -> dict:
+    """``run_many`` for one case; the last answer per backend is kept, so that
+    ``loss_and_grads`` and then ``train`` on the same inputs cost one child process."""
+    require(backend)
+    checked_params, x0, y0 = check_inputs(params, x, y, cfg)
+    key = _key(backend, checked_params, x0, y0, cfg)
+    if backend not in _last or _last[backend][0] != key:
+        _last[backend] = (key, run_many(backend, [(checked_params, x0, y0, cfg)])[0])
+    return _last[backend][1]

@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from common import TrainConfig
+from keras_impl.exact_ops import mean
 
 
 class SquaredError(keras.losses.Loss):
@@ -29,7 +30,7 @@ class SquaredError(keras.losses.Loss):
             return ops.sum(squares)
         if self.kind == "half_sum_squares":
             return 0.5 * ops.sum(squares)
-        return ops.mean(squares)
+        return mean(squares)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "kind": self.kind}

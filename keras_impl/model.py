@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 from common import TrainConfig
+from keras_impl.exact_ops import activation
 
 
 @contextlib.contextmanager
@@ -47,9 +48,8 @@ class LossRecordingSequential(keras.Sequential):
         loss = super().compute_loss(x, y, y_pred, sample_weight, training)
         if training:
             value = keras.ops.reshape(keras.ops.cast(loss, self.step_losses.dtype), [1])
-            self.step_losses.assign(
-                keras.ops.scatter_update(self.step_losses, [[self.step]], value)
-            )
+            index = keras.ops.reshape(keras.ops.convert_to_tensor(self.step), [1, 1])
+            self.step_losses.assign(keras.ops.scatter_update(self.step_losses, index, value))
             self.step.assign(self.step + 1)
         return loss
 
@@ -59,7 +59,7 @@ def build_model(params: Mapping[str, np.ndarray], cfg: TrainConfig) -> LossRecor
     layers = [keras.Input(shape=(cfg.layers[0],), dtype=cfg.dtype)]
     for layer, width in enumerate(cfg.layers[1:], start=1):
         dense = keras.layers.Dense(
-            width, activation=cfg.activation, dtype=cfg.dtype, name=f"layer{layer}"
+            width, activation=activation(cfg.activation), dtype=cfg.dtype, name=f"layer{layer}"
         )
         layers.append(dense)
     model = LossRecordingSequential(layers, steps=cfg.steps, dtype=cfg.dtype)

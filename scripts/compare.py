@@ -38,7 +38,7 @@ from common.cli import ArgumentParser, parse_optimizer_args, run_script
 from common.comparison import Comparison, compare
 from common.optimizers import OPTIMIZERS
 from common.outputs import Writes, check_output_file, check_output_folder, write_text
-from common.registry import IMPLEMENTATIONS, parse_names
+from common.registry import IMPLEMENTATIONS, OTHER_BACKENDS, parse_names
 
 SHOWN_ROWS = 8
 
@@ -78,7 +78,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--staircase", action="store_true", help="decay in whole steps")
     parser.add_argument("--weights", metavar="FILE.npz", help="initial weights m1, b1, …")
     parser.add_argument("--data", metavar="FILE.npz", help="arrays x and y (default: XOR)")
-    parser.add_argument("--impl", default=",".join(IMPLEMENTATIONS), help="which, in order")
+    parser.add_argument(
+        "--impl",
+        default=",".join(IMPLEMENTATIONS),
+        help=f"which, in order; also {', '.join(OTHER_BACKENDS)} (Keras on another backend)",
+    )
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON (- for stdout)")
     parser.add_argument("--plot", metavar="DIR", help="write PNG figures there")
     parser.add_argument("--save-weights", metavar="DIR", help="write each trained NAME.npz there")
@@ -148,14 +152,17 @@ def format_outputs(outputs: np.ndarray) -> str:
 def print_table(comparison: Comparison, samples: int) -> None:
     diverged = comparison.diverged()
     print(describe(comparison.cfg, samples))
-    header = f"{'impl':<8}{'final loss':>14}  {'outputs':<36}{'seconds':>8}"
+    width = max(8, *(len(name) + 1 for name in comparison.names))
+    header = f"{'impl':<{width}}{'final loss':>14}  {'outputs':<36}{'seconds':>8}"
     print(f"{header}  largest |diff| from {comparison.reference}: params outputs losses grads")
     for name in comparison.names:
         result = comparison.results[name]
         if name in diverged:
-            print(f"{name:<8}  diverged: loss or weights NaN or inf from step {diverged[name]}")
+            print(
+                f"{name:<{width}}  diverged: loss or weights NaN or inf from step {diverged[name]}"
+            )
             continue
-        row = f"{name:<8}{result.final_loss:>14.8g}  {format_outputs(result.outputs):<36}"
+        row = f"{name:<{width}}{result.final_loss:>14.8g}  {format_outputs(result.outputs):<36}"
         row += f"{comparison.seconds[name]:>8.3f}  "
         if name == comparison.reference:
             row += "-"
@@ -174,7 +181,11 @@ def verdict(comparison: Comparison) -> str:
             (max(comparison.largest_differences(n).values()) for n in comparison.names[1:]),
             default=0.0,
         )
-        return f"agree: every difference within {bound} (largest {largest:.1e})"
+        wider = [n for n in comparison.names if comparison.tolerance_for(n) > comparison.tolerance]
+        if wider:
+            bound += ", " + ", ".join(f"{n}'s {comparison.tolerance_for(n):.0e}" for n in wider)
+        notes = "".join(f"\nnote: {note}" for note in comparison.notes)
+        return f"agree: every difference within {bound} (largest {largest:.1e}){notes}"
     lines = []
     for name in comparison.names[1:]:
         if comparison.agrees(name):
@@ -191,7 +202,8 @@ def verdict(comparison: Comparison) -> str:
         where = ",".join(map(str, index))
         lines.append(
             f"DISAGREE: {name}: {parted}; worst weight at the end {key}[{where}], "
-            f"off by {difference:.2e} (tolerance {bound})"
+            f"off by {difference:.2e} (tolerance {comparison.tolerance_for(name):.0e} x max(1, "
+            f"|value|))"
         )
     return "\n".join(lines)
 
@@ -220,12 +232,25 @@ def report(comparison: Comparison) -> dict:
                     k: finite_or_none(v) for k, v in comparison.largest_differences(name).items()
                 },
                 "first_parting_step": comparison.first_parting_step(name),
+                "tolerance": comparison.tolerance_for(name),
+                "versions": result.versions,
             }
             for name, result in comparison.results.items()
         },
         "agree": comparison.agree,
         "tolerance": comparison.tolerance,
+        "notes": comparison.notes,
     }
+
+
+def require_backends(names: list[str]) -> None:
+    """Keras on another backend needs that backend installed: said before any training."""
+    if any(name in OTHER_BACKENDS for name in names):
+        from keras_impl.backends import require
+
+        for name in names:
+            if name in OTHER_BACKENDS:
+                require(name.removeprefix("keras-"))
 
 
 def check_outputs(args: argparse.Namespace, names: list[str]) -> None:
@@ -279,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = config_from(args)
         names = parse_names(args.impl)
+        require_backends(names)
         x, y = load_data(args.data, cfg)
         params = load_params(args.weights, cfg) if args.weights else init_params(cfg)
         check_outputs(args, names)
