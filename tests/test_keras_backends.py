@@ -123,6 +123,7 @@ def test_keras_on_another_backend_trains_what_keras_on_tensorflow_and_numpy_trai
             print(f"{backend} {dtype} {cfg.optimizer:<8} vs {name}: {difference:.1e}")
             assert ratio <= 1, f"{backend} {dtype} {cfg} vs {name}: {difference:.2e}"
         assert answer["result"].versions["backend"] == backend
+        assert answer["result"].versions[backend]  # the backend's own version, e.g. jax 0.10.2
 
 
 def jax_process(program: str, **env: str) -> list[float]:
@@ -169,7 +170,7 @@ def test_without_jax_enable_x64_a_float64_run_on_jax_is_float32_arithmetic():
 @pytest.mark.slow
 @pytest.mark.parametrize("dtype, bound", [("float64", 1e-13), ("float32", 1e-5)])
 def test_xla_on_jax_is_measured_against_jax_op_by_op(dtype, bound, monkeypatch):
-    cfg = TrainConfig(dtype=dtype, steps=60, activation="tanh", optimizer="adam", learning_rate=0.1)
+    cfg = TrainConfig(dtype=dtype, steps=20, activation="tanh", optimizer="adam", learning_rate=0.1)
     x, y = xor_data(dtype)
     case = [(init_params(cfg), x, y, cfg)]
     jit = backends.run_many("jax", case)[0]["result"]
@@ -180,8 +181,8 @@ def test_xla_on_jax_is_measured_against_jax_op_by_op(dtype, bound, monkeypatch):
         *(float(np.max(np.abs(jit.params[k] - op_by_op.params[k]))) for k in jit.params),
     )
     print(f"jit against op by op, {dtype}: {difference:.1e}")
-    # XLA fuses the step and rounds otherwise (as on TensorFlow, pitfall 10): measured 9.4e-16 in
-    # float64 and 7.2e-7 in float32 here; the bounds are the tests' own for each dtype.
+    # XLA fuses the step and rounds otherwise (as on TensorFlow, pitfall 10): measured 5.6e-16 in
+    # float64 and 3.6e-7 in float32 after these 20 steps; the bounds are the dtypes' own.
     assert difference <= bound
 
 
@@ -205,7 +206,7 @@ def test_compare_judges_torch_float64_at_its_bound_says_why_and_records_versions
     done = run_in_process(
         load("compare"),
         "--impl",
-        "tf,keras-jax,keras-torch",
+        "tf,keras-torch",
         "--dtype",
         "float64",
         "--steps",
@@ -216,10 +217,10 @@ def test_compare_judges_torch_float64_at_its_bound_says_why_and_records_versions
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
     found = report["implementations"]
-    assert found["keras-jax"]["versions"]["jax"] and found["keras-torch"]["versions"]["torch"]
-    assert found["keras-jax"]["tolerance"] == 1e-12 and found["keras-torch"]["tolerance"] == 1e-4
+    assert found["keras-torch"]["versions"]["torch"].startswith("2.13.0")
+    assert found["tf"]["tolerance"] == 1e-12 and found["keras-torch"]["tolerance"] == 1e-4
     assert any("keras-team/keras#23704" in note for note in report["notes"])
-    assert found["keras-jax"]["largest_difference"]["params"] <= 1e-12
+    assert 1e-12 < found["keras-torch"]["largest_difference"]["params"] <= 1e-4
 
 
 def test_compare_refuses_a_missing_backend_before_any_work(monkeypatch):
