@@ -56,6 +56,7 @@ def compiled_model(
     key = (
         (cfg.layers, cfg.activation, cfg.loss, cfg.dtype, cfg.steps, steps_per_execution),
         (cfg.optimizer, cfg.optimizer_args, mapping, decay if cfg.decay_steps else None),
+        jit_compile(),
     )
     model = _models.get(key)
     if model is None:

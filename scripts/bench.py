@@ -123,6 +123,25 @@ def time_modes(cfg: TrainConfig, repeats: int, progress=silent) -> list[dict]:
     return rows
 
 
+def backend_rows(steps: int, repeats: int, backends: list[str], progress=silent) -> list[dict]:
+    """Keras's modes on other backends, each timed in a process of its own against the TF1
+    Session loop timed in that same process (``keras_impl.backend_bench``)."""
+    from keras_impl.backends import child_environment
+
+    rows = []
+    for backend in backends:
+        command = [sys.executable, "-m", "keras_impl.backend_bench", str(steps), str(repeats)]
+        env = child_environment(backend, "float32")
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"timing Keras on {backend} failed:\n{done.stderr.strip()}")
+        for row in json.loads(done.stdout.strip().splitlines()[-1]):
+            row["us_per_step"] = row["median_s"] / steps * 1e6
+            rows.append(row)
+            progress(f"  {row['mode']}: {row['median_s'] * 1e3:.1f} ms")
+    return rows
+
+
 def print_modes(rows: list[dict], cfg: TrainConfig, repeats: int) -> None:
     print(f"{cfg.steps} steps of the seed's 2-3-1 XOR job, median of {repeats} warm runs")
     print(f"{'mode':<42}{'first call ms':>14}{'median ms':>11}{'us/step':>10}{'x TF1':>8}")
@@ -258,12 +277,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="20 steps, 2 repeats, small sizes")
     parser.add_argument("--repeats", type=int, default=5, help="warm runs per mode (5)")
     parser.add_argument("--no-scaling", action="store_true", help="skip the scaling tables")
+    parser.add_argument(
+        "--backends",
+        default="",
+        help="also time Keras on these backends (jax,torch), each in a process of its own, its "
+        "ratio taken to the TF1 loop timed there",
+    )
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     parser.add_argument("--plot", metavar="PATH.png", help="draw the scaling figure there")
     args = parser.parse_args(argv)
     try:
         if args.repeats < 1:
             raise ValueError("--repeats must be at least 1")
+        backends = [name.strip() for name in args.backends.split(",") if name.strip()]
+        if backends:
+            from keras_impl.backends import require
+
+            for name in backends:
+                require(name)
         if args.json is not None:
             check_output_file(args.json, "--json")
         if args.plot is not None:
@@ -284,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     import_seconds = time.perf_counter() - start
     progress = to_stderr if args.verbose else silent
     rows = time_modes(cfg, repeats, progress)
+    rows += backend_rows(cfg.steps, repeats, backends, progress)
     e2e = None if args.quick else end_to_end(3)
     checks = [] if args.quick else targets(rows, e2e)
     scaled = []
@@ -295,6 +327,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, {date.today()}")
     print_modes(rows, cfg, repeats)
+    if backends:
+        print(
+            "(Keras on other backends: each ratio is to the TF1 loop timed in that one's process)"
+        )
     print(f"import tensorflow in this process: {import_seconds:.2f} s")
     if e2e is not None:
         print(

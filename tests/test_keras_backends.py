@@ -235,3 +235,11 @@ def test_compare_refuses_a_missing_backend_before_any_work(monkeypatch):
     done = run_in_process(load("compare"), "--impl", "manual,keras-jax")
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("error: keras-jax needs jax, which is not installed")
+
+
+def test_bench_refuses_an_unknown_backend_before_timing():
+    from script_runner import load, run_in_process
+
+    done = run_in_process(load("bench"), "--quick", "--backends", "cuda")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("error: unknown Keras backend 'cuda'")
