@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import sys
 import time
 
@@ -29,6 +30,8 @@ def versions() -> dict[str, str]:
 
 def run_case(stored, case: int, arrays: dict) -> dict:
     cfg = TrainConfig(**json.loads(str(stored[f"{case}/config"])))
+    if f"{case}/jit" in stored:  # XLA on JAX or not, for this case (keras_impl.trainer.jit_compile)
+        os.environ["KERAS_JAX_JIT"] = str(stored[f"{case}/jit"])
     params = {k: stored[f"{case}/param/{k}"] for k in cfg.param_shapes()}
     x = stored[f"{case}/x"]
     if f"{case}/y" not in stored:

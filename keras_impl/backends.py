@@ -63,8 +63,10 @@ def _child(backend: str, cases: list[tuple], x64: bool | None) -> tuple[dict, di
     with tempfile.TemporaryDirectory() as folder:
         inputs, outputs = Path(folder) / "in.npz", Path(folder) / "out.npz"
         arrays: dict[str, np.ndarray] = {"cases": np.array(len(cases))}
-        for case, (cfg, params, x, y) in enumerate(cases):
+        for case, (cfg, params, x, y, *jit) in enumerate(cases):
             arrays[f"{case}/config"] = np.array(json.dumps(cfg.to_json()))
+            if jit and jit[0] is not None:
+                arrays[f"{case}/jit"] = np.array("1" if jit[0] else "0")
             arrays.update({f"{case}/param/{k}": v for k, v in params.items()})
             arrays[f"{case}/x"] = x
             if y is not None:
@@ -87,16 +89,21 @@ def forward(backend: str, params: Mapping[str, object], x: object, cfg: TrainCon
     return _child(backend, [(cfg, params, x0, None)], None)[1]["0/forward"]
 
 
-def run_many(backend: str, cases: list[tuple], x64: bool | None = None) -> list[dict]:
+def run_many(
+    backend: str, cases: list[tuple], x64: bool | None = None, jit: list[bool] | None = None
+) -> list[dict]:
     """Each case ``(params, x, y, cfg)`` by Keras on ``backend``, all in one child process (the
     cases share one dtype): per case ``{"loss", "grads", "result"}``, the gradients at ``params``
     and the whole run. ``x64`` overrides whether JAX gets ``JAX_ENABLE_X64=1`` (by default: for
-    float64)."""
+    float64); ``jit``, per case, whether JAX compiles with XLA (by default: it does)."""
     require(backend)
     checked = [check_inputs(params, x, y, cfg) + (cfg,) for params, x, y, cfg in cases]
     if len({cfg.dtype for *_, cfg in checked}) > 1:
         raise ValueError("the cases of one child run share one dtype")
-    meta, arrays = _child(backend, [(cfg, p, x, y) for p, x, y, cfg in checked], x64)
+    flags = jit or [None] * len(checked)
+    meta, arrays = _child(
+        backend, [(cfg, p, x, y, f) for (p, x, y, cfg), f in zip(checked, flags)], x64
+    )
     answers = []
     for case, ((*_, cfg), found) in enumerate(zip(checked, meta["cases"])):
         keys = list(cfg.param_shapes())

@@ -169,13 +169,12 @@ def test_without_jax_enable_x64_a_float64_run_on_jax_is_float32_arithmetic():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("dtype, bound", [("float64", 1e-13), ("float32", 1e-5)])
-def test_xla_on_jax_is_measured_against_jax_op_by_op(dtype, bound, monkeypatch):
+def test_xla_on_jax_is_measured_against_jax_op_by_op(dtype, bound):
     cfg = TrainConfig(dtype=dtype, steps=20, activation="tanh", optimizer="adam", learning_rate=0.1)
     x, y = xor_data(dtype)
-    case = [(init_params(cfg), x, y, cfg)]
-    jit = backends.run_many("jax", case)[0]["result"]
-    monkeypatch.setenv("KERAS_JAX_JIT", "0")
-    op_by_op = backends.run_many("jax", case)[0]["result"]
+    case = (init_params(cfg), x, y, cfg)
+    answers = backends.run_many("jax", [case, case], jit=[True, False])
+    jit, op_by_op = (answer["result"] for answer in answers)
     difference = max(
         float(np.max(np.abs(jit.losses - op_by_op.losses))),
         *(float(np.max(np.abs(jit.params[k] - op_by_op.params[k]))) for k in jit.params),
