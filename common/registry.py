@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from types import ModuleType
 
 IMPLEMENTATIONS = {
@@ -35,3 +36,22 @@ def load_implementation(name: str) -> ModuleType:
     """The module with ``forward``, ``loss_and_grads`` and ``train`` for ``name``."""
     parse_names(name)
     return importlib.import_module(KNOWN[name])
+
+
+BACKEND_INSTALL = {
+    "jax": 'jax is in the dev extra: python -m pip install -e ".[dev]" (or pip install jax)',
+    "torch": 'install the CPU build: python -m pip install "torch==2.13.0+cpu" '
+    "(the plain torch wheel is a CUDA build; the [torch] extra pins the version)",
+}
+
+
+def require_backend(backend: str) -> None:
+    """A missing backend is a ``ValueError`` that says what to install."""
+    if backend not in BACKEND_INSTALL:
+        raise ValueError(
+            f"unknown Keras backend {backend!r}; expected one of {', '.join(BACKEND_INSTALL)}"
+        )
+    if importlib.util.find_spec(backend) is None:
+        raise ValueError(
+            f"keras-{backend} needs {backend}, which is not installed; {BACKEND_INSTALL[backend]}"
+        )

@@ -11,7 +11,6 @@ answers ``loss_and_grads``, ``train`` and ``forward`` for the same inputs.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import subprocess
@@ -23,24 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from common import TrainConfig, TrainResult, check_inputs, check_params, check_x
-
-INSTALL = {
-    "jax": 'jax is in the dev extra: python -m pip install -e ".[dev]" (or pip install jax)',
-    "torch": 'install the CPU build: python -m pip install "torch==2.13.0+cpu" '
-    "(the plain torch wheel is a CUDA build; the [torch] extra pins the version)",
-}
+from common.registry import require_backend as require
 
 _last: dict[str, tuple[str, dict]] = {}
-
-
-def require(backend: str) -> None:
-    """A missing backend is a ``ValueError`` that says what to install."""
-    if backend not in INSTALL:
-        raise ValueError(f"unknown Keras backend {backend!r}; expected one of {', '.join(INSTALL)}")
-    if importlib.util.find_spec(backend) is None:
-        raise ValueError(
-            f"keras-{backend} needs {backend}, which is not installed; {INSTALL[backend]}"
-        )
 
 
 def child_environment(backend: str, dtype: str, x64: bool | None = None) -> dict[str, str]:

@@ -32,7 +32,7 @@ import numpy as np
 from common import TrainConfig, init_params, noisy_xor, xor_data
 from common.cli import ArgumentParser, run_script
 from common.outputs import Writes, check_output_file, write_text
-from common.registry import IMPLEMENTATIONS, load_implementation
+from common.registry import IMPLEMENTATIONS, load_implementation, require_backend
 
 TF1_LOOP = "TF1 Session loop (seed program)"
 TF2_DEFAULT = "TF2 compiled loop (tf_impl default)"
@@ -144,10 +144,10 @@ def backend_rows(steps: int, repeats: int, backends: list[str], progress=silent)
 
 def print_modes(rows: list[dict], cfg: TrainConfig, repeats: int) -> None:
     print(f"{cfg.steps} steps of the seed's 2-3-1 XOR job, median of {repeats} warm runs")
-    print(f"{'mode':<42}{'first call ms':>14}{'median ms':>11}{'us/step':>10}{'x TF1':>8}")
+    print(f"{'mode':<52}{'first call ms':>14}{'median ms':>11}{'us/step':>10}{'x TF1':>8}")
     for row in rows:
         print(
-            f"{row['mode']:<42}{row['first_s'] * 1e3:>14.1f}{row['median_s'] * 1e3:>11.1f}"
+            f"{row['mode']:<52}{row['first_s'] * 1e3:>14.1f}{row['median_s'] * 1e3:>11.1f}"
             f"{row['us_per_step']:>10.1f}{row['ratio_to_tf1']:>8.3f}"
         )
 
@@ -291,10 +291,8 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError("--repeats must be at least 1")
         backends = [name.strip() for name in args.backends.split(",") if name.strip()]
         if backends:
-            from keras_impl.backends import require
-
             for name in backends:
-                require(name)
+                require_backend(name)
         if args.json is not None:
             check_output_file(args.json, "--json")
         if args.plot is not None:

@@ -38,7 +38,7 @@ from common.cli import ArgumentParser, parse_optimizer_args, run_script
 from common.comparison import Comparison, compare
 from common.optimizers import OPTIMIZERS
 from common.outputs import Writes, check_output_file, check_output_folder, write_text
-from common.registry import IMPLEMENTATIONS, OTHER_BACKENDS, parse_names
+from common.registry import IMPLEMENTATIONS, OTHER_BACKENDS, parse_names, require_backend
 
 SHOWN_ROWS = 8
 
@@ -245,12 +245,9 @@ def report(comparison: Comparison) -> dict:
 
 def require_backends(names: list[str]) -> None:
     """Keras on another backend needs that backend installed: said before any training."""
-    if any(name in OTHER_BACKENDS for name in names):
-        from keras_impl.backends import require
-
-        for name in names:
-            if name in OTHER_BACKENDS:
-                require(name.removeprefix("keras-"))
+    for name in names:
+        if name in OTHER_BACKENDS:
+            require_backend(name.removeprefix("keras-"))
 
 
 def check_outputs(args: argparse.Namespace, names: list[str]) -> None:
