@@ -112,3 +112,22 @@ def run(backend: str, params: Mapping[str, object], x: object, y: object, cfg: T
     if backend not in _last or _last[backend][0] != key:
         _last[backend] = (key, run_many(backend, [(checked_params, x0, y0, cfg)])[0])
     return _last[backend][1]
+
+
+def functions_for(backend: str) -> tuple:
+    """``loss_and_grads``, ``train`` and ``forward`` on ``backend``: the three functions every
+    implementation module has (``keras_impl.on_jax``, ``on_torch``)."""
+
+    def loss_and_grads(
+        params: Mapping[str, object], x: object, y: object, cfg: TrainConfig
+    ) -> tuple[float, dict[str, np.ndarray]]:
+        answer = run(backend, params, x, y, cfg)
+        return answer["loss"], answer["grads"]
+
+    def train(params: Mapping[str, object], x: object, y: object, cfg: TrainConfig) -> TrainResult:
+        return run(backend, params, x, y, cfg)["result"]
+
+    def forward_on(params: Mapping[str, object], x: object, cfg: TrainConfig) -> np.ndarray:
+        return forward(backend, params, x, cfg)
+
+    return loss_and_grads, train, forward_on

@@ -1,28 +1,6 @@
 """Keras 3 on JAX: ``keras_impl`` run in a child process with ``KERAS_BACKEND=jax``
 (``keras_impl.backends``), with the same three functions as every implementation."""
 
-from __future__ import annotations
+from keras_impl.backends import functions_for
 
-from collections.abc import Mapping
-
-import numpy as np
-
-from common import TrainConfig, TrainResult
-from keras_impl import backends
-
-BACKEND = "jax"
-
-
-def loss_and_grads(
-    params: Mapping[str, object], x: object, y: object, cfg: TrainConfig
-) -> tuple[float, dict[str, np.ndarray]]:
-    answer = backends.run(BACKEND, params, x, y, cfg)
-    return answer["loss"], answer["grads"]
-
-
-def train(params: Mapping[str, object], x: object, y: object, cfg: TrainConfig) -> TrainResult:
-    return backends.run(BACKEND, params, x, y, cfg)["result"]
-
-
-def forward(params: Mapping[str, object], x: object, cfg: TrainConfig) -> np.ndarray:
-    return backends.forward(BACKEND, params, x, cfg)
+loss_and_grads, train, forward = functions_for("jax")
