@@ -8,6 +8,7 @@ implementation, in the same order, with ``shuffle=False``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 
 import keras
@@ -30,9 +31,8 @@ _models: dict[tuple, keras.Model] = {}
 
 def jit_compile() -> bool:
     """XLA on JAX, where it is how JAX runs fast (500 seed steps: 15 s op by op); off on
-    TensorFlow, where it would part from the TF1 graph (pitfall 10), and on torch."""
-    import os
-
+    TensorFlow, where it would part from the TF1 graph (pitfall 10), and on torch.
+    ``KERAS_JAX_JIT=0`` turns it off on JAX, to measure what it changes."""
     return keras.backend.backend() == "jax" and os.environ.get("KERAS_JAX_JIT", "1") != "0"
 
 
@@ -43,9 +43,9 @@ def compiled_model(
     mapping: str = "exact",
 ) -> keras.Model:
     """The model compiled with the config's optimizer (``keras_impl.optimizers``, under
-    ``mapping``) and exact loss, holding ``params``. XLA stays off: it fuses operations and so
-    rounds differently from the TF1 graph (tests/test_migration_pitfalls.py measures 2.2e-7 after
-    50 float32 steps).
+    ``mapping``) and exact loss, holding ``params``. XLA stays off except on JAX
+    (``jit_compile``): it fuses operations and so rounds differently from the TF1 graph
+    (tests/test_migration_pitfalls.py measures 2.2e-7 after 50 float32 steps).
 
     One model is kept per structure and optimizer: a later call sets its weights, rate, step
     counter, optimizer slots and recorded losses anew and so reuses the train function Keras
@@ -53,10 +53,11 @@ def compiled_model(
     difference). A decaying rate is a schedule traced into that function, so it is part of the
     key."""
     decay = (cfg.learning_rate, cfg.decay_steps, cfg.decay_rate, cfg.staircase)
+    xla = jit_compile()
     key = (
         (cfg.layers, cfg.activation, cfg.loss, cfg.dtype, cfg.steps, steps_per_execution),
         (cfg.optimizer, cfg.optimizer_args, mapping, decay if cfg.decay_steps else None),
-        jit_compile(),
+        xla,
     )
     model = _models.get(key)
     if model is None:
@@ -66,7 +67,7 @@ def compiled_model(
                 optimizer=keras_optimizer(cfg, mapping),
                 loss=keras_loss(cfg),
                 steps_per_execution=steps_per_execution,
-                jit_compile=jit_compile(),
+                jit_compile=xla,
             )
             model.optimizer.build(model.trainable_variables)
         model.initial_optimizer_state = [v.numpy() for v in model.optimizer.variables]
