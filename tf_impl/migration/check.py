@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from common import DTYPES
 from tf_impl.migration import hints
 from tf_impl.migration.differences import TOLERANCES, Difference, at, difference, worst
 from tf_impl.migration.port import Port, make_port
@@ -24,7 +25,6 @@ from tf_impl.migration.tf1_run import run_tf1
 from tf_impl.migration.weights import Link, link_weights
 
 STAGES = ("weights", "forward", "loss", "gradients", "one step", "many steps")
-DTYPES = ("float32", "float64")
 
 
 @dataclass(frozen=True)
