@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from common.config import TrainConfig
-from common.registry import load_implementation
+from common.registry import DATA_PARALLEL, load_implementation
 from common.result import TrainResult
 
 # The loosest bound the tests hold between two implementations after 500 XOR steps: hand-written
@@ -123,13 +123,15 @@ def compare(
     cfg: TrainConfig,
 ) -> Comparison:
     """Train each named implementation from ``params`` on (x, y) and time it; the first is
-    the reference the others are measured against."""
+    the reference the others are measured against. With ``cfg.replicas`` > 1 only
+    ``DATA_PARALLEL`` ones train data-parallel; the others train on one device."""
     results, seconds, grads = {}, {}, {}
     for name in names:
         impl = load_implementation(name)
-        grads[name] = impl.loss_and_grads(params, x, y, cfg)[1]
+        run_cfg = cfg if name in DATA_PARALLEL else replace(cfg, replicas=1)
+        grads[name] = impl.loss_and_grads(params, x, y, run_cfg)[1]
         start = time.perf_counter()
-        results[name] = impl.train(params, x, y, cfg)
+        results[name] = impl.train(params, x, y, run_cfg)
         measured_elsewhere = results[name].seconds  # a child process's own training time
         seconds[name] = (
             time.perf_counter() - start if measured_elsewhere is None else measured_elsewhere

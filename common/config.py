@@ -33,7 +33,11 @@ class TrainConfig:
     ``optimizer`` and ``optimizer_args`` name one of TF1's ``tf.compat.v1.train`` optimizers and
     its constructor's arguments (``common.optimizers``; omitted ones take TF1's defaults, and
     ``optimizer_args`` holds them all after construction). ``decay_steps``, ``decay_rate`` and
-    ``staircase`` are TF1's ``exponential_decay`` of the rate (no decay by default)."""
+    ``staircase`` are TF1's ``exponential_decay`` of the rate (no decay by default).
+
+    ``replicas`` > 1 trains data-parallel through ``tf.distribute`` (``tf`` and ``keras`` only):
+    every step's batch is split among the replicas and their gradients summed, which is the same
+    update as one device makes, up to the order of the sum."""
 
     layers: tuple[int, ...] = (2, 3, 1)
     activation: str = "sigmoid"
@@ -50,6 +54,7 @@ class TrainConfig:
     decay_steps: int | None = None
     decay_rate: float | None = None
     staircase: bool = False
+    replicas: int = 1
 
     def __post_init__(self) -> None:
         try:
@@ -88,6 +93,8 @@ class TrainConfig:
         if not isinstance(self.optimizer_args, OptimizerArgs):
             args = optimizer_args(self.optimizer, self.optimizer_args)
             object.__setattr__(self, "optimizer_args", args)
+        if not _is_int(self.replicas) or self.replicas < 1:
+            raise ValueError(f"replicas must be a positive integer, got {self.replicas!r}")
         check_decay(self.decay_steps, self.decay_rate, self.staircase)
         if self.decay_rate is not None:
             object.__setattr__(self, "decay_rate", float(self.decay_rate))

@@ -15,6 +15,8 @@ IMPLEMENTATIONS = {
 # Keras 3 on another backend, each run in a child process: asked for by name, never by default.
 OTHER_BACKENDS = {"keras-jax": "keras_impl.on_jax", "keras-torch": "keras_impl.on_torch"}
 KNOWN = {**IMPLEMENTATIONS, **OTHER_BACKENDS}
+# What trains through tf.distribute when ``replicas`` > 1; the others stay single-device references.
+DATA_PARALLEL = ("tf", "keras")
 
 
 def parse_names(text: str) -> list[str]:

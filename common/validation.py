@@ -77,3 +77,14 @@ def check_inputs(
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Validate the config, weights and data in one call, as every ``train`` does first."""
     return check_params(params, cfg), *check_data(x, y, cfg)
+
+
+def require_one_device(cfg: TrainConfig, implementation: str) -> None:
+    """The single-device references (``manual``, ``tf1``) and Keras on JAX or PyTorch refuse
+    ``replicas`` > 1: only ``tf`` and ``keras`` train through ``tf.distribute``."""
+    if cfg.replicas != 1:
+        raise ValueError(
+            f"{implementation} trains on one device; replicas={cfg.replicas} is for the tf and "
+            "keras implementations (compare.py --replicas trains those data-parallel and keeps "
+            "the others as single-device references)"
+        )

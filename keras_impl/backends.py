@@ -21,7 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from common import TrainConfig, TrainResult, check_inputs, check_params, check_x
+from common import (
+    TrainConfig,
+    TrainResult,
+    check_inputs,
+    check_params,
+    check_x,
+    require_one_device,
+)
 from common.registry import require_backend as require
 
 _last: dict[str, tuple[str, dict]] = {}
@@ -82,6 +89,8 @@ def run_many(
     float64); ``jit``, per case, whether JAX compiles with XLA (by default: it does)."""
     require(backend)
     checked = [check_inputs(params, x, y, cfg) + (cfg,) for params, x, y, cfg in cases]
+    for *_, cfg in checked:
+        require_one_device(cfg, f"keras-{backend}")
     if len({cfg.dtype for *_, cfg in checked}) > 1:
         raise ValueError("the cases of one child run share one dtype")
     flags = jit or [None] * len(checked)

@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from common import TrainConfig
+from keras_impl.distributed import global_sum, in_replicas
 from keras_impl.exact_ops import mean
 
 
@@ -18,6 +19,9 @@ class SquaredError(keras.losses.Loss):
     ``MeanSquaredError(reduction="sum")`` is the same loss for one output, and its default ``"mse"``
     is ``mean_squares``, but both first average over the outputs of each sample and then reduce
     over samples: for several outputs that order rounds differently in the last bits.
+
+    Under ``tf.distribute`` a replica's ``mean_squares`` is its rows' sum over the global batch's
+    element count (``keras_impl.distributed``): Keras scales only its own mean reductions.
     """
 
     def __init__(self, kind: str, **kwargs) -> None:
@@ -30,6 +34,9 @@ class SquaredError(keras.losses.Loss):
             return ops.sum(squares)
         if self.kind == "half_sum_squares":
             return 0.5 * ops.sum(squares)
+        if in_replicas():  # this replica's share of the global batch's mean
+            elements = ops.cast(ops.size(squares), squares.dtype)
+            return ops.sum(squares) / global_sum(elements)
         return mean(squares)
 
     def get_config(self) -> dict:

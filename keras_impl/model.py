@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 from common import TrainConfig
+from keras_impl.distributed import global_sum, multi_worker
 from keras_impl.exact_ops import activation
 
 
@@ -29,7 +30,8 @@ class LossRecordingSequential(keras.Sequential):
     """A Sequential that keeps the loss Keras computes at each training step, before the update.
 
     ``fit`` with ``steps_per_execution`` reports to callbacks only once per execution, and its
-    logged ``loss`` is a running mean; this records every step's own value."""
+    logged ``loss`` is a running mean; this records every step's own value (under
+    ``tf.distribute``, the replicas' shares summed)."""
 
     def __init__(self, layers: list, steps: int, dtype: str, **kwargs) -> None:
         super().__init__(layers, **kwargs)
@@ -44,10 +46,29 @@ class LossRecordingSequential(keras.Sequential):
         self.step_losses.assign(keras.ops.zeros(self.step_losses.shape, self.step_losses.dtype))
         self.step.assign(0)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras 3.15 under tf.distribute takes the first batch and averages it over the replicas
+        # before it asks whether anything is left to build; a batch the replicas split unevenly
+        # fails there (AddN of [3,2] and [2,2]). compiled_model builds everything first.
+        strategy = getattr(self, "_distribute_strategy", None)
+        if strategy is not None and self.built and self._compile_loss.built:
+            return
+        super()._maybe_symbolic_build(iterator, data_batch)
+
+    def train_step(self, *args):
+        logs = super().train_step(*args)
+        if multi_worker(getattr(self, "_distribute_strategy", None)):
+            # Keras 3.15 averages fit's logs over the workers along axis 0, which a scalar has
+            # not: "Invalid reduction dimension 0 for input with 0 dimensions"
+            # (tensorflow/tensorflow#72388); as vectors of one they average
+            logs = {name: keras.ops.reshape(value, [1]) for name, value in logs.items()}
+        return logs
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         loss = super().compute_loss(x, y, y_pred, sample_weight, training)
         if training:
-            value = keras.ops.reshape(keras.ops.cast(loss, self.step_losses.dtype), [1])
+            value = keras.ops.cast(global_sum(loss), self.step_losses.dtype)
+            value = keras.ops.reshape(value, [1])
             index = keras.ops.reshape(keras.ops.convert_to_tensor(self.step), [1, 1])
             self.step_losses.assign(keras.ops.scatter_update(self.step_losses, index, value))
             self.step.assign(self.step + 1)

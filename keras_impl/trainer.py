@@ -16,6 +16,7 @@ import numpy as np
 
 from common import TrainConfig, TrainResult, check_inputs, check_params, check_x, step_batches
 from common.batching import is_full_batch
+from keras_impl import distributed
 from keras_impl.data import training_data
 from keras_impl.gradients import loss_and_gradients
 from keras_impl.losses import keras_loss
@@ -41,6 +42,7 @@ def compiled_model(
     cfg: TrainConfig,
     steps_per_execution: int = 1,
     mapping: str = "exact",
+    strategy=None,
 ) -> keras.Model:
     """The model compiled with the config's optimizer (``keras_impl.optimizers``, under
     ``mapping``) and exact loss, holding ``params``. XLA stays off except on JAX
@@ -51,17 +53,20 @@ def compiled_model(
     counter, optimizer slots and recorded losses anew and so reuses the train function Keras
     traced, instead of building, compiling and tracing again (``scripts/bench.py`` measures the
     difference). A decaying rate is a schedule traced into that function, so it is part of the
-    key."""
+    key.
+
+    ``cfg.replicas`` > 1 (or a ``tf.distribute`` ``strategy``): built and compiled under the
+    strategy's scope (``keras_impl.distributed``)."""
     decay = (cfg.learning_rate, cfg.decay_steps, cfg.decay_rate, cfg.staircase)
     xla = jit_compile()
     key = (
         (cfg.layers, cfg.activation, cfg.loss, cfg.dtype, cfg.steps, steps_per_execution),
         (cfg.optimizer, cfg.optimizer_args, mapping, decay if cfg.decay_steps else None),
-        xla,
+        (xla, cfg.replicas, id(strategy)),
     )
     model = _models.get(key)
     if model is None:
-        with floatx(cfg.dtype):
+        with floatx(cfg.dtype), distributed.scope(cfg, strategy):
             model = build_model(params, cfg)
             model.compile(
                 optimizer=keras_optimizer(cfg, mapping),
@@ -70,6 +75,8 @@ def compiled_model(
                 jit_compile=xla,
             )
             model.optimizer.build(model.trainable_variables)
+            outputs = keras.ops.zeros((1, cfg.layers[-1]), dtype=cfg.dtype)
+            model.compute_loss(y=outputs, y_pred=outputs, training=False)  # builds the loss
         model.initial_optimizer_state = [v.numpy() for v in model.optimizer.variables]
         if len(_models) >= CACHED_MODELS:
             _models.pop(next(iter(_models)))
@@ -109,6 +116,7 @@ def train(
     cfg: TrainConfig,
     mode: str = "one_epoch",
     mapping: str = "exact",
+    strategy=None,
 ) -> TrainResult:
     """``cfg.steps`` updates, all made by Keras; ``losses`` are the losses Keras computed.
 
@@ -121,17 +129,27 @@ def train(
     ``mapping`` chooses the Keras optimizer (``keras_impl.optimizers``): ``"exact"`` trains what
     TF1 trains; ``"builtin"`` and ``"defaults"`` are Keras's built-ins as the official mapping
     uses them, kept to measure how far they part from TF1.
+
+    ``cfg.replicas`` > 1: data-parallel, the model built and compiled under a MirroredStrategy
+    over that many logical CPUs, or under ``strategy`` (``MultiWorkerMirroredStrategy`` across
+    processes), then ``fit`` as above.
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
     if mapping not in MAPPINGS:
         raise ValueError(f"unknown mapping {mapping!r}; expected one of {', '.join(MAPPINGS)}")
     params, x0, y0 = check_inputs(params, x, y, cfg)
+    distributed.require_tensorflow(cfg)
+    if cfg.replicas > 1 and mode != "one_epoch":
+        raise ValueError(f"replicas={cfg.replicas} trains in mode 'one_epoch' only, not {mode!r}")
     if mode == "epoch_per_step" and not is_full_batch(len(x0), cfg):
         raise ValueError("mode 'epoch_per_step' trains on the full batch, in order, as the seed")
-    one_call = mode == "one_epoch" and keras.backend.backend() != "torch"  # torch: 1 at most
+    # torch takes 1 at most; so does a multi-worker strategy in Keras 3.15 (a longer execution
+    # fails: "You must feed a value for placeholder tensor 'while/cond/Placeholder'")
+    one_call = mode == "one_epoch" and keras.backend.backend() != "torch"
+    one_call = one_call and not distributed.multi_worker(strategy)
     steps_per_execution = cfg.steps if one_call else 1
-    model = compiled_model(params, cfg, steps_per_execution, mapping)
+    model = compiled_model(params, cfg, steps_per_execution, mapping, strategy)
     with floatx(cfg.dtype):  # fit, train_on_batch and predict cast NumPy data to floatx
         if mode == "train_on_batch":
             for rows in step_batches(len(x0), cfg):
@@ -146,7 +164,10 @@ def train(
                 shuffle=False,
                 verbose=0,
             )
-        outputs = model.predict_on_batch(x0)
+        if cfg.replicas == 1:
+            outputs = model.predict_on_batch(x0)
+        else:  # predict_on_batch under a strategy gives every replica the whole batch
+            outputs = model(x0, training=False)
     trained = get_params(model, cfg)
     losses = np.asarray(model.step_losses.numpy())
     return TrainResult(params=trained, losses=losses, outputs=keras.ops.convert_to_numpy(outputs))

@@ -6,7 +6,15 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from common import TrainConfig, TrainResult, check_inputs, check_params, check_x, step_batches
+from common import (
+    TrainConfig,
+    TrainResult,
+    check_inputs,
+    check_params,
+    check_x,
+    require_one_device,
+    step_batches,
+)
 from common.batching import is_full_batch
 from manual_impl.activations import ACTIVATIONS
 from manual_impl.losses import dloss_dyout, loss_value
@@ -66,6 +74,7 @@ def loss_and_grads(
 def train(params: Mapping[str, object], x: object, y: object, cfg: TrainConfig) -> TrainResult:
     """``cfg.steps`` updates by ``cfg.optimizer`` (the seed's: m -= learning_rate * dloss/dm)."""
     params, x0, y0 = check_inputs(params, x, y, cfg)
+    require_one_device(cfg, "manual_impl")
     optimizer = Optimizer(params, cfg)
     losses = np.empty(cfg.steps, dtype=cfg.dtype)
     full_batch = is_full_batch(len(x0), cfg)

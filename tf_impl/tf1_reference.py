@@ -34,6 +34,7 @@ from common import (  # noqa: E402
     check_params,
     check_x,
     init_params,
+    require_one_device,
     step_batches,
 )
 from common.cli import ArgumentParser  # noqa: E402
@@ -297,6 +298,7 @@ def train(
     names m1, b1, m2, b2, … (read them back with ``tf_impl.checkpoint.load_tf1_checkpoint``).
     """
     params, x_value, y_value = check_inputs(params, x, y, cfg)
+    require_one_device(cfg, "tf_impl.tf1_reference")
     with SessionTrainer(cfg) as session:
         return session.run(params, x_value, y_value, checkpoint)
 

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from common import TrainConfig, TrainResult, check_inputs, check_params, check_x, step_batches
 from common.batching import is_full_batch
+from tf_impl import distributed
 from tf_impl.network import layer_outputs, loss_of, train_step
 from tf_impl.optimizers import TF1Optimizer
 
@@ -132,10 +133,15 @@ def train(
     params: Mapping[str, object], x: object, y: object, cfg: TrainConfig, mode: str = "loop"
 ) -> TrainResult:
     """``cfg.steps`` updates. ``mode="loop"``: the whole loop in one compiled ``tf.function``
-    (default); ``"step"``: a compiled function per step; ``"eager"``: plain eager, for debugging."""
+    (default); ``"step"``: a compiled function per step; ``"eager"``: plain eager, for debugging.
+    ``cfg.replicas`` > 1: data-parallel on that many logical CPUs (``tf_impl.distributed``)."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
     params, x0, y0 = check_inputs(params, x, y, cfg)
+    if cfg.replicas > 1:
+        if mode != "loop":
+            raise ValueError(f"replicas={cfg.replicas} trains in mode 'loop' only, not {mode!r}")
+        return distributed.train(params, x0, y0, cfg)
     trainer = trainer_for(cfg)
     losses = trainer.run(params, x0, y0, cfg, mode)
     trained = {key: v.numpy().copy() for key, v in zip(cfg.param_shapes(), trainer.variables)}
