@@ -38,7 +38,13 @@ from common.cli import ArgumentParser, parse_optimizer_args, run_script
 from common.comparison import Comparison, compare
 from common.optimizers import OPTIMIZERS
 from common.outputs import Writes, check_output_file, check_output_folder, write_text
-from common.registry import IMPLEMENTATIONS, OTHER_BACKENDS, parse_names, require_backend
+from common.registry import (
+    DATA_PARALLEL,
+    IMPLEMENTATIONS,
+    OTHER_BACKENDS,
+    parse_names,
+    require_backend,
+)
 
 SHOWN_ROWS = 8
 
@@ -76,6 +82,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--decay-steps", type=int, help="exponential decay every N steps (off)")
     parser.add_argument("--decay-rate", type=float, help="exponential decay factor")
     parser.add_argument("--staircase", action="store_true", help="decay in whole steps")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="train tf and keras data-parallel on N logical CPUs (tf.distribute); the others "
+        "stay single-device references (1)",
+    )
     parser.add_argument("--weights", metavar="FILE.npz", help="initial weights m1, b1, …")
     parser.add_argument("--data", metavar="FILE.npz", help="arrays x and y (default: XOR)")
     parser.add_argument(
@@ -106,6 +119,7 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
         decay_steps=args.decay_steps,
         decay_rate=args.decay_rate,
         staircase=args.staircase,
+        replicas=args.replicas,
     )
 
 
@@ -126,6 +140,16 @@ def describe(cfg: TrainConfig, samples: int) -> str:
         f"{'-'.join(map(str, cfg.layers))} {cfg.activation}, {cfg.loss}, "
         f"rate {cfg.learning_rate:g}, {cfg.steps} steps, {batch}{shuffle}, {samples} samples, "
         f"{cfg.init} init seed {cfg.seed}, {cfg.dtype}{describe_optimizer(cfg)}"
+        f"{describe_replicas(cfg)}"
+    )
+
+
+def describe_replicas(cfg: TrainConfig) -> str:
+    if cfg.replicas == 1:
+        return ""
+    return (
+        f"; {' and '.join(DATA_PARALLEL)} on {cfg.replicas} replicas (MirroredStrategy, "
+        f"{cfg.replicas} logical CPUs), the others on one device"
     )
 
 
@@ -250,6 +274,21 @@ def require_backends(names: list[str]) -> None:
             require_backend(name.removeprefix("keras-"))
 
 
+def require_data_parallel(cfg: TrainConfig, names: list[str]) -> None:
+    """``--replicas`` N needs an implementation that trains data-parallel, and N logical CPUs,
+    made before TensorFlow starts."""
+    if cfg.replicas == 1:
+        return
+    if not set(names) & set(DATA_PARALLEL):
+        raise ValueError(
+            f"--replicas {cfg.replicas} trains {' and '.join(DATA_PARALLEL)} data-parallel, and "
+            f"neither is among --impl {','.join(names)}"
+        )
+    from tf_impl.devices import split_cpu
+
+    split_cpu(cfg.replicas)
+
+
 def check_outputs(args: argparse.Namespace, names: list[str]) -> None:
     """Every path an option names can be written: checked before any training, nothing left."""
     if args.plot is not None:
@@ -302,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = config_from(args)
         names = parse_names(args.impl)
         require_backends(names)
+        require_data_parallel(cfg, names)
         x, y = load_data(args.data, cfg)
         params = load_params(args.weights, cfg) if args.weights else init_params(cfg)
         check_outputs(args, names)

@@ -187,6 +187,8 @@ BAD_INPUT = [
     (["--optimizer", "adam", "--optimizer-args", "beta1=x"], "beta1: 'x' is not a number"),
     (["--optimizer", "adam", "--optimizer-args", "beta1=1"], "beta1 must be in [0, 1)"),
     (["--decay-steps", "5"], "decay_steps and decay_rate go together"),
+    (["--replicas", "0"], "replicas must be a positive integer, got 0"),
+    (["--replicas", "2", "--impl", "manual,tf1"], "--replicas 2 trains tf and keras data-parallel"),
     (["--weights", "{d}/absent.npz"], "weights file {d}/absent.npz does not exist"),
     (["--weights", "{d}/corrupt.npz"], "is not a readable .npz archive"),
     (["--weights", "{d}/wide.npz"], "weight m1 has shape (2, 5), layers (2, 3, 1) need (2, 3)"),
@@ -239,3 +241,17 @@ def test_an_optimizer_with_decay_agrees_and_is_recorded_in_the_json(capsys):
     assert report["config"]["decay_steps"] == 10 and report["config"]["staircase"] is True
     tf, tf1 = report["implementations"]["tf"], report["implementations"]["tf1"]
     assert tf["losses"] == tf1["losses"] and tf["params"] == tf1["params"]  # bit for bit
+
+
+@pytest.mark.slow
+def test_replicas_train_tf_and_keras_data_parallel_and_agree_in_a_real_process():
+    out = run("--replicas", "2", "--dtype", "float64", "--json", "-")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["agree"] and report["config"]["replicas"] == 2
+    manual = report["implementations"]["manual"]
+    for name in ("tf", "keras"):
+        trained = report["implementations"][name]["params"]
+        for key, value in trained.items():
+            # two replicas sum the batch in another order: not bit for bit, far inside 1e-12
+            np.testing.assert_allclose(value, manual["params"][key], rtol=0, atol=1e-14)
