@@ -215,7 +215,11 @@ def step_hint(checker, failed) -> str | None:
             "it as tf.constant(0.01, tf.float64) in TF1, or the float32 value to the port"
         )
     if ratio is not None:
-        return f"every update is {ratio:.6g}x TF1's: the learning rate, or the loss's scale"
+        return (
+            f"every update is {ratio:.6g}x TF1's: the learning rate, or the loss's scale (under "
+            "tf.distribute, each replica's loss must be its share of the global batch's: a mean "
+            "over its own rows, summed over N replicas, is N times too large)"
+        )
     if failed.stage == "one step":
         return (
             "the gradients agree but the update does not: the learning rate (its value, its dtype, "

@@ -65,6 +65,9 @@ def checked_program(built, path: str) -> dict:
     for key in ("loss", "outputs"):
         if built.get(key) is not None and not isinstance(built[key], tf.Tensor):
             raise ValueError(f"{path}: tf1_program()['{key}'] must be a tensor")
+    config = built.get("session_config")
+    if config is not None and not isinstance(config, tf.compat.v1.ConfigProto):
+        raise ValueError(f"{path}: tf1_program()['session_config'] must be a tf.ConfigProto")
     return built
 
 
@@ -113,7 +116,7 @@ def record_tf1(
         ]
         feeds = [feed(built["feeds"], batch, step) for step, batch in enumerate(batches)]
         outputs = built.get("outputs")
-        with v1.Session() as session:
+        with v1.Session(config=built.get("session_config")) as session:
             session.run([v1.global_variables_initializer(), v1.local_variables_initializer()])
             initial = session.run(variables)
             fetched = session.run(
