@@ -5,6 +5,7 @@ implementation's default path scales with the hidden width and the number of sam
     python scripts/bench.py --quick                  # few steps, repeats and sizes: proves it runs
     python scripts/bench.py --json out.json --plot scaling.png
     python scripts/bench.py --verbose                # progress on stderr as each mode finishes
+    python scripts/bench.py --no-scaling             # the modes and the data-parallel rows only
 
 Each mode runs once cold (its first call: tracing, graph building, model compiling), then
 ``--repeats`` times warm; the table shows the first call and the median of the warm runs, per
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -230,6 +232,73 @@ def scaling(
     return rows
 
 
+REPLICAS = (1, 2, 4)
+REPLICA_ROWS = 100_000
+REPLICA_STEPS = 100
+
+
+def replica_rows(
+    repeats: int, rows: int = REPLICA_ROWS, steps: int = REPLICA_STEPS, progress=silent
+) -> list[dict]:
+    """tf and keras data-parallel on 1, 2 and 4 replicas (logical CPUs of this one CPU), on
+    noisy_xor; each time as a ratio to its own one-replica (one-device) run. On one CPU the
+    replicas share the same cores: this measures the cost of splitting the batch, summing the
+    gradients and updating every copy, not a speed-up."""
+    import tensorflow as tf
+
+    import keras_impl
+    import tf_impl
+
+    x, y = noisy_xor(rows, 0.1, seed=0)
+    cfg = TrainConfig(steps=steps)
+    params = init_params(cfg)
+    timings = []
+    # each replica count is a new Keras model whose first call traces its train function (timed
+    # as the first call); TensorFlow warns about "retracing" once this process has traced Keras
+    # train functions more than five times, which here is expected and not a fault
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        for name, impl in (("tf", tf_impl), ("keras", keras_impl)):
+            timings += replica_timings(name, impl, params, x, y, cfg, repeats, progress)
+    finally:
+        logger.setLevel(level)
+    return timings
+
+
+def replica_timings(name, impl, params, x, y, cfg, repeats, progress) -> list[dict]:
+    """One implementation on each replica count, as a ratio to its one-replica run."""
+    own = []
+    for replicas in REPLICAS:
+        spread = replace(cfg, replicas=replicas)
+        job = lambda c=spread: impl.train(params, x, y, c)  # noqa: E731
+        first, median = first_and_median(job, repeats)
+        own.append(
+            {"impl": name, "replicas": replicas, "rows": len(x), "steps": cfg.steps}
+            | {"first_s": first, "median_s": median}
+        )
+        progress(f"  {name} on {replicas} replicas: {median * 1e3:.0f} ms")
+    for row in own:
+        row["ratio_to_one"] = row["median_s"] / own[0]["median_s"]
+    return own
+
+
+def print_replicas(timings: list[dict]) -> None:
+    rows, steps = timings[0]["rows"], timings[0]["steps"]
+    print(
+        f"\n{steps} steps of the 2-3-1 net on noisy_xor ({rows:,} rows, full batch), data-parallel "
+        "on logical CPUs of one CPU (overhead, not speed-up), median ms and x one replica"
+    )
+    print(f"{'replicas':>8}" + "".join(f"{name:>20}" for name in ("tf", "keras")))
+    for replicas in REPLICAS:
+        cells = ""
+        for name in ("tf", "keras"):
+            row = next(r for r in timings if (r["impl"], r["replicas"]) == (name, replicas))
+            cells += f"{row['median_s'] * 1e3:>12.0f} ({row['ratio_to_one']:.2f}x)"
+        print(f"{replicas:>8}{cells}")
+
+
 def print_scaling(rows: list[dict], steps: int) -> None:
     names = list(dict.fromkeys(row["impl"] for row in rows))
     for axis, label in (("width", "hidden width (2-W-1, XOR)"), ("samples", "samples (2-3-1)")):
@@ -278,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5, help="warm runs per mode (5)")
     parser.add_argument("--no-scaling", action="store_true", help="skip the scaling tables")
     parser.add_argument(
+        "--no-replicas", action="store_true", help="skip the data-parallel rows (1, 2, 4 replicas)"
+    )
+    parser.add_argument(
         "--backends",
         default="",
         help="also time Keras on these backends (jax,torch), each in a process of its own, its "
@@ -307,6 +379,10 @@ def main(argv: list[str] | None = None) -> int:
     cfg = TrainConfig(steps=20) if args.quick else TrainConfig()
     repeats = 2 if args.quick else args.repeats
 
+    if not args.no_replicas:
+        from tf_impl.devices import split_cpu
+
+        split_cpu(max(REPLICAS))  # before TensorFlow starts; no single-device number changes
     start = time.perf_counter()
     import tensorflow as tf  # noqa: F401
 
@@ -322,6 +398,13 @@ def main(argv: list[str] | None = None) -> int:
             scaled = scaling(cfg.steps, 1, widths=(3, 16), samples=(4, 100), progress=progress)
         else:
             scaled = scaling(cfg.steps, 3, progress=progress)
+
+    spread = []
+    if not args.no_replicas:
+        if args.quick:
+            spread = replica_rows(1, rows=1_000, steps=cfg.steps, progress=progress)
+        else:
+            spread = replica_rows(3, progress=progress)
 
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, {date.today()}")
     print_modes(rows, cfg, repeats)
@@ -344,6 +427,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {check['target']}: {check['measured']:.2f} ({verdict})")
     if scaled:
         print_scaling(scaled, cfg.steps)
+    if spread:
+        print_replicas(spread)
     report = {
         "date": str(date.today()),
         "steps": cfg.steps,
@@ -354,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
         "end_to_end": e2e,
         "targets": checks,
         "scaling": scaled,
+        "replicas": spread,
     }
     text = json.dumps(report, indent=1)
     writes = Writes()

@@ -141,6 +141,12 @@ def test_bench_quick_run_is_quiet_and_writes_its_json(tmp_path):
     assert [row["mode"] for row in report["modes"]][0] == "TF1 Session loop (seed program)"
     assert len(report["modes"]) == 10
     assert all(np.isfinite(row["median_s"]) and row["median_s"] > 0 for row in report["modes"])
+    spread = [(row["impl"], row["replicas"], row["ratio_to_one"]) for row in report["replicas"]]
+    assert [(name, n) for name, n, _ in spread] == [
+        (name, n) for name in ("tf", "keras") for n in (1, 2, 4)
+    ]
+    assert all(ratio == 1.0 for _, n, ratio in spread if n == 1)
+    assert "data-parallel on logical CPUs of one CPU (overhead, not speed-up)" in out.stdout
 
 
 def test_bench_draws_its_scaling_figure_atomically(tmp_path, capsys):
