@@ -72,14 +72,7 @@ def scope(cfg: TrainConfig, strategy=None) -> Iterator[None]:
     if strategy is None and cfg.replicas == 1:
         yield
         return
-    if strategy is None:
-        from tf_impl.devices import mirrored_strategy
+    from tf_impl.devices import strategy_for
 
-        strategy = mirrored_strategy(cfg.replicas)
-    if strategy.num_replicas_in_sync != cfg.replicas:
-        raise ValueError(
-            f"cfg.replicas is {cfg.replicas} but the strategy has "
-            f"{strategy.num_replicas_in_sync} replicas in sync"
-        )
-    with strategy.scope():
+    with strategy_for(cfg.replicas, strategy).scope():
         yield

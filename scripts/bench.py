@@ -379,14 +379,14 @@ def main(argv: list[str] | None = None) -> int:
     cfg = TrainConfig(steps=20) if args.quick else TrainConfig()
     repeats = 2 if args.quick else args.repeats
 
-    if not args.no_replicas:
-        from tf_impl.devices import split_cpu
-
-        split_cpu(max(REPLICAS))  # before TensorFlow starts; no single-device number changes
     start = time.perf_counter()
     import tensorflow as tf  # noqa: F401
 
     import_seconds = time.perf_counter() - start
+    if not args.no_replicas:
+        from tf_impl.devices import split_cpu
+
+        split_cpu(max(REPLICAS))  # before TensorFlow starts; no single-device number changes
     progress = to_stderr if args.verbose else silent
     rows = time_modes(cfg, repeats, progress)
     rows += backend_rows(cfg.steps, repeats, backends, progress)

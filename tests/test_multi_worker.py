@@ -114,3 +114,24 @@ def test_the_leftover_checks_see_a_listener_and_a_process():
         sleeper.kill()
         sleeper.wait()
     assert processes_with(tag) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--workers", "0"], "replicas must be a positive integer, got 0"),
+        (["--timeout", "0"], "--timeout must be positive"),
+        (["--dtype", "float16"], "unknown dtype 'float16'"),
+        (["--data", "mnist"], "argument --data: invalid choice"),
+    ],
+)
+def test_bad_input_is_one_error_line_and_starts_no_worker(tmp_path, capsys, args, message):
+    import script_runner
+
+    main = script_runner.load("multi_worker").main
+    status = script_runner.exit_status(main, ["--out", str(tmp_path / "out"), *args])
+    out = capsys.readouterr()
+    assert status == 2 and out.out == ""
+    assert out.err.startswith("error: ") and message in out.err
+    assert len(out.err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()

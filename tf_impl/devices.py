@@ -61,3 +61,16 @@ def mirrored_strategy(replicas: int) -> tf.distribute.Strategy:
             replica_devices(replicas), cross_device_ops=tf.distribute.ReductionToOneDevice()
         )
     return _strategies[replicas]
+
+
+def strategy_for(replicas: int, strategy: tf.distribute.Strategy | None = None):
+    """``strategy``, checked to have ``replicas`` replicas in sync; by default the
+    ``mirrored_strategy`` of that many logical CPUs."""
+    if strategy is None:
+        strategy = mirrored_strategy(replicas)
+    if strategy.num_replicas_in_sync != replicas:
+        raise ValueError(
+            f"cfg.replicas is {replicas} but the strategy has "
+            f"{strategy.num_replicas_in_sync} replicas in sync"
+        )
+    return strategy

@@ -27,7 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from common import TrainConfig, TrainResult, check_inputs, step_batches
-from tf_impl.devices import mirrored_strategy
+from tf_impl.devices import strategy_for
 from tf_impl.network import layer_outputs
 from tf_impl.optimizers import TF1Optimizer
 
@@ -140,13 +140,7 @@ def train(
     params, x0, y0 = check_inputs(params, x, y, cfg)
     if scaling not in SCALINGS:
         raise ValueError(f"unknown scaling {scaling!r}; expected one of {', '.join(SCALINGS)}")
-    if strategy is None:
-        strategy = mirrored_strategy(cfg.replicas)
-    if strategy.num_replicas_in_sync != cfg.replicas:
-        raise ValueError(
-            f"cfg.replicas is {cfg.replicas} but the strategy has "
-            f"{strategy.num_replicas_in_sync} replicas in sync"
-        )
+    strategy = strategy_for(cfg.replicas, strategy)
     key = (cfg.layers, cfg.activation, cfg.loss, cfg.dtype, cfg.optimizer, cfg.optimizer_args)
     key += (cfg.decay_steps, cfg.decay_rate, cfg.staircase, id(strategy), scaling)
     if key not in _trainers:

@@ -1,12 +1,11 @@
 """The seed net on ``MultiWorkerMirroredStrategy``: worker processes on this machine.
 
-    python -m tf_impl.multi_worker --workers 2 --dtype float64 --out DIR
-
-starts the workers, each a ``python -m tf_impl.multi_worker --worker I`` with its own
-``TF_CONFIG`` (the cluster on loopback ports found free just before), waits for them within
-``--timeout`` seconds, kills them if they overrun, and leaves each worker's result in
-``DIR/worker-I.npz``. Each worker trains the seed net data-parallel (one replica per worker) with
-``tf_impl`` (custom loop) and ``keras_impl`` (``fit``); every worker ends with the same weights.
+``scripts/multi_worker.py`` (``main`` here) starts the workers, each this module run as
+``python -m tf_impl.multi_worker --worker I`` with its own ``TF_CONFIG`` (the cluster on loopback
+ports found free just before), waits for them within ``--timeout`` seconds, kills them if they
+overrun, and leaves each worker's result in ``OUT/worker-I.npz``. Each worker trains the seed net
+data-parallel (one replica per worker) with ``tf_impl`` (custom loop) and ``keras_impl``
+(``fit``); every worker ends with the same weights.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from common import TrainConfig, init_params, noisy_xor, xor_data
+from common.cli import ArgumentParser
 
 DATASETS = ("xor", "noisy_xor")
 
@@ -123,7 +123,7 @@ def run_worker(index: int, out: Path, cfg: TrainConfig, dataset: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--tag", default="", help=argparse.SUPPRESS)
@@ -136,14 +136,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", choices=DATASETS, default="xor")
     parser.add_argument("--timeout", type=float, default=120.0)
     args = parser.parse_args(argv)
-    cfg = TrainConfig(
-        dtype=args.dtype,
-        steps=args.steps,
-        batch_size=args.batch_size,
-        loss=args.loss,
-        learning_rate=args.lr,
-        replicas=args.workers,
-    )
+    try:
+        if not args.timeout > 0:
+            raise ValueError(f"--timeout must be positive, got {args.timeout}")
+        cfg = TrainConfig(
+            dtype=args.dtype,
+            steps=args.steps,
+            batch_size=args.batch_size,
+            loss=args.loss,
+            learning_rate=args.lr,
+            replicas=args.workers,
+        )
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if args.worker is not None:
         run_worker(args.worker, args.out, cfg, args.data)
         return 0
@@ -157,5 +163,5 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if not workers.killed and not any(workers.returncodes) else 1
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # a worker, started by launch()
     sys.exit(main())
