@@ -65,10 +65,17 @@ def test_replicas_agree_with_one_device(name, dtype):
         assert max(gaps.values()) <= BOUND[dtype], (replicas, gaps)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("name", CASES)
-def test_fit_under_a_strategy_is_the_custom_loop_bit_for_bit(name, dtype):
-    """50 steps: Keras's distributed fit costs about 5 ms a step on four replicas."""
+# Keras's distributed fit costs a model, a trace and about 5 ms a step per case: CI runs two
+# cases that cover both losses, both dtypes, even and uneven shares and an empty replica;
+# ``python -m pytest -m exhaustive tests/test_distributed.py`` runs all eight.
+FIT_CASES = [
+    ("xor, full batch", "float32"),
+    ("noisy_xor, batches of 5, uneven, mean", "float64"),
+]
+ALL_FIT_CASES = [(name, dtype) for name in CASES for dtype in ("float32", "float64")]
+
+
+def check_fit_is_the_custom_loop(name: str, dtype: str) -> None:
     cfg, params, x, y = case(name, dtype, steps=50)
     for replicas in (2, 4):
         spread = replace(cfg, replicas=replicas)
@@ -81,6 +88,17 @@ def test_fit_under_a_strategy_is_the_custom_loop_bit_for_bit(name, dtype):
         np.testing.assert_allclose(
             fitted.losses, custom_loop.losses, rtol=2 * np.finfo(dtype).eps, atol=0
         )
+
+
+@pytest.mark.parametrize(("name", "dtype"), FIT_CASES)
+def test_fit_under_a_strategy_is_the_custom_loop_bit_for_bit(name, dtype):
+    check_fit_is_the_custom_loop(name, dtype)
+
+
+@pytest.mark.exhaustive
+@pytest.mark.parametrize(("name", "dtype"), [c for c in ALL_FIT_CASES if c not in FIT_CASES])
+def test_fit_is_the_custom_loop_in_every_case(name, dtype):
+    check_fit_is_the_custom_loop(name, dtype)
 
 
 def test_one_replica_is_one_device_bit_for_bit():

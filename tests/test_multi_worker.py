@@ -101,6 +101,7 @@ def test_the_leftover_checks_see_a_listener_and_a_process():
     import socket
     import subprocess
     import sys
+    import time
 
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
@@ -109,6 +110,9 @@ def test_the_leftover_checks_see_a_listener_and_a_process():
     tag = f"test-leftover-{uuid.uuid4().hex}"
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", tag])
     try:
+        deadline = time.monotonic() + 10  # under load the new process may take a moment to show
+        while not processes_with(tag) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert processes_with(tag) == [sleeper.pid]
     finally:
         sleeper.kill()
