@@ -60,6 +60,9 @@ MISTAKES = {
     "towers": [("towers_replica_mean", "one step", "every update is 2x TF1's")],
 }
 
+# program -> its other correct ports, held to the same bounds as keras3.py
+OTHER_PORTS = {"towers": ["tf2.py"]}  # the strategy.run custom loop
+
 # program -> [(a port that agrees only to rounding, the stage where it first parts)]
 ROUNDING_ONLY = {"autoencoder_rmsprop": [("autoencoder_keras_mse", "loss")]}
 
@@ -74,6 +77,11 @@ def test_the_gallery_port_agrees_and_each_wrong_port_fails_where_expected(progra
     bounds = NOT_BIT_FOR_BIT[program]
     for stage in report.stages:
         assert stage.largest <= bounds.get(stage.stage, 0.0), report.text()
+    for port in OTHER_PORTS.get(program, []):
+        other = check_port(record, str(GALLERY / program / port), Options(steps=STEPS))
+        assert other.agrees, other.text()
+        for stage in other.stages:
+            assert stage.largest <= bounds.get(stage.stage, 0.0), f"{port}:\n{other.text()}"
 
     for wrong, stage, words in MISTAKES[program]:
         wrong_report = check_port(record, str(WRONG / f"{wrong}.py"), Options(steps=STEPS))
@@ -94,15 +102,6 @@ def test_the_plain_tf2_port_of_linear_regression_agrees_bit_for_bit():
     record = run_tf1(str(GALLERY / "linear_regression" / "tf1.py"), STEPS)
     report = check_port(record, str(GALLERY / "linear_regression" / "tf2.py"), Options(steps=STEPS))
     assert report.agrees and all(s.largest == 0 for s in report.stages), report.text()
-
-
-@pytest.mark.slow
-def test_the_custom_loop_port_of_the_towers_agrees():
-    record = run_tf1(str(GALLERY / "towers" / "tf1.py"), STEPS)
-    report = check_port(record, str(GALLERY / "towers" / "tf2.py"), Options(steps=STEPS))
-    assert report.agrees, report.text()
-    for stage in report.stages:
-        assert stage.largest <= NOT_BIT_FOR_BIT["towers"].get(stage.stage, 0.0), report.text()
 
 
 @pytest.mark.slow

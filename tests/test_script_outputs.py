@@ -135,18 +135,29 @@ def test_check_gradients_default_run_is_quiet_and_its_json_holds_every_net(tmp_p
 @pytest.mark.slow
 def test_bench_quick_run_is_quiet_and_writes_its_json(tmp_path):
     # the scaling figure: test_bench_draws_its_scaling_figure_atomically, below
-    out = script_runner.run("bench", "--quick", "--no-scaling", "--json", "b.json", cwd=tmp_path)
+    # the data-parallel rows: test_bench_times_tf_and_keras_on_1_2_and_4_replicas, below
+    args = ("--quick", "--no-scaling", "--no-replicas", "--json", "b.json")
+    out = script_runner.run("bench", *args, cwd=tmp_path)
     assert out.returncode == 0 and out.stderr == ""
     report = json.loads((tmp_path / "b.json").read_text())
     assert [row["mode"] for row in report["modes"]][0] == "TF1 Session loop (seed program)"
     assert len(report["modes"]) == 10
     assert all(np.isfinite(row["median_s"]) and row["median_s"] > 0 for row in report["modes"])
-    spread = [(row["impl"], row["replicas"], row["ratio_to_one"]) for row in report["replicas"]]
+    assert report["replicas"] == []
+
+
+def test_bench_times_tf_and_keras_on_1_2_and_4_replicas(capsys):
+    bench = script_runner.load("bench")
+    timings = bench.replica_rows(1, rows=64, steps=2)  # the CPU is split in four (conftest)
+    spread = [(row["impl"], row["replicas"], row["ratio_to_one"]) for row in timings]
     assert [(name, n) for name, n, _ in spread] == [
         (name, n) for name in ("tf", "keras") for n in (1, 2, 4)
     ]
     assert all(ratio == 1.0 for _, n, ratio in spread if n == 1)
-    assert "data-parallel on logical CPUs of one CPU (overhead, not speed-up)" in out.stdout
+    assert all(np.isfinite(row["median_s"]) and row["median_s"] > 0 for row in timings)
+    bench.print_replicas(timings)
+    printed = capsys.readouterr().out
+    assert "data-parallel on logical CPUs of one CPU (overhead, not speed-up)" in printed
 
 
 def test_bench_draws_its_scaling_figure_atomically(tmp_path, capsys):
