@@ -10,7 +10,7 @@ import numpy as np
 from common.config import TrainConfig
 from common.init import init_params
 from common.result import TrainResult
-from common.validation import as_float_array
+from common.validation import as_float_array, check_keys
 
 
 @dataclass(frozen=True)
@@ -45,18 +45,7 @@ def init_stack(cfg: TrainConfig, seeds: Sequence[int]) -> dict[str, np.ndarray]:
 def check_stack(params_stack: Mapping[str, object], cfg: TrainConfig) -> dict[str, np.ndarray]:
     """A fresh copy of K stacked weight sets of ``cfg.dtype``: every key of ``cfg``'s weights,
     each (K, *shape) with one K; ValueError naming what does not fit."""
-    if not isinstance(cfg, TrainConfig):
-        raise ValueError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
-    if not isinstance(params_stack, Mapping):
-        kind = type(params_stack).__name__
-        raise ValueError(f"params_stack must be a dict of arrays, got {kind}")
-    shapes = cfg.param_shapes()
-    missing = [key for key in shapes if key not in params_stack]
-    if missing:
-        raise ValueError(f"missing weight keys {missing} for layers {cfg.layers}")
-    unexpected = sorted(set(params_stack) - set(shapes))
-    if unexpected:
-        raise ValueError(f"unexpected weight keys {unexpected} for layers {cfg.layers}")
+    shapes = check_keys(params_stack, cfg, "params_stack")
     stack = {key: as_float_array(f"weight {key}", params_stack[key], cfg.dtype) for key in shapes}
     counts = set()
     for key, shape in shapes.items():

@@ -23,12 +23,12 @@ def as_float_array(name: str, value: object, dtype: str) -> np.ndarray:
     return array
 
 
-def check_params(params: Mapping[str, object], cfg: TrainConfig) -> dict[str, np.ndarray]:
-    """A fresh copy of the weights cast to ``cfg.dtype``, checked against ``cfg.layers``."""
+def check_keys(params: object, cfg: TrainConfig, name: str) -> dict[str, tuple[int, ...]]:
+    """``params`` is a mapping with exactly ``cfg``'s weight keys; returns their shapes."""
     if not isinstance(cfg, TrainConfig):
         raise ValueError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
     if not isinstance(params, Mapping):
-        raise ValueError(f"params must be a dict of arrays, got {type(params).__name__}")
+        raise ValueError(f"{name} must be a dict of arrays, got {type(params).__name__}")
     shapes = cfg.param_shapes()
     missing = [key for key in shapes if key not in params]
     if missing:
@@ -36,6 +36,12 @@ def check_params(params: Mapping[str, object], cfg: TrainConfig) -> dict[str, np
     unexpected = sorted(set(params) - set(shapes))
     if unexpected:
         raise ValueError(f"unexpected weight keys {unexpected} for layers {cfg.layers}")
+    return shapes
+
+
+def check_params(params: Mapping[str, object], cfg: TrainConfig) -> dict[str, np.ndarray]:
+    """A fresh copy of the weights cast to ``cfg.dtype``, checked against ``cfg.layers``."""
+    shapes = check_keys(params, cfg, "params")
     checked = {}
     for key, shape in shapes.items():
         array = as_float_array(f"weight {key}", params[key], cfg.dtype)

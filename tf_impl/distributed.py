@@ -28,7 +28,7 @@ import tensorflow as tf
 
 from common import TrainConfig, TrainResult, check_inputs, step_batches
 from tf_impl.devices import strategy_for
-from tf_impl.network import layer_outputs
+from tf_impl.network import layer_outputs, loop_signature
 from tf_impl.optimizers import TF1Optimizer
 
 SCALINGS = ("global", "per_replica", "averaged")
@@ -67,12 +67,10 @@ class DistributedTrainer:
                 for key, shape in cfg.param_shapes().items()
             ]
             self.optimizer = TF1Optimizer(self.variables, cfg)
-        data = tf.TensorSpec([None, None], cfg.dtype)
-        rows = tf.TensorSpec([None], tf.int32)
-        rate = tf.TensorSpec([], cfg.dtype)
-        self.loop = tf.function(self._loop, input_signature=[data, data, rate, rows, rows])
+        signature = loop_signature(cfg)
+        self.loop = tf.function(self._loop, input_signature=signature)
         self.outputs = tf.function(
-            lambda x0: layer_outputs(self.variables, x0, cfg)[-1], input_signature=[data]
+            lambda x0: layer_outputs(self.variables, x0, cfg)[-1], input_signature=signature[:1]
         )
 
     def _replica_step(self, x0, y0, learning_rate, global_elements):

@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from common import TrainConfig, check_data, require_one_device, step_batches
 from common.many import ManyResult, check_stack
-from tf_impl.network import ACTIVATIONS
+from tf_impl.network import ACTIVATIONS, loop_signature
 from tf_impl.optimizers import TF1Optimizer
 
 
@@ -50,12 +50,10 @@ class ManyTrainer:
             for key, shape in cfg.param_shapes().items()
         ]
         self.optimizer = TF1Optimizer(self.variables, cfg)
-        data = tf.TensorSpec([None, None], cfg.dtype)
-        rows = tf.TensorSpec([None], tf.int32)
-        rate = tf.TensorSpec([], cfg.dtype)
-        self.loop = tf.function(self._loop, input_signature=[data, data, rate, rows, rows])
+        signature = loop_signature(cfg)
+        self.loop = tf.function(self._loop, input_signature=signature)
         self.outputs = tf.function(
-            lambda x0: layer_outputs(self.variables, x0, cfg)[-1], input_signature=[data]
+            lambda x0: layer_outputs(self.variables, x0, cfg)[-1], input_signature=signature[:1]
         )
 
     def _step(self, x0, y0, learning_rate):

@@ -52,3 +52,11 @@ def train_step(
     grads = tape.gradient(loss, variables)
     optimizer.apply(variables, grads, learning_rate)
     return loss
+
+
+def loop_signature(cfg: TrainConfig) -> list[tf.TensorSpec]:
+    """A compiled loop's arguments: x0, y0, the rate, every step's rows and where each step's
+    rows start."""
+    data = tf.TensorSpec([None, None], cfg.dtype)
+    rows = tf.TensorSpec([None], tf.int32)
+    return [data, data, tf.TensorSpec([], cfg.dtype), rows, rows]
