@@ -5,7 +5,7 @@ implementation's default path scales with the hidden width and the number of sam
     python scripts/bench.py --quick                  # few steps, repeats and sizes: proves it runs
     python scripts/bench.py --json out.json --plot scaling.png
     python scripts/bench.py --verbose                # progress on stderr as each mode finishes
-    python scripts/bench.py --no-scaling             # the modes and the data-parallel rows only
+    python scripts/bench.py --no-scaling             # the modes, data-parallel rows and sweep
 
 Each mode runs once cold (its first call: tracing, graph building, model compiling), then
 ``--repeats`` times warm; the table shows the first call and the median of the warm runs, per
@@ -299,6 +299,76 @@ def print_replicas(timings: list[dict]) -> None:
         print(f"{replicas:>8}{cells}")
 
 
+SWEEP_NETS = 10_000
+SWEEP_TARGETS = {"fastest": 200.0, "manual": 400.0}  # ns per net-step
+
+
+def sweep_rows(
+    repeats: int, nets: int = SWEEP_NETS, steps: int = 500, progress=silent
+) -> list[dict]:
+    """Each ``train_many`` training ``nets`` seed nets at once (seeds 0 … nets-1), in ns per
+    net-step, against the same implementation's ``train`` one net at a time."""
+    import manual_impl
+    import tf_impl
+    from common.many import init_stack
+    from manual_impl.many import train_many as numpy_many
+    from tf_impl.many import train_many as tf_many
+
+    cfg = TrainConfig(steps=steps)
+    x, y = xor_data()
+    stack = init_stack(cfg, range(nets))
+    params = init_params(cfg)
+    timings = []
+    for name, many, one in (
+        ("manual", numpy_many, manual_impl.train),
+        ("tf", tf_many, tf_impl.train),
+    ):
+        _, median = first_and_median(lambda many=many: many(stack, x, y, cfg), repeats)
+        _, single = first_and_median(lambda one=one: one(params, x, y, cfg), repeats)
+        row = {"impl": name, "nets": nets, "steps": steps, "median_s": median}
+        row["ns_per_net_step"] = median / (nets * steps) * 1e9
+        row["one_at_a_time_ns_per_net_step"] = single / steps * 1e9
+        timings.append(row)
+        progress(f"  {name} train_many: {row['ns_per_net_step']:.0f} ns per net-step")
+    return timings
+
+
+def sweep_checks(timings: list[dict]) -> list[dict]:
+    """The sweep's two targets, in ns per net-step."""
+    fastest = min(row["ns_per_net_step"] for row in timings)
+    manual = next(row["ns_per_net_step"] for row in timings if row["impl"] == "manual")
+    return [
+        {
+            "target": "fastest train_many <= 200 ns per net-step",
+            "measured": fastest,
+            "bound": SWEEP_TARGETS["fastest"],
+            "met": fastest <= SWEEP_TARGETS["fastest"],
+        },
+        {
+            "target": "manual_impl train_many <= 400 ns per net-step",
+            "measured": manual,
+            "bound": SWEEP_TARGETS["manual"],
+            "met": manual <= SWEEP_TARGETS["manual"],
+        },
+    ]
+
+
+def print_sweep(timings: list[dict], quick: bool) -> None:
+    nets, steps = timings[0]["nets"], timings[0]["steps"]
+    print(f"\n{nets:,} seed nets x {steps} steps at once (train_many), ns per net-step")
+    print(f"{'impl':<8}{'train_many':>12}{'one at a time':>15}{'x faster':>10}")
+    for row in timings:
+        one = row["one_at_a_time_ns_per_net_step"]
+        many = row["ns_per_net_step"]
+        print(f"{row['impl']:<8}{many:>12.0f}{one:>15.0f}{one / many:>10.1f}")
+    if quick:
+        print("targets: not judged with --quick (they are set for 10,000 nets x 500 steps)")
+        return
+    for check in sweep_checks(timings):
+        verdict = "met" if check["met"] else "NOT MET"
+        print(f"  {check['target']}: {check['measured']:.0f} ({verdict})")
+
+
 def print_scaling(rows: list[dict], steps: int) -> None:
     names = list(dict.fromkeys(row["impl"] for row in rows))
     for axis, label in (("width", "hidden width (2-W-1, XOR)"), ("samples", "samples (2-3-1)")):
@@ -348,6 +418,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-scaling", action="store_true", help="skip the scaling tables")
     parser.add_argument(
         "--no-replicas", action="store_true", help="skip the data-parallel rows (1, 2, 4 replicas)"
+    )
+    parser.add_argument(
+        "--no-sweep", action="store_true", help="skip train_many on 10,000 nets at once"
     )
     parser.add_argument(
         "--backends",
@@ -406,6 +479,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             spread = replica_rows(3, progress=progress)
 
+    swept = []
+    if not args.no_sweep:
+        if args.quick:
+            swept = sweep_rows(1, nets=200, steps=cfg.steps, progress=progress)
+        else:
+            swept = sweep_rows(3, progress=progress)
+
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, {date.today()}")
     print_modes(rows, cfg, repeats)
     if backends:
@@ -429,6 +509,8 @@ def main(argv: list[str] | None = None) -> int:
         print_scaling(scaled, cfg.steps)
     if spread:
         print_replicas(spread)
+    if swept:
+        print_sweep(swept, args.quick)
     report = {
         "date": str(date.today()),
         "steps": cfg.steps,
@@ -440,6 +522,8 @@ def main(argv: list[str] | None = None) -> int:
         "targets": checks,
         "scaling": scaled,
         "replicas": spread,
+        "sweep": swept,
+        "sweep_targets": sweep_checks(swept) if swept and not args.quick else [],
     }
     text = json.dumps(report, indent=1)
     writes = Writes()

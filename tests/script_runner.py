@@ -58,8 +58,8 @@ def run_in_process(module: ModuleType, *args: object) -> subprocess.CompletedPro
 def make_cheap(module: ModuleType) -> None:
     """Shrink a loaded script's work to a fraction of a second, for tests about its command line
     and its outputs rather than its numbers: ``check_gradients`` checks one net, ``bench`` times
-    empty jobs, skips the end-to-end processes and the data-parallel rows, and scales the NumPy
-    implementation over one size. Other scripts are left as they are."""
+    empty jobs, skips the end-to-end processes, the data-parallel rows and the sweep, and scales
+    the NumPy implementation over one size. Other scripts are left as they are."""
     name = module.__name__.removesuffix("_script")
     if name == "check_gradients":
         module.NETS = [(2, 2, 1)]
@@ -73,6 +73,7 @@ def make_cheap(module: ModuleType) -> None:
         module.IMPLEMENTATIONS = {"manual": "manual_impl"}
         module.scaling = functools.partial(module.scaling, widths=(3,), samples=(4,))
         module.replica_rows = lambda repeats, **kwargs: []
+        module.sweep_rows = lambda repeats, **kwargs: []
 
 
 def exit_status(main: Callable[[list[str]], int], argv: list[str]) -> int:

@@ -136,14 +136,28 @@ def test_check_gradients_default_run_is_quiet_and_its_json_holds_every_net(tmp_p
 def test_bench_quick_run_is_quiet_and_writes_its_json(tmp_path):
     # the scaling figure: test_bench_draws_its_scaling_figure_atomically, below
     # the data-parallel rows: test_bench_times_tf_and_keras_on_1_2_and_4_replicas, below
-    args = ("--quick", "--no-scaling", "--no-replicas", "--json", "b.json")
+    args = ("--quick", "--no-scaling", "--no-replicas", "--no-sweep", "--json", "b.json")
     out = script_runner.run("bench", *args, cwd=tmp_path)
     assert out.returncode == 0 and out.stderr == ""
     report = json.loads((tmp_path / "b.json").read_text())
     assert [row["mode"] for row in report["modes"]][0] == "TF1 Session loop (seed program)"
     assert len(report["modes"]) == 10
     assert all(np.isfinite(row["median_s"]) and row["median_s"] > 0 for row in report["modes"])
-    assert report["replicas"] == []
+    assert report["replicas"] == [] and report["sweep"] == []
+
+
+def test_bench_times_train_many_against_one_net_at_a_time(capsys):
+    bench = script_runner.load("bench")
+    timings = bench.sweep_rows(1, nets=50, steps=5)
+    assert [row["impl"] for row in timings] == ["manual", "tf"]
+    for row in timings:
+        assert row["ns_per_net_step"] == pytest.approx(row["median_s"] / (50 * 5) * 1e9)
+        assert row["one_at_a_time_ns_per_net_step"] > 0
+    checks = bench.sweep_checks(timings)
+    assert [c["bound"] for c in checks] == [200.0, 400.0]
+    assert all(c["met"] == (c["measured"] <= c["bound"]) for c in checks)
+    bench.print_sweep(timings, quick=False)
+    assert "50 seed nets x 5 steps at once (train_many)" in capsys.readouterr().out
 
 
 def test_bench_times_tf_and_keras_on_1_2_and_4_replicas(capsys):
