@@ -127,15 +127,18 @@ def test_the_leftover_checks_see_a_listener_and_a_process():
         (["--timeout", "0"], "--timeout must be positive"),
         (["--dtype", "float16"], "unknown dtype 'float16'"),
         (["--data", "mnist"], "argument --data: invalid choice"),
+        (["--out", "{d}/a_file"], "--out {d}/a_file: is a file, not a folder"),
     ],
 )
 def test_bad_input_is_one_error_line_and_starts_no_worker(tmp_path, capsys, args, message):
     import script_runner
 
     main = script_runner.load("multi_worker").main
-    status = script_runner.exit_status(main, ["--out", str(tmp_path / "out"), *args])
+    (tmp_path / "a_file").write_text("")
+    argv = ["--out", str(tmp_path / "out"), *(arg.format(d=tmp_path) for arg in args)]
+    status = script_runner.exit_status(main, argv)
     out = capsys.readouterr()
     assert status == 2 and out.out == ""
-    assert out.err.startswith("error: ") and message in out.err
+    assert out.err.startswith("error: ") and message.format(d=tmp_path) in out.err
     assert len(out.err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()

@@ -25,8 +25,10 @@ import numpy as np
 
 from common import TrainConfig, init_params, noisy_xor, xor_data
 from common.cli import ArgumentParser
+from common.outputs import check_output_folder
 
 DATASETS = ("xor", "noisy_xor")
+EXTS = ("npz", "log")
 
 
 def free_ports(count: int) -> list[int]:
@@ -139,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.timeout > 0:
             raise ValueError(f"--timeout must be positive, got {args.timeout}")
+        if args.worker is None:
+            names = [f"worker-{i}.{ext}" for i in range(max(args.workers, 0)) for ext in EXTS]
+            check_output_folder(args.out, "--out", names)
         cfg = TrainConfig(
             dtype=args.dtype,
             steps=args.steps,
