@@ -10,7 +10,7 @@ elementwise, and so are the activations but the sigmoid, computed here in its fa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -86,11 +86,21 @@ def backward(params: Mapping[str, np.ndarray], h: list, y0: np.ndarray, cfg: Tra
     return {key: grads[key] for key in params}
 
 
+Watch = Callable[[int, np.ndarray], None]
+
+
 def train_many(
-    params_stack: Mapping[str, object], x: object, y: object, cfg: TrainConfig
+    params_stack: Mapping[str, object],
+    x: object,
+    y: object,
+    cfg: TrainConfig,
+    watch: Watch | None = None,
 ) -> ManyResult:
     """Train K nets at once, net k from ``params_stack[key][k]``; per net, what ``train``
-    gives it. Every net sees the same batches (one permutation per epoch when shuffled)."""
+    gives it. Every net sees the same batches (one permutation per epoch when shuffled).
+
+    ``watch(updates, y_out)``, if given, is called for ``updates`` = 0, 1, …, ``cfg.steps`` with
+    every net's outputs on all the training rows after that many updates, (K, samples, outputs)."""
     stack = check_stack(params_stack, cfg)
     x0, y0 = check_data(x, y, cfg)
     require_one_device(cfg, "manual_impl.train_many")
@@ -103,9 +113,14 @@ def train_many(
         for step, rows in enumerate(step_batches(len(x0), cfg)):
             x_batch, y_batch = (x0, y0) if full_batch else (x0[rows], y0[rows])
             h = layer_outputs(params, x_batch, cfg)
+            if watch is not None:
+                seen = h[-1] if full_batch else layer_outputs(params, x0, cfg)[-1]
+                watch(step, np.moveaxis(seen, -1, 0))
             losses[step] = losses_of(cfg, y_batch, h[-1])
             optimizer.apply(params, backward(params, h, y_batch, cfg))
         y_out = layer_outputs(params, x0, cfg)[-1]
+        if watch is not None:
+            watch(cfg.steps, np.moveaxis(y_out, -1, 0))
     return ManyResult(
         params={key: np.moveaxis(value, -1, 0) for key, value in params.items()},
         losses=losses.T.copy(),

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
-NAMES = ("compare", "explain", "check_gradients", "bench", "check_migration")
+NAMES = ("compare", "explain", "check_gradients", "bench", "check_migration", "sweep")
 
 
 def user_environment() -> dict[str, str]:

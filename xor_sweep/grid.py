@@ -1,0 +1,171 @@
+"""What a sweep trains: its seeds, its shard of them, and its grid of runs and cells.
+
+A *run* is one ``train_many`` call: every seed's net of one structure, rate, optimizer and init,
+trained for the longest number of steps asked for. A *cell* is a run read after one of those
+step counts: nothing in training depends on how many steps follow, so the first 500 updates of a
+5,000-step run are the 500-step run (``tests/test_sweep.py`` checks it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from common import TrainConfig
+from common.cli import parse_optimizer_args
+from common.init import UNIFORM_HIGH, UNIFORM_LOW
+from common.many import init_stack
+from common.optimizers import OPTIMIZERS
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0:10000"`` (a range, stop excluded), ``"3,7,11"``, or both: ``"0:100,500"``."""
+    seeds: list[int] = []
+    for part in filter(None, (item.strip() for item in text.split(","))):
+        start, colon, stop = part.partition(":")
+        try:
+            numbers = range(int(start), int(stop)) if colon else [int(part)]
+        except ValueError:
+            raise ValueError(
+                f"--seeds takes START:STOP ranges and integers, comma-separated, got {part!r}"
+            ) from None
+        if colon and not numbers:
+            raise ValueError(f"--seeds range {part} is empty (STOP is excluded)")
+        seeds.extend(numbers)
+    if not seeds:
+        raise ValueError("--seeds names no seed")
+    if min(seeds) < 0:
+        raise ValueError(f"--seeds must be non-negative, got {min(seeds)}")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError("--seeds names a seed twice")
+    return sorted(seeds)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/3"``: the second of three shards (counted from 1)."""
+    index, slash, count = text.partition("/")
+    try:
+        shard = (int(index), int(count))
+    except ValueError:
+        shard = None
+    if not slash or shard is None or not 1 <= shard[0] <= shard[1]:
+        raise ValueError(f"--shard takes I/N with 1 <= I <= N, like 2/3, got {text!r}")
+    return shard
+
+
+def shard_seeds(seeds: Sequence[int], shard: tuple[int, int]) -> list[int]:
+    """Shard ``i/n`` of the sorted seeds: every n-th, starting at the i-th, so the shards are
+    disjoint, cover all seeds, and hold as many nets as each other give or take one."""
+    index, count = shard
+    shard_list = list(sorted(seeds))[index - 1 :: count]
+    if not shard_list:
+        raise ValueError(f"--shard {index}/{count} holds no seed of the {len(seeds)} given")
+    return shard_list
+
+
+def parse_init(text: str) -> str:
+    """``uniform`` (the seed's [0.1, 0.9]), ``xavier``, or ``LOW:HIGH`` (every weight and bias
+    uniform in [LOW, HIGH])."""
+    if text in ("uniform", "xavier"):
+        return text
+    low, colon, high = text.partition(":")
+    try:
+        bounds = (float(low), float(high)) if colon else None
+    except ValueError:
+        bounds = None
+    if bounds is None or not all(np.isfinite(bounds)) or not bounds[0] < bounds[1]:
+        raise ValueError(
+            f"--init takes uniform, xavier or LOW:HIGH with LOW < HIGH, like -1:1, got {text!r}"
+        )
+    return f"{bounds[0]:g}:{bounds[1]:g}"
+
+
+def init_bounds(init: str) -> tuple[float, float] | None:
+    """The uniform range an init draws every weight from, or None for xavier."""
+    if init == "xavier":
+        return None
+    if init == "uniform":
+        return UNIFORM_LOW, UNIFORM_HIGH
+    low, high = init.split(":")
+    return float(low), float(high)
+
+
+def parse_optimizer(text: str) -> tuple[str, dict[str, object]]:
+    """``adam`` or ``momentum:momentum=0.9,use_nesterov=true``: a name and TF1's arguments."""
+    name, _, args = text.partition(":")
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZERS)}")
+    return name, parse_optimizer_args(args)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One ``train_many`` call: ``cfg`` (its ``steps`` the longest asked for) from ``init``."""
+
+    cfg: TrainConfig
+    init: str
+    optimizer_label: str
+    checkpoints: tuple[int, ...]
+
+    def stack(self, seeds: Sequence[int]) -> dict[str, np.ndarray]:
+        """Every seed's initial weights, stacked as ``train_many`` takes them."""
+        if self.init in ("uniform", "xavier"):
+            return init_stack(self.cfg, seeds)
+        low, high = init_bounds(self.init)
+        shapes = self.cfg.param_shapes()
+        nets = []
+        for seed in seeds:
+            rng = np.random.default_rng(seed)  # drawn as common.init.init_params draws
+            nets.append({key: rng.uniform(low, high, size=shape) for key, shape in shapes.items()})
+        return {key: np.stack([net[key] for net in nets]).astype(self.cfg.dtype) for key in shapes}
+
+    def label(self) -> dict[str, object]:
+        return {
+            "layers": list(self.cfg.layers),
+            "learning_rate": self.cfg.learning_rate,
+            "optimizer": self.optimizer_label,
+            "init": self.init,
+        }
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Every combination of the options' values; ``base`` holds the rest of the configuration."""
+
+    layers: tuple[tuple[int, ...], ...]
+    rates: tuple[float, ...]
+    optimizers: tuple[str, ...]
+    inits: tuple[str, ...]
+    steps: tuple[int, ...]
+    base: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        for name in ("layers", "rates", "optimizers", "inits", "steps"):
+            values = getattr(self, name)
+            if not values:
+                raise ValueError(f"the grid's {name} is empty")
+            if len(set(values)) != len(values):
+                raise ValueError(f"the grid's {name} names a value twice: {list(values)}")
+        self.runs()  # every configuration checked before any training
+
+    def runs(self) -> list[Run]:
+        checkpoints = tuple(sorted(self.steps))
+        runs = []
+        for layers in self.layers:
+            for rate in self.rates:
+                for optimizer in self.optimizers:
+                    name, args = parse_optimizer(optimizer)
+                    for init in self.inits:
+                        cfg = replace(
+                            self.base,
+                            layers=layers,
+                            learning_rate=rate,
+                            optimizer=name,
+                            optimizer_args=args,
+                            init="xavier" if init == "xavier" else "uniform",
+                            steps=checkpoints[-1],
+                        )
+                        runs.append(Run(cfg, init, optimizer, checkpoints))
+        return runs

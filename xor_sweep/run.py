@@ -1,0 +1,98 @@
+"""Train a grid's runs with the vectorised NumPy ``train_many`` and read each cell off them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from common import xor_data
+from manual_impl.many import train_many
+from xor_sweep.criteria import Criterion, loss_of
+from xor_sweep.grid import Grid, Run
+
+NOT_SOLVED = -1
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One run read after ``steps`` updates, for every seed: the outputs (K, samples, outputs)
+    and the loss on all rows after ``steps`` updates, whether the criterion holds then, and the
+    first update count at which it held (``NOT_SOLVED`` if it did not by ``steps``).
+    ``losses`` (K, steps) is each step's loss before its update, as ``train`` returns it."""
+
+    run: Run
+    steps: int
+    seeds: np.ndarray
+    outputs: np.ndarray
+    final_loss: np.ndarray
+    solved: np.ndarray
+    solved_at: np.ndarray
+    losses: np.ndarray
+
+    def label(self) -> dict[str, object]:
+        return {**self.run.label(), "steps": self.steps}
+
+
+class Watcher:
+    """``train_many``'s watch: the first update count at which each net met the criterion, and
+    the outputs at every checkpoint."""
+
+    def __init__(self, run: Run, criterion: Criterion, y0: np.ndarray, advance: Callable) -> None:
+        self.run, self.criterion, self.y0, self.advance = run, criterion, y0, advance
+        self.solved_at: np.ndarray | None = None
+        self.outputs: dict[int, np.ndarray] = {}
+
+    def __call__(self, updates: int, y_out: np.ndarray) -> None:
+        if self.solved_at is None:
+            self.solved_at = np.full(len(y_out), NOT_SOLVED)
+        learned = self.criterion.learned(y_out, self.y0, self.run.cfg)
+        self.solved_at[learned & (self.solved_at == NOT_SOLVED)] = updates
+        if updates in self.run.checkpoints:
+            self.outputs[updates] = y_out.copy()
+        if updates:
+            self.advance(len(y_out))
+
+
+def train_run(
+    run: Run, seeds: Sequence[int], criterion: Criterion, advance: Callable[[int], None]
+) -> list[Cell]:
+    """Train ``run`` from every seed at once; one ``Cell`` per checkpoint. ``advance(nets)`` is
+    called after every update (for a progress bar)."""
+    x0, y0 = xor_data()
+    y0 = y0.astype(run.cfg.dtype)
+    watcher = Watcher(run, criterion, y0, advance)
+    result = train_many(run.stack(seeds), x0, y0, run.cfg, watch=watcher)
+    cells = []
+    for steps in run.checkpoints:
+        outputs = watcher.outputs[steps]
+        solved_at = np.where(watcher.solved_at <= steps, watcher.solved_at, NOT_SOLVED)
+        cells.append(
+            Cell(
+                run=run,
+                steps=steps,
+                seeds=np.asarray(seeds),
+                outputs=outputs,
+                final_loss=loss_of(run.cfg, y0, outputs),
+                solved=criterion.learned(outputs, y0, run.cfg),
+                solved_at=solved_at,
+                losses=result.losses[:, :steps],
+            )
+        )
+    return cells
+
+
+def train_grid(
+    grid: Grid,
+    seeds: Sequence[int],
+    criterion: Criterion,
+    advance: Callable[[int], None] = lambda nets: None,
+) -> list[Cell]:
+    """Every cell of ``grid`` for ``seeds``, run by run in the grid's order."""
+    return [cell for run in grid.runs() for cell in train_run(run, seeds, criterion, advance)]
+
+
+def net_steps(grid: Grid, seeds: Sequence[int]) -> int:
+    """How many net-steps ``train_grid`` trains: for a progress bar's total."""
+    return sum(run.cfg.steps for run in grid.runs()) * len(seeds)
