@@ -6,6 +6,7 @@ implementation's default path scales with the hidden width and the number of sam
     python scripts/bench.py --json out.json --plot scaling.png
     python scripts/bench.py --verbose                # progress on stderr as each mode finishes
     python scripts/bench.py --no-scaling             # the modes, data-parallel rows and sweep
+    python scripts/bench.py --sweep-profile          # also train_many's step cost for K nets
 
 Each mode runs once cold (its first call: tracing, graph building, model compiling), then
 ``--repeats`` times warm; the table shows the first call and the median of the warm runs, per
@@ -35,6 +36,7 @@ from common import TrainConfig, init_params, noisy_xor, xor_data
 from common.cli import ArgumentParser, run_script
 from common.outputs import Writes, check_output_file, write_text
 from common.registry import IMPLEMENTATIONS, load_implementation, require_backend
+from xor_sweep.profile import NETS, print_costs
 
 TF1_LOOP = "TF1 Session loop (seed program)"
 TF2_DEFAULT = "TF2 compiled loop (tf_impl default)"
@@ -423,6 +425,11 @@ def main(argv: list[str] | None = None) -> int:
         "--no-sweep", action="store_true", help="skip train_many on 10,000 nets at once"
     )
     parser.add_argument(
+        "--sweep-profile",
+        action="store_true",
+        help="also time train_many per step for 1 to 100,000 nets: what bounds it",
+    )
+    parser.add_argument(
         "--backends",
         default="",
         help="also time Keras on these backends (jax,torch), each in a process of its own, its "
@@ -486,6 +493,15 @@ def main(argv: list[str] | None = None) -> int:
         else:
             swept = sweep_rows(3, progress=progress)
 
+    costs = []
+    if args.sweep_profile:
+        from manual_impl.many import train_many as numpy_many
+        from tf_impl.many import train_many as tf_many
+        from xor_sweep.profile import step_costs
+
+        engines = {"manual": numpy_many, "tf": tf_many}
+        costs = step_costs(engines, nets=(1, 100) if args.quick else NETS, progress=progress)
+
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, {date.today()}")
     print_modes(rows, cfg, repeats)
     if backends:
@@ -511,6 +527,8 @@ def main(argv: list[str] | None = None) -> int:
         print_replicas(spread)
     if swept:
         print_sweep(swept, args.quick)
+    if costs:
+        print_costs(costs)
     report = {
         "date": str(date.today()),
         "steps": cfg.steps,
@@ -524,6 +542,7 @@ def main(argv: list[str] | None = None) -> int:
         "replicas": spread,
         "sweep": swept,
         "sweep_targets": sweep_checks(swept) if swept and not args.quick else [],
+        "sweep_profile": costs,
     }
     text = json.dumps(report, indent=1)
     writes = Writes()

@@ -179,3 +179,21 @@ def test_a_net_that_diverges_is_counted_and_its_loss_is_null():
     record = record_of(cell)
     assert record["diverged"] == 4 and record["solved"] == 0
     assert record["per_seed"]["final_loss"] == [None] * 4
+
+
+def test_a_failure_is_described_by_how_many_outputs_are_right_undecided_or_wrong():
+    # tests/test_seed_program_run.py: seed 56 ends at 0.050, 0.507, 0.937, 0.497, loss 0.517
+    (cell,) = train_grid(grid(), [56, 0], SIDES)
+    (shape,) = record_of(cell)["failure_shapes"]
+    assert (shape["right"], shape["undecided"], shape["wrong"], shape["nets"]) == (2, 2, 0, 1)
+    assert 0.5 < shape["median_loss"] < 0.53
+
+
+def test_the_profile_times_each_engine_for_each_number_of_nets():
+    from xor_sweep.profile import step_costs
+
+    rows = step_costs({"manual": train_many}, nets=(1, 50), steps=5, repeats=1)
+    assert [(row["impl"], row["nets"]) for row in rows] == [("manual", 1), ("manual", 50)]
+    assert rows[0]["overhead_share"] == 1.0
+    for row in rows:
+        assert row["ns_per_net_step"] * row["nets"] == pytest.approx(row["step_us"] * 1e3)

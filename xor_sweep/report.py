@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from common import xor_data
 from xor_sweep.run import NOT_SOLVED, Cell
 
 LABEL_KEYS = ("layers", "learning_rate", "optimizer", "init", "steps")
@@ -47,6 +48,36 @@ def quantiles(values: Sequence[float], points: dict[str, float]) -> dict[str, fl
     return {name: float(value) for name, value in zip(points, at)}
 
 
+UNDECIDED = 0.1  # an output within this of 0.5 has not taken a side
+
+
+def failure_shapes(record: dict) -> list[dict]:
+    """The failed nets grouped by how many outputs are on their target's side, undecided
+    (within ``UNDECIDED`` of 0.5) and on the wrong side, most common first, each with its
+    count and median final loss."""
+    per_seed = record["per_seed"]
+    losses = [loss for loss, ok in zip(per_seed["final_loss"], per_seed["solved"]) if not ok]
+    targets = xor_data()[1].ravel()
+    groups: dict[tuple[int, int, int], list] = {}
+    for outputs, loss in zip(record["failed_outputs"], losses):
+        values = np.array([np.nan if v is None else v for v in np.ravel(outputs)], dtype=float)
+        undecided = np.abs(values - 0.5) < UNDECIDED
+        right = ((values > 0.5) == (targets > 0.5)) & ~undecided & np.isfinite(values)
+        shape = (int(right.sum()), int(undecided.sum()), int((~right & ~undecided).sum()))
+        groups.setdefault(shape, []).append(np.inf if loss is None else loss)
+    ranked = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+    return [
+        {
+            "right": shape[0],
+            "undecided": shape[1],
+            "wrong": shape[2],
+            "nets": len(group),
+            "median_loss": float(np.median(group)),
+        }
+        for shape, group in ranked
+    ]
+
+
 def summarise(record: dict) -> dict:
     """``record`` with its summary computed afresh from its per-seed lists."""
     per_seed = record["per_seed"]
@@ -63,6 +94,7 @@ def summarise(record: dict) -> dict:
         "final_loss": quantiles(finite, LOSS_QUANTILES),
         "steps_until_solved": quantiles(first_solved, STEP_QUANTILES),
         "failed_seeds": failed_seeds,
+        "failure_shapes": failure_shapes(record),
     }
     return {key: value for key, value in record.items() if key not in summary} | summary
 

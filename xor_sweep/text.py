@@ -56,29 +56,63 @@ def table(document: dict) -> str:
     the first failed seeds."""
     records = document["cells"]
     later = rescued(records)
-    lines = [describe(document["sweep"])]
-    header = (
-        f"{'layers':<8}{'rate':>6} {'optimizer':<10}{'init':<9}{'steps':>6}"
-        f"{'learned':>20}  {'loss median p95 max':<26}{'steps to learn':>16}  "
-        f"{'rescued later':<16}failed seeds"
-    )
-    lines.append(header)
+    header = [
+        "layers", "rate", "optimizer", "init", "steps", "learned", "loss median p95 max",
+        "steps to learn", "rescued later", "failed seeds",
+    ]  # fmt: skip
+    rows = [header]
     for record in records:
-        layers = "-".join(map(str, record["layers"]))
-        learned = f"{record['solved_fraction']:.2%} ({record['solved']}/{record['nets']})"
         loss = record["final_loss"]
         shown = ("median", "p95", "max")
-        losses = "-" if loss is None else " ".join(f"{loss[q]:.3g}" for q in shown)
-        diverged = f"; {record['diverged']} diverged (NaN or inf)" if record["diverged"] else ""
         rescue = later[label_of(record)]
-        rescue_text = " ".join(f"{n} by {steps}" for steps, n in rescue.items()) or "-"
-        lines.append(
-            f"{layers:<8}{record['learning_rate']:>6g} {record['optimizer']:<10}"
-            f"{record['init']:<9}{record['steps']:>6}{learned:>20}  {losses:<26}"
-            f"{step_quantiles(record):>16}  {rescue_text:<16}"
-            f"{failed_list(record['failed_seeds'])}{diverged}"
+        diverged = f"; {record['diverged']} diverged (NaN or inf)" if record["diverged"] else ""
+        rows.append(
+            [
+                "-".join(map(str, record["layers"])),
+                f"{record['learning_rate']:g}",
+                record["optimizer"],
+                record["init"],
+                str(record["steps"]),
+                f"{record['solved_fraction']:.2%} ({record['solved']}/{record['nets']})",
+                "-" if loss is None else " ".join(f"{loss[q]:.3g}" for q in shown),
+                step_quantiles(record),
+                ", ".join(f"{n} by {steps}" for steps, n in rescue.items()) or "-",
+                failed_list(record["failed_seeds"]) + diverged,
+            ]
         )
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header) - 1)]
+    right_aligned = {1, 4, 5, 7}
+    lines = [describe(document["sweep"])]
+    for row in rows:
+        cells = [
+            cell.rjust(width) if column in right_aligned else cell.ljust(width)
+            for column, (cell, width) in enumerate(zip(row, widths))
+        ]
+        lines.append("  ".join(cells + [row[-1]]))
+    lines.extend(failure_lines(records))
     return "\n".join(lines)
+
+
+def failure_lines(records: Sequence[dict]) -> list[str]:
+    """What the failed nets' outputs look like, cell by cell: how many outputs are right,
+    undecided (within 0.1 of 0.5) or wrong, with how many nets and their median loss."""
+    lines = []
+    for record in records:
+        if not record["failure_shapes"]:
+            continue
+        layers = "-".join(map(str, record["layers"]))
+        shapes = "; ".join(
+            f"{s['nets']} with {s['right']} right, {s['undecided']} at 0.5, {s['wrong']} wrong "
+            f"(loss {s['median_loss']:.3g})"
+            for s in record["failure_shapes"][:3]
+        )
+        more = len(record["failure_shapes"]) - 3
+        lines.append(
+            f"failed {layers} rate {record['learning_rate']:g} {record['optimizer']} "
+            f"{record['init']} {record['steps']} steps: {shapes}"
+            + (f"; {more} other shapes" if more > 0 else "")
+        )
+    return lines
 
 
 def csv_text(document: dict) -> str:
