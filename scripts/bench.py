@@ -309,7 +309,8 @@ def sweep_rows(
     repeats: int, nets: int = SWEEP_NETS, steps: int = 500, progress=silent
 ) -> list[dict]:
     """Each ``train_many`` training ``nets`` seed nets at once (seeds 0 … nets-1), in ns per
-    net-step, against the same implementation's ``train`` one net at a time."""
+    net-step, against the same implementation's ``train`` one net at a time; Keras and TF1,
+    which have no ``train_many``, one net at a time only."""
     import manual_impl
     import tf_impl
     from common.many import init_stack
@@ -332,12 +333,19 @@ def sweep_rows(
         row["one_at_a_time_ns_per_net_step"] = single / steps * 1e9
         timings.append(row)
         progress(f"  {name} train_many: {row['ns_per_net_step']:.0f} ns per net-step")
+    for name in ("keras", "tf1"):
+        one = load_implementation(name).train
+        _, single = first_and_median(lambda one=one: one(params, x, y, cfg), repeats)
+        row = {"impl": name, "nets": nets, "steps": steps, "median_s": None}
+        row["ns_per_net_step"] = None
+        row["one_at_a_time_ns_per_net_step"] = single / steps * 1e9
+        timings.append(row)
     return timings
 
 
 def sweep_checks(timings: list[dict]) -> list[dict]:
     """The sweep's two targets, in ns per net-step."""
-    fastest = min(row["ns_per_net_step"] for row in timings)
+    fastest = min(row["ns_per_net_step"] for row in timings if row["ns_per_net_step"])
     manual = next(row["ns_per_net_step"] for row in timings if row["impl"] == "manual")
     return [
         {
@@ -362,6 +370,9 @@ def print_sweep(timings: list[dict], quick: bool) -> None:
     for row in timings:
         one = row["one_at_a_time_ns_per_net_step"]
         many = row["ns_per_net_step"]
+        if many is None:
+            print(f"{row['impl']:<8}{'-':>12}{one:>15.0f}{'-':>10}")
+            continue
         print(f"{row['impl']:<8}{many:>12.0f}{one:>15.0f}{one / many:>10.1f}")
     if quick:
         print("targets: not judged with --quick (they are set for 10,000 nets x 500 steps)")

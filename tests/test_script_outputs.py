@@ -149,15 +149,19 @@ def test_bench_quick_run_is_quiet_and_writes_its_json(tmp_path):
 def test_bench_times_train_many_against_one_net_at_a_time(capsys):
     bench = script_runner.load("bench")
     timings = bench.sweep_rows(1, nets=50, steps=5)
-    assert [row["impl"] for row in timings] == ["manual", "tf"]
-    for row in timings:
+    assert [row["impl"] for row in timings] == ["manual", "tf", "keras", "tf1"]
+    for row in timings[:2]:
         assert row["ns_per_net_step"] == pytest.approx(row["median_s"] / (50 * 5) * 1e9)
-        assert row["one_at_a_time_ns_per_net_step"] > 0
+    assert all(row["one_at_a_time_ns_per_net_step"] > 0 for row in timings)
+    assert [row["ns_per_net_step"] for row in timings[2:]] == [None, None]  # no train_many
     checks = bench.sweep_checks(timings)
     assert [c["bound"] for c in checks] == [200.0, 400.0]
     assert all(c["met"] == (c["measured"] <= c["bound"]) for c in checks)
     bench.print_sweep(timings, quick=False)
-    assert "50 seed nets x 5 steps at once (train_many)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "50 seed nets x 5 steps at once (train_many)" in out
+    rows = [line.split()[:2] for line in out.splitlines() if line.startswith(("keras", "tf1"))]
+    assert rows == [["keras", "-"], ["tf1", "-"]]
 
 
 def test_bench_times_tf_and_keras_on_1_2_and_4_replicas(capsys):
