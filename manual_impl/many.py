@@ -95,19 +95,22 @@ def train_many(
     y: object,
     cfg: TrainConfig,
     watch: Watch | None = None,
+    record_losses: bool = True,
 ) -> ManyResult:
     """Train K nets at once, net k from ``params_stack[key][k]``; per net, what ``train``
     gives it. Every net sees the same batches (one permutation per epoch when shuffled).
 
     ``watch(updates, y_out)``, if given, is called for ``updates`` = 0, 1, …, ``cfg.steps`` with
-    every net's outputs on all the training rows after that many updates, (K, samples, outputs)."""
+    every net's outputs on all the training rows after that many updates, (K, samples, outputs).
+    ``record_losses=False`` leaves the per-step losses out (the result's are (K, 0)): a long run
+    of many nets would hold K x steps of them."""
     stack = check_stack(params_stack, cfg)
     x0, y0 = check_data(x, y, cfg)
     require_one_device(cfg, "manual_impl.train_many")
     params = {key: np.ascontiguousarray(np.moveaxis(value, 0, -1)) for key, value in stack.items()}
     optimizer = Optimizer(params, cfg)
     count = next(iter(stack.values())).shape[0]
-    losses = np.empty((cfg.steps, count), dtype=cfg.dtype)
+    losses = np.empty((cfg.steps if record_losses else 0, count), dtype=cfg.dtype)
     full_batch = is_full_batch(len(x0), cfg)
     with np.errstate(over="ignore", invalid="ignore"):  # divergence shows as NaN in losses
         for step, rows in enumerate(step_batches(len(x0), cfg)):
@@ -116,7 +119,8 @@ def train_many(
             if watch is not None:
                 seen = h[-1] if full_batch else layer_outputs(params, x0, cfg)[-1]
                 watch(step, np.moveaxis(seen, -1, 0))
-            losses[step] = losses_of(cfg, y_batch, h[-1])
+            if record_losses:
+                losses[step] = losses_of(cfg, y_batch, h[-1])
             optimizer.apply(params, backward(params, h, y_batch, cfg))
         y_out = layer_outputs(params, x0, cfg)[-1]
         if watch is not None:

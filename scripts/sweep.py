@@ -63,7 +63,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--optimizer", nargs="+", default=["sgd"], help="NAME or NAME:key=value,… (sgd)"
     )
     parser.add_argument(
-        "--init", nargs="+", default=["uniform"], help="uniform ([0.1, 0.9]), xavier, LOW:HIGH"
+        "--init",
+        nargs="+",
+        action="extend",
+        help="uniform ([0.1, 0.9], the default), xavier, LOW:HIGH; a range below zero needs the "
+        "= and its own --init: --init uniform --init=-1:1",
     )
     parser.add_argument("--steps", nargs="+", type=int, default=[500], help="500 (one run)")
     parser.add_argument("--activation", default="sigmoid", help=" | ".join(ACTIVATIONS))
@@ -78,7 +82,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_outputs(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.init = args.init or ["uniform"]
+    return args
 
 
 def parse_merge_args(argv: list[str]) -> argparse.Namespace:

@@ -142,6 +142,16 @@ def test_bad_input_exits_2_with_one_line_before_any_training(sweep, args, messag
     assert message in done.stderr
 
 
+def test_init_ranges_below_zero_are_given_one_per_option(sweep):
+    args = ["--seeds", "0:4", "--layers", "2,3,1", "--lr", "1", "--steps", "5", "--json", "-"]
+    done = run(sweep, *args, "--init", "uniform", "xavier", "--init=-1:1")
+    assert [cell["init"] for cell in json.loads(done.stdout)["cells"]] == [
+        "uniform",
+        "xavier",
+        "-1:1",
+    ]
+
+
 def test_json_to_stdout_is_only_the_json(sweep):
     done = run(sweep, "--seeds", "0:5", "--layers", "2,3,1", "--lr", "1", "--json", "-")
     document = json.loads(done.stdout)
@@ -166,7 +176,7 @@ def test_a_differing_verdict_is_reported_with_every_implementations_loss():
     net.final_losses = {"vectorised": 0.517, "manual": 0.49}
     net.within = {"manual": True}
     net.output_differences = net.loss_differences = {"manual": 0.0}
-    net.worst = {"manual": 0.0}
+    net.worst = net.to_sensitivity = {"manual": 0.0}
     report = CheckReport([net], ("manual",))
     assert not report.passed
     assert (
@@ -195,6 +205,6 @@ def test_check_retrains_100_nets_in_all_four_implementations_and_they_agree(tmp_
     lines = done.stdout.splitlines()
     check = lines[lines.index(next(line for line in lines if line.startswith("check: 100 nets"))) :]
     assert "retrained one at a time in manual, tf, keras, tf1" in check[0]
-    assert [row.split()[0] for row in check[3:7]] == ["manual", "tf", "keras", "tf1"]
-    assert all(row.split()[-2:] == ["0", "0"] for row in check[3:7])
+    assert [row.split()[0] for row in check[4:8]] == ["manual", "tf", "keras", "tf1"]
+    assert all(row.split()[-2:] == ["0", "0"] for row in check[4:8])
     assert check[-1].startswith("check: agree")

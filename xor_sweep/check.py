@@ -8,6 +8,7 @@ the same sweep checks the same nets.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -38,12 +39,15 @@ class Retrained:
     cell: Cell
     index: int
     bound: float = 0.0
+    sensitivity: float = 0.0
+    same_as_sweep: bool = True
     verdicts: dict[str, bool] = field(default_factory=dict)
     final_losses: dict[str, float] = field(default_factory=dict)
     output_differences: dict[str, float] = field(default_factory=dict)
     loss_differences: dict[str, float] = field(default_factory=dict)
     within: dict[str, bool] = field(default_factory=dict)
     worst: dict[str, float] = field(default_factory=dict)
+    to_sensitivity: dict[str, float] = field(default_factory=dict)
 
     @property
     def seed(self) -> int:
@@ -91,10 +95,21 @@ def nudged(params: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str,
     }
 
 
-def sensitivity(cell: Cell, indices: Sequence[int]) -> np.ndarray:
-    """For each net, the largest difference (relative to max(1, |value|)) in its per-step losses
-    and outputs between its vectorised run and ``NUDGES`` runs from its initial weights each
-    moved by one rounding: how much this net's training amplifies one rounding."""
+@dataclass(frozen=True)
+class Reference:
+    """A sampled net's vectorised run, repeated for the check: its outputs and per-step losses,
+    whether its outputs are the sweep's bit for bit, and its sensitivity: the largest difference
+    (relative to max(1, |value|)) in losses and outputs between this run and ``NUDGES`` runs from
+    its initial weights each moved by one rounding, how much its training amplifies a rounding."""
+
+    outputs: np.ndarray
+    losses: np.ndarray
+    same_as_sweep: bool
+    sensitivity: float
+
+
+def rerun(cell: Cell, indices: Sequence[int]) -> list[Reference]:
+    """The ``Reference`` of each of ``cell``'s nets at ``indices``, trained together."""
     x0, y0 = xor_data()
     cfg = replace(cell.run.cfg, steps=cell.steps)
     stack = cell.run.stack([int(cell.seeds[k]) for k in indices])
@@ -107,17 +122,24 @@ def sensitivity(cell: Cell, indices: Sequence[int]) -> np.ndarray:
         for ours, theirs, axes in pairs:
             gap = np.abs(ours - theirs) / np.maximum(1.0, np.abs(theirs))
             spread = np.maximum(spread, np.nan_to_num(gap, nan=np.inf).max(axis=axes))
-    return spread
+    return [
+        Reference(
+            outputs=base.outputs[j],
+            losses=base.losses[j],
+            same_as_sweep=bool(np.array_equal(base.outputs[j], cell.outputs[k], equal_nan=True)),
+            sensitivity=float(spread[j]),
+        )
+        for j, k in enumerate(indices)
+    ]
 
 
-def bounds(pairs: Sequence[tuple[Cell, int]]) -> list[float]:
-    """Each sampled net's bound: the larger of its dtype's and ``MARGIN`` x its sensitivity."""
-    found: dict[tuple[int, int], float] = {}
+def references(pairs: Sequence[tuple[Cell, int]]) -> list[Reference]:
+    """``rerun`` for every sampled net, cell by cell, in the order of ``pairs``."""
+    found: dict[tuple[int, int], Reference] = {}
     for cell in {id(cell): cell for cell, _ in pairs}.values():
         indices = [k for c, k in pairs if c is cell]
-        floor = TOLERANCE[cell.run.cfg.dtype]
-        for k, spread in zip(indices, sensitivity(cell, indices)):
-            found[id(cell), k] = max(floor, MARGIN * float(spread))
+        for k, reference in zip(indices, rerun(cell, indices)):
+            found[id(cell), k] = reference
     return [found[id(cell), k] for cell, k in pairs]
 
 
@@ -127,15 +149,18 @@ def retrain(
     names: Sequence[str] = tuple(IMPLEMENTATIONS),
     advance: Callable[[int], None] = lambda nets: None,
 ) -> list[Retrained]:
-    """Train every sampled net by itself in each of ``names`` from its own initial weights."""
+    """Train every sampled net by itself in each of ``names`` from its own initial weights, and
+    hold it to the net's vectorised run."""
     x0, y0 = xor_data()
     implementations = {name: load_implementation(name) for name in names}
     found = []
-    for (cell, index), tolerance in zip(pairs, bounds(pairs)):
+    for (cell, index), reference in zip(pairs, references(pairs)):
         cfg = replace(cell.run.cfg, steps=cell.steps)
+        spread = reference.sensitivity
+        tolerance = max(TOLERANCE[cfg.dtype], MARGIN * spread)
         stack = cell.run.stack([int(cell.seeds[index])])
         params = {key: value[0] for key, value in stack.items()}
-        net = Retrained(cell, index, tolerance)
+        net = Retrained(cell, index, tolerance, spread, reference.same_as_sweep)
         net.verdicts["vectorised"] = bool(cell.solved[index])
         net.final_losses["vectorised"] = float(cell.final_loss[index])
         for name, implementation in implementations.items():
@@ -143,17 +168,15 @@ def retrain(
             outputs = result.outputs[None].astype(cfg.dtype)
             net.verdicts[name] = bool(criterion.learned(outputs, y0, cfg)[0])
             net.final_losses[name] = float(loss_of(cfg, y0.astype(cfg.dtype), outputs)[0])
-            output_gap = np.abs(result.outputs - cell.outputs[index])
-            loss_gap = np.abs(result.losses - cell.losses[index])
-            net.output_differences[name] = float(np.max(output_gap))
-            net.loss_differences[name] = float(np.max(loss_gap))
-            net.worst[name] = float(
-                max(
-                    np.max(excess(result.outputs, cell.outputs[index], tolerance)),
-                    np.max(excess(result.losses, cell.losses[index], tolerance)),
-                )
+            net.output_differences[name] = float(np.max(np.abs(result.outputs - reference.outputs)))
+            net.loss_differences[name] = float(np.max(np.abs(result.losses - reference.losses)))
+            gap = max(
+                np.max(excess(result.outputs, reference.outputs, 1.0)),
+                np.max(excess(result.losses, reference.losses, 1.0)),
             )
+            net.worst[name] = float(gap / tolerance)
             net.within[name] = net.worst[name] <= 1
+            net.to_sensitivity[name] = float(gap / spread) if spread > 0 else math.inf
             advance(1)
         found.append(net)
     return found
@@ -166,7 +189,11 @@ class CheckReport:
 
     @property
     def passed(self) -> bool:
-        return not self.differing_verdicts and not self.outside
+        return not self.differing_verdicts and not self.outside and not self.rerun_differs
+
+    @property
+    def rerun_differs(self) -> list[Retrained]:
+        return [net for net in self.nets if not net.same_as_sweep]
 
     @property
     def differing_verdicts(self) -> list[Retrained]:
@@ -180,23 +207,33 @@ class CheckReport:
         dtype = self.nets[0].cell.run.cfg.dtype
         failed = sum(not net.verdicts["vectorised"] for net in self.nets)
         amplified = sum(net.bound > TOLERANCE[dtype] for net in self.nets)
+        roundings = [net.sensitivity / float(np.finfo(dtype).eps) for net in self.nets]
         lines = [
             f"check: {len(self.nets)} nets ({failed} of them failed in the sweep) retrained one "
             f"at a time in {', '.join(self.names)}, against the vectorised NumPy run",
             f"bound: {TOLERANCE[dtype]:.0e} x max(1, |value|) for {dtype}, or {MARGIN} x how far "
             f"one rounding of the initial weights moves the net, if larger ({amplified} nets)",
+            f"sensitivity: one rounding of the initial weights moves a net by up to "
+            f"{max(roundings):,.0f} roundings (median {np.median(roundings):,.0f})",
             f"{'impl':<8}{'largest |diff| outputs':>24}{'per-step losses':>17}"
-            f"{'largest diff/bound':>20}{'outside':>9}{'verdicts differ':>17}",
+            f"{'diff/sensitivity':>18}{'diff/bound':>12}{'outside':>9}{'verdicts differ':>17}",
         ]
         for name in self.names:
             outputs = max(net.output_differences[name] for net in self.nets)
             losses = max(net.loss_differences[name] for net in self.nets)
             worst = max(net.worst[name] for net in self.nets)
+            ratio = max(net.to_sensitivity[name] for net in self.nets)
             outside = sum(not net.within[name] for net in self.nets)
             differ = sum(net.verdicts[name] != net.verdicts["vectorised"] for net in self.nets)
             lines.append(
-                f"{name:<8}{outputs:>24.1e}{losses:>17.1e}{worst:>20.2g}{outside:>9}{differ:>17}"
+                f"{name:<8}{outputs:>24.1e}{losses:>17.1e}{ratio:>18.3g}{worst:>12.2g}"
+                f"{outside:>9}{differ:>17}"
             )
+        rerun = len(self.nets) - len(self.rerun_differs)
+        lines.append(
+            f"the sampled nets trained again together: outputs the sweep's bit for bit in "
+            f"{rerun} of {len(self.nets)}"
+        )
         for net in self.differing_verdicts:
             lines.append(f"verdicts differ: {net.describe()}")
         for net, name in self.outside:

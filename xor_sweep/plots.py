@@ -44,7 +44,11 @@ def heatmap(document: dict, path: Path) -> Path:
     columns = min(3, len(shown))
     rows = math.ceil(len(shown) / columns)
     fig, axes = plt.subplots(
-        rows, columns, figsize=(5 * columns + 1, 3.6 * rows + 0.8), squeeze=False
+        rows,
+        columns,
+        figsize=(4.2 * columns + 1.2, 3.4 * rows + 0.8),
+        squeeze=False,
+        layout="constrained",
     )
     for ax in axes.flat[len(shown) :]:
         ax.axis("off")
@@ -64,7 +68,8 @@ def heatmap(document: dict, path: Path) -> Path:
         ax.set_xticks(range(len(rates)), [f"{rate:g}" for rate in rates])
         ax.set_yticks(range(len(widths)), widths)
         ax.set_xlabel("learning rate")
-        ax.set_ylabel("layers")
+        if ax in axes[:, 0]:
+            ax.set_ylabel("layers")
         ax.set_title(f"{optimizer}, init {init}, {steps} steps", fontsize=10)
     fig.colorbar(image, ax=axes, shrink=0.8, label="fraction that learned XOR")
     fig.suptitle(f"{describe(document['sweep'])}\n{records[0]['nets']} seeds per cell", fontsize=9)

@@ -19,8 +19,7 @@ NOT_SOLVED = -1
 class Cell:
     """One run read after ``steps`` updates, for every seed: the outputs (K, samples, outputs)
     and the loss on all rows after ``steps`` updates, whether the criterion holds then, and the
-    first update count at which it held (``NOT_SOLVED`` if it did not by ``steps``).
-    ``losses`` (K, steps) is each step's loss before its update, as ``train`` returns it."""
+    first update count at which it held (``NOT_SOLVED`` if it did not by ``steps``)."""
 
     run: Run
     steps: int
@@ -29,7 +28,6 @@ class Cell:
     final_loss: np.ndarray
     solved: np.ndarray
     solved_at: np.ndarray
-    losses: np.ndarray
 
     def label(self) -> dict[str, object]:
         return {**self.run.label(), "steps": self.steps}
@@ -63,7 +61,7 @@ def train_run(
     x0, y0 = xor_data()
     y0 = y0.astype(run.cfg.dtype)
     watcher = Watcher(run, criterion, y0, advance)
-    result = train_many(run.stack(seeds), x0, y0, run.cfg, watch=watcher)
+    train_many(run.stack(seeds), x0, y0, run.cfg, watch=watcher, record_losses=False)
     cells = []
     for steps in run.checkpoints:
         outputs = watcher.outputs[steps]
@@ -77,7 +75,6 @@ def train_run(
                 final_loss=loss_of(run.cfg, y0, outputs),
                 solved=criterion.learned(outputs, y0, run.cfg),
                 solved_at=solved_at,
-                losses=result.losses[:, :steps],
             )
         )
     return cells
