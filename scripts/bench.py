@@ -36,7 +36,13 @@ from common import TrainConfig, init_params, noisy_xor, xor_data
 from common.cli import ArgumentParser, run_script
 from common.outputs import Writes, check_output_file, write_text
 from common.registry import IMPLEMENTATIONS, load_implementation, require_backend
-from xor_sweep.profile import NETS, print_costs
+from xor_sweep.profile import (
+    NETS,
+    batched_matmul_us,
+    batched_matmuls_per_step,
+    print_costs,
+    print_matmul,
+)
 
 TF1_LOOP = "TF1 Session loop (seed program)"
 TF2_DEFAULT = "TF2 compiled loop (tf_impl default)"
@@ -512,6 +518,10 @@ def main(argv: list[str] | None = None) -> int:
 
         engines = {"manual": numpy_many, "tf": tf_many}
         costs = step_costs(engines, nets=(1, 100) if args.quick else NETS, progress=progress)
+        matmuls = (
+            batched_matmuls_per_step(cfg),
+            batched_matmul_us(steps=20 if args.quick else 200),
+        )
 
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, {date.today()}")
     print_modes(rows, cfg, repeats)
@@ -540,6 +550,7 @@ def main(argv: list[str] | None = None) -> int:
         print_sweep(swept, args.quick)
     if costs:
         print_costs(costs)
+        print_matmul(*matmuls, costs)
     report = {
         "date": str(date.today()),
         "steps": cfg.steps,
@@ -554,6 +565,7 @@ def main(argv: list[str] | None = None) -> int:
         "sweep": swept,
         "sweep_targets": sweep_checks(swept) if swept and not args.quick else [],
         "sweep_profile": costs,
+        "batched_matmul": dict(zip(("per_step", "us_for_10000_nets"), matmuls)) if costs else None,
     }
     text = json.dumps(report, indent=1)
     writes = Writes()

@@ -28,6 +28,7 @@ from common import ACTIVATIONS, DTYPES, LOSSES, TrainConfig
 from common.cli import ArgumentParser, run_script
 from common.outputs import Writes, check_output_file, check_output_folder, write_text
 from common.registry import IMPLEMENTATIONS, parse_names
+from xor_sweep.check import DEFAULT_NETS
 from xor_sweep.criteria import DEFAULT, HELP, parse_criterion
 from xor_sweep.text import csv_text, table
 
@@ -76,7 +77,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--criterion", default=DEFAULT, help=HELP)
     parser.add_argument("--shard", metavar="I/N", help="the I-th of N disjoint parts of the seeds")
     parser.add_argument("--check", action="store_true", help="retrain a sample one at a time")
-    parser.add_argument("--check-nets", type=int, default=100, help="how many to retrain (100)")
+    parser.add_argument(
+        "--check-nets", type=int, default=DEFAULT_NETS, help="how many to retrain (100)"
+    )
     parser.add_argument(
         "--impl", default=",".join(IMPLEMENTATIONS), help="what --check retrains in"
     )

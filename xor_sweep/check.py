@@ -25,8 +25,8 @@ DEFAULT_NETS = 100
 # How far a retrained net may be from the vectorised run: its dtype's bound for two
 # implementations (common.comparison.TOLERANCE), or, for a net whose training amplifies rounding,
 # MARGIN times how far one rounding of its initial weights moves it (``sensitivity``). Measured
-# (docs/sweep.md): every retrained net within 9.1 times its sensitivity, in both dtypes, at rates
-# where one rounding grows a millionfold as at rates where it does not grow.
+# (docs/sweep.md): every retrained net within 5.9 times its sensitivity, in both dtypes, at rates
+# where one rounding grows a billionfold as at rates where it grows some hundredfold.
 MARGIN = 100
 NUDGES = 8
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from common import TrainConfig, xor_data
 from common.many import init_stack
 
 NETS = (1, 100, 1_000, 10_000, 100_000)
-# the seed net's arithmetic per net-step: forward (2x3 + 3x1 products, biases, 4 sigmoids) and
-# backward and update, on 4 samples; counted by hand in docs/sweep.md
+# the seed net's arithmetic per net-step (forward, backward and update on 4 rows), as issue 14
+# estimates it: the GFLOP/s column says how far from the arithmetic's limit a step runs
 FLOPS_PER_NET_STEP = 250
 
 
@@ -73,3 +75,51 @@ def print_costs(rows: list[dict]) -> None:
             f"{row['impl']:<8}{row['nets']:>9,}{row['step_us']:>13.1f}"
             f"{row['ns_per_net_step']:>13.1f}{row['overhead_share']:>11.0%}{row['gflops']:>9.2f}"
         )
+
+
+def batched_matmuls_per_step(cfg: TrainConfig) -> int:
+    """How many ``BatchMatMul`` ops the compiled loop of ``tf_impl.many`` runs per step, counted
+    in its graph (the loop body is the only place they occur)."""
+    from tf_impl.many import ManyTrainer
+
+    graph = ManyTrainer(cfg, 2).loop.get_concrete_function().graph
+    graphs, count = [graph], 0
+    while graphs:
+        current = graphs.pop()
+        count += sum(op.type.startswith("BatchMatMul") for op in current.get_operations())
+        graphs.extend(function.graph for function in current._functions.values())
+    return count
+
+
+def batched_matmul_us(nets: int = 10_000, steps: int = 200, repeats: int = 3) -> float:
+    """Microseconds for one ``tf.matmul`` of ``nets`` (4, 2) x (2, 3) products, the seed net's
+    first layer, in a compiled loop, less the loop's own cost (the same loop adding a constant)."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    h = tf.constant(rng.random((nets, 4, 2), dtype=np.float32))
+    m = tf.constant(rng.random((nets, 2, 3), dtype=np.float32))
+    constant = tf.constant(rng.random((nets, 4, 3), dtype=np.float32))
+
+    def loop(product):
+        @tf.function
+        def run():
+            total = tf.zeros((nets, 4, 3))
+            for _ in tf.range(steps):
+                total += product()
+            return total
+
+        return lambda: run().numpy()
+
+    with_matmul = median_seconds(loop(lambda: tf.matmul(h, m)), repeats)
+    without = median_seconds(loop(lambda: constant), repeats)
+    return (with_matmul - without) / steps * 1e6
+
+
+def print_matmul(per_step: int, matmul_us: float, rows: list[dict]) -> None:
+    """The batched matmuls' share of TF's step for 10,000 nets (when ``rows`` timed it)."""
+    text = f"tf: {per_step} batched matmuls per step, each {matmul_us:.0f} us for 10,000 nets"
+    steps = [row["step_us"] for row in rows if (row["impl"], row["nets"]) == ("tf", 10_000)]
+    if steps:
+        text += f": {per_step * matmul_us / steps[0]:.0%} of its {steps[0]:.0f} us step"
+    print(text)
