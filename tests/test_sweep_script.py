@@ -186,20 +186,9 @@ def test_a_differing_verdict_is_reported_with_every_implementations_loss():
 
 
 @pytest.mark.slow
-def test_check_retrains_100_nets_in_all_four_implementations_and_they_agree(tmp_path):
-    done = script_runner.run(
-        "sweep",
-        "--seeds",
-        "0:400",
-        "--layers",
-        "2,3,1",
-        "--lr",
-        "1",
-        "2",
-        "--steps",
-        "300",
-        "--check",
-    )
+def test_check_retrains_100_nets_in_all_four_implementations_and_they_agree(sweep):
+    args = ["--seeds", "0:400", "--layers", "2,3,1", "--lr", "1", "2", "--steps", "150"]
+    done = run(sweep, *args, "--check")
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stderr == ""
     lines = done.stdout.splitlines()
