@@ -6,11 +6,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from common.quiet import quiet_tensorflow
 
 VERBOSE = "--verbose"
+BAD_INPUT = 2  # a script's exit status for bad input, before any work
+T = TypeVar("T")
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -29,6 +31,19 @@ class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         print(f"error: {message}", file=sys.stderr)
         raise SystemExit(2)
+
+
+def checked(prepare: Callable[[], T]) -> T | None:
+    """``prepare()``: a script's checks before any work. None after printing the one ``error: …``
+    line for a ``ValueError`` (bad input) or an ``ImportError`` (``--plot`` without matplotlib);
+    the script then exits with ``BAD_INPUT``."""
+    try:
+        return prepare()
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+    except ImportError as error:
+        print(f"error: --plot needs matplotlib ({error})", file=sys.stderr)
+    return None
 
 
 def run_script(main: Callable[[], int]) -> NoReturn:

@@ -119,6 +119,18 @@ def replacing(path: str | os.PathLike) -> Iterator[IO[bytes]]:
         raise
 
 
+def save_png(fig, path: str | os.PathLike) -> str | os.PathLike:
+    """Write the matplotlib figure ``fig`` to ``path`` as PNG, atomically, and close it."""
+    import matplotlib.pyplot as plt
+
+    try:
+        with replacing(path) as file:
+            fig.savefig(file, format="png", dpi=110)
+    finally:
+        plt.close(fig)
+    return path
+
+
 def write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     with replacing(path) as file:

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from common import TrainConfig, init_params, noisy_xor, xor_data
-from common.cli import ArgumentParser, run_script
+from common.cli import BAD_INPUT, ArgumentParser, checked, run_script
 from common.outputs import Writes, check_output_file, write_text
 from common.registry import IMPLEMENTATIONS, load_implementation, require_backend
 from xor_sweep.profile import (
@@ -430,6 +430,21 @@ def plot_scaling(rows: list[dict], steps: int, path: str) -> None:
     save_png(fig, path)
 
 
+def check_args(args) -> list[str]:
+    """The Keras backends to time; ValueError for bad options or output paths."""
+    if args.repeats < 1:
+        raise ValueError("--repeats must be at least 1")
+    backends = [name.strip() for name in args.backends.split(",") if name.strip()]
+    for name in backends:
+        require_backend(name)
+    if args.json is not None:
+        check_output_file(args.json, "--json")
+    if args.plot is not None:
+        check_output_file(args.plot, "--plot")
+        import matplotlib  # noqa: F401  checked before the timing starts
+    return backends
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20 steps, 2 repeats, small sizes")
@@ -455,24 +470,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     parser.add_argument("--plot", metavar="PATH.png", help="draw the scaling figure there")
     args = parser.parse_args(argv)
-    try:
-        if args.repeats < 1:
-            raise ValueError("--repeats must be at least 1")
-        backends = [name.strip() for name in args.backends.split(",") if name.strip()]
-        if backends:
-            for name in backends:
-                require_backend(name)
-        if args.json is not None:
-            check_output_file(args.json, "--json")
-        if args.plot is not None:
-            check_output_file(args.plot, "--plot")
-            import matplotlib  # noqa: F401  checked before the timing starts
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except ImportError as error:
-        print(f"error: --plot needs matplotlib ({error})", file=sys.stderr)
-        return 2
+    backends = checked(lambda: check_args(args))
+    if backends is None:
+        return BAD_INPUT
     cfg = TrainConfig(steps=20) if args.quick else TrainConfig()
     repeats = 2 if args.quick else args.repeats
 

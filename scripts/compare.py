@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +33,7 @@ from common import (
     save_params,
     xor_data,
 )
-from common.cli import ArgumentParser, parse_optimizer_args, run_script
+from common.cli import BAD_INPUT, ArgumentParser, checked, parse_optimizer_args, run_script
 from common.comparison import Comparison, compare
 from common.optimizers import OPTIMIZERS
 from common.outputs import Writes, check_output_file, check_output_folder, write_text
@@ -335,22 +334,25 @@ def results_json(comparison: Comparison) -> str:
     return json.dumps(report(comparison), indent=1, allow_nan=False)
 
 
+def prepare(args: argparse.Namespace) -> tuple:
+    """The configuration, implementations, data and weights the options name; every output path
+    checked. ValueError naming what is wrong."""
+    cfg = config_from(args)
+    names = parse_names(args.impl)
+    require_backends(names)
+    require_data_parallel(cfg, names)
+    x, y = load_data(args.data, cfg)
+    params = load_params(args.weights, cfg) if args.weights else init_params(cfg)
+    check_outputs(args, names)
+    return cfg, names, x, y, params
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        cfg = config_from(args)
-        names = parse_names(args.impl)
-        require_backends(names)
-        require_data_parallel(cfg, names)
-        x, y = load_data(args.data, cfg)
-        params = load_params(args.weights, cfg) if args.weights else init_params(cfg)
-        check_outputs(args, names)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except ImportError as error:
-        print(f"error: --plot needs matplotlib ({error})", file=sys.stderr)
-        return 2
+    prepared = checked(lambda: prepare(args))
+    if prepared is None:
+        return BAD_INPUT
+    cfg, names, x, y, params = prepared
 
     comparison = compare(names, params, x, y, cfg)
     if args.json == "-":

@@ -17,7 +17,7 @@ import manual_impl  # noqa: E402
 from common import TrainConfig, step_batches  # noqa: E402
 from common.comparison import Comparison  # noqa: E402
 from common.optimizers import OPTIMIZERS  # noqa: E402
-from common.outputs import replacing  # noqa: E402
+from common.outputs import save_png  # noqa: E402
 from common.registry import load_implementation  # noqa: E402
 
 SURFACE_RANGE = (-0.5, 1.5)
@@ -27,16 +27,6 @@ SHOWN_SAMPLES = 8
 def finish(fig: plt.Figure, caption: str, path: Path) -> Path:
     fig.text(0.5, 0.005, caption, ha="center", va="bottom", fontsize=8, color="0.3")
     return save_png(fig, path)
-
-
-def save_png(fig: plt.Figure, path: Path | str) -> Path | str:
-    """Write ``fig`` to ``path`` as PNG, atomically, and close it."""
-    try:
-        with replacing(path) as file:
-            fig.savefig(file, format="png", dpi=110)
-    finally:
-        plt.close(fig)
-    return path
 
 
 def loss_curves(comparison: Comparison, caption: str, path: Path) -> Path:

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from common import ACTIVATIONS, DTYPES, LOSSES, TrainConfig
-from common.cli import ArgumentParser, run_script
+from common.cli import BAD_INPUT, ArgumentParser, checked, run_script
 from common.outputs import Writes, check_output_file, check_output_folder, write_text
 from common.registry import IMPLEMENTATIONS, parse_names
 from xor_sweep.check import DEFAULT_NETS
@@ -149,36 +149,38 @@ def progress_bar(total: int, unit: str, disable: bool):
     return tqdm(total=total, unit=unit, unit_scale=True, disable=True if disable else None)
 
 
-def sweep(args: argparse.Namespace) -> int:
+def prepare_sweep(args: argparse.Namespace) -> tuple:
+    """The criterion, seeds, grid and implementations the options name; ValueError if not."""
     from xor_sweep.grid import Grid, parse_init, parse_seeds, parse_shard, shard_seeds
 
-    try:
-        criterion = parse_criterion(args.criterion)
-        seeds = parse_seeds(args.seeds)
-        if args.shard is not None:
-            args.shard_parts = parse_shard(args.shard)
-            seeds = shard_seeds(seeds, args.shard_parts)
-        grid = Grid(
-            layers=tuple(parse_layers(text) for text in args.layers),
-            rates=tuple(args.lr),
-            optimizers=tuple(args.optimizer),
-            inits=tuple(parse_init(text) for text in args.init),
-            steps=tuple(args.steps),
-            base=TrainConfig(activation=args.activation, loss=args.loss, dtype=args.dtype),
-        )
-        names = parse_names(args.impl)
-        unknown = [name for name in names if name not in IMPLEMENTATIONS]
-        if unknown:
-            raise ValueError(f"--check retrains in {', '.join(IMPLEMENTATIONS)}, not {unknown[0]}")
-        if args.check_nets < 1:
-            raise ValueError(f"--check-nets must be positive, got {args.check_nets}")
-        check_outputs(args)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except ImportError as error:
-        print(f"error: --plot needs matplotlib ({error})", file=sys.stderr)
-        return 2
+    criterion = parse_criterion(args.criterion)
+    seeds = parse_seeds(args.seeds)
+    if args.shard is not None:
+        args.shard_parts = parse_shard(args.shard)
+        seeds = shard_seeds(seeds, args.shard_parts)
+    grid = Grid(
+        layers=tuple(parse_layers(text) for text in args.layers),
+        rates=tuple(args.lr),
+        optimizers=tuple(args.optimizer),
+        inits=tuple(parse_init(text) for text in args.init),
+        steps=tuple(args.steps),
+        base=TrainConfig(activation=args.activation, loss=args.loss, dtype=args.dtype),
+    )
+    names = parse_names(args.impl)
+    unknown = [name for name in names if name not in IMPLEMENTATIONS]
+    if unknown:
+        raise ValueError(f"--check retrains in {', '.join(IMPLEMENTATIONS)}, not {unknown[0]}")
+    if args.check_nets < 1:
+        raise ValueError(f"--check-nets must be positive, got {args.check_nets}")
+    check_outputs(args)
+    return criterion, seeds, grid, names
+
+
+def sweep(args: argparse.Namespace) -> int:
+    prepared = checked(lambda: prepare_sweep(args))
+    if prepared is None:
+        return BAD_INPUT
+    criterion, seeds, grid, names = prepared
 
     from xor_sweep.report import record_of
     from xor_sweep.run import net_steps, train_grid
@@ -210,34 +212,33 @@ def check(args: argparse.Namespace, cells: list, criterion, names: list[str]) ->
     return 0 if report.passed else 1
 
 
-def merge(args: argparse.Namespace) -> int:
-    from xor_sweep.report import merge as merge_documents
+def read_shards(args: argparse.Namespace) -> dict:
+    """The shards' JSON merged; ValueError for a file that cannot be read or merged."""
+    from xor_sweep.report import merge
 
-    try:
-        documents = []
-        for path in args.shards:
-            try:
-                documents.append(json.loads(Path(path).read_text()))
-            except (OSError, json.JSONDecodeError) as error:
-                raise ValueError(f"cannot read {path} as a sweep's JSON ({error})") from None
+    documents = []
+    for path in args.shards:
         try:
-            document = merge_documents(documents)
-        except (KeyError, TypeError, IndexError, StopIteration) as error:
-            raise ValueError(f"a shard is not a sweep.py --json file ({error!r})") from None
-        check_outputs(args)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except ImportError as error:
-        print(f"error: --plot needs matplotlib ({error})", file=sys.stderr)
-        return 2
-    return write_outputs(args, document)
+            documents.append(json.loads(Path(path).read_text()))
+        except (OSError, json.JSONDecodeError) as error:
+            raise ValueError(f"cannot read {path} as a sweep's JSON ({error})") from None
+    try:
+        document = merge(documents)
+    except (KeyError, TypeError, IndexError, StopIteration) as error:
+        raise ValueError(f"a shard is not a sweep.py --json file ({error!r})") from None
+    check_outputs(args)
+    return document
+
+
+def merge_shards(args: argparse.Namespace) -> int:
+    document = checked(lambda: read_shards(args))
+    return BAD_INPUT if document is None else write_outputs(args, document)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["merge"]:
-        return merge(parse_merge_args(argv[1:]))
+        return merge_shards(parse_merge_args(argv[1:]))
     return sweep(parse_args(argv))
 
 

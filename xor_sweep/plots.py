@@ -13,20 +13,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from common.outputs import replacing  # noqa: E402
+from common.outputs import save_png  # noqa: E402
 from xor_sweep.text import describe  # noqa: E402
 
 MOST_PANELS = 36
 LOSS_BINS = np.logspace(-5, 1, 61)
-
-
-def save(fig: plt.Figure, path: Path) -> Path:
-    try:
-        with replacing(path) as file:
-            fig.savefig(file, format="png", dpi=100)
-    finally:
-        plt.close(fig)
-    return path
 
 
 def layers_text(record: dict) -> str:
@@ -73,7 +64,7 @@ def heatmap(document: dict, path: Path) -> Path:
         ax.set_title(f"{optimizer}, init {init}, {steps} steps", fontsize=10)
     fig.colorbar(image, ax=axes, shrink=0.8, label="fraction that learned XOR")
     fig.suptitle(f"{describe(document['sweep'])}\n{records[0]['nets']} seeds per cell", fontsize=9)
-    return save(fig, path)
+    return save_png(fig, path)
 
 
 def loss_histograms(document: dict, path: Path) -> Path:
@@ -112,7 +103,7 @@ def loss_histograms(document: dict, path: Path) -> Path:
         ax.set_xlabel("final loss (dashed: 0.5)")
     fig.suptitle(describe(document["sweep"]), fontsize=9)
     fig.tight_layout()
-    return save(fig, path)
+    return save_png(fig, path)
 
 
 def write_figures(document: dict, folder: Path) -> list[Path]:
