@@ -137,10 +137,15 @@ def test_a_loss_criterion_uses_the_configured_loss():
     assert loss_below(y_out, y0, TrainConfig(loss="mean_squares"))[0]
 
 
-def test_the_init_range_of_the_seed_program_draws_the_seed_programs_weights():
-    uniform, spelled = grid(inits=("uniform",)), grid(inits=(parse_init("0.1:0.9"),))
-    a, b = uniform.runs()[0].stack(range(6)), spelled.runs()[0].stack(range(6))
-    assert all(np.array_equal(a[key], b[key]) for key in a)
+@pytest.mark.parametrize("layers", [(2, 3, 1), (2, 4, 3, 1)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_init_range_of_the_seed_program_draws_the_seed_programs_weights(layers, dtype):
+    base = TrainConfig(dtype=dtype)
+    expected = init_stack(TrainConfig(layers=layers, dtype=dtype), range(6))  # init_params
+    for init in ("uniform", parse_init("0.1:0.9")):
+        drawn = grid(layers=(layers,), inits=(init,), base=base).runs()[0].stack(range(6))
+        assert all(np.array_equal(drawn[key], expected[key]) for key in expected)
+        assert all(drawn[key].dtype == dtype for key in expected)
     wide = grid(inits=(parse_init("-1:1"),)).runs()[0].stack(range(200))
     drawn = np.concatenate([value.ravel() for value in wide.values()])
     assert drawn.min() >= -1 and drawn.max() <= 1 and drawn.min() < -0.9 and drawn.max() > 0.9

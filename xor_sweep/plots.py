@@ -74,7 +74,12 @@ def loss_histograms(document: dict, path: Path) -> Path:
     columns = min(3, len(records))
     rows = math.ceil(len(records) / columns)
     fig, axes = plt.subplots(
-        rows, columns, figsize=(4.5 * columns, 2.8 * rows + 0.6), squeeze=False, sharex=True
+        rows,
+        columns,
+        figsize=(4.5 * columns, 2.8 * rows + 0.6),
+        squeeze=False,
+        sharex=True,
+        layout="constrained",
     )
     for ax in axes.flat[len(records) :]:
         ax.axis("off")
@@ -102,7 +107,6 @@ def loss_histograms(document: dict, path: Path) -> Path:
     for ax in axes[-1]:
         ax.set_xlabel("final loss (dashed: 0.5)")
     fig.suptitle(describe(document["sweep"]), fontsize=9)
-    fig.tight_layout()
     return save_png(fig, path)
 
 

@@ -54,14 +54,20 @@ class Watcher:
 
 
 def train_run(
-    run: Run, seeds: Sequence[int], criterion: Criterion, advance: Callable[[int], None]
+    run: Run,
+    seeds: Sequence[int],
+    criterion: Criterion,
+    advance: Callable[[int], None],
+    stack: dict[str, np.ndarray] | None = None,
 ) -> list[Cell]:
-    """Train ``run`` from every seed at once; one ``Cell`` per checkpoint. ``advance(nets)`` is
-    called after every update (for a progress bar)."""
+    """Train ``run`` from every seed at once (from ``stack``, the seeds' initial weights, when
+    given); one ``Cell`` per checkpoint. ``advance(nets)`` is called after every update (for a
+    progress bar)."""
     x0, y0 = xor_data()
     y0 = y0.astype(run.cfg.dtype)
     watcher = Watcher(run, criterion, y0, advance)
-    train_many(run.stack(seeds), x0, y0, run.cfg, watch=watcher, record_losses=False)
+    stack = run.stack(seeds) if stack is None else stack
+    train_many(stack, x0, y0, run.cfg, watch=watcher, record_losses=False)
     cells = []
     for steps in run.checkpoints:
         outputs = watcher.outputs[steps]
@@ -86,8 +92,16 @@ def train_grid(
     criterion: Criterion,
     advance: Callable[[int], None] = lambda nets: None,
 ) -> list[Cell]:
-    """Every cell of ``grid`` for ``seeds``, run by run in the grid's order."""
-    return [cell for run in grid.runs() for cell in train_run(run, seeds, criterion, advance)]
+    """Every cell of ``grid`` for ``seeds``, run by run in the grid's order; runs of one
+    structure and init start from the same weights, drawn once."""
+    stacks: dict[tuple, dict[str, np.ndarray]] = {}
+    cells = []
+    for run in grid.runs():
+        key = (run.cfg.layers, run.init, run.cfg.dtype)
+        if key not in stacks:
+            stacks[key] = run.stack(seeds)
+        cells.extend(train_run(run, seeds, criterion, advance, stacks[key]))
+    return cells
 
 
 def net_steps(grid: Grid, seeds: Sequence[int]) -> int:
