@@ -110,6 +110,7 @@ def check_outputs(args: argparse.Namespace) -> None:
 
 def settings_of(args: argparse.Namespace) -> dict:
     return {
+        "seeds": args.seeds,
         "criterion": args.criterion,
         "activation": args.activation,
         "loss": args.loss,

@@ -97,6 +97,7 @@ def test_three_shards_merge_into_the_unsharded_run(sweep, tmp_path):
         ((1, 1, 2, 3), "shards 1 to N of one N, each once"),
         (("whole",), "is not a shard"),
         (("settings", 2, 3), "different settings"),
+        (("other_seeds", 2, 3), "different settings"),
         (("broken", 2, 3), "cannot read"),
         (("missing", 2, 3), "cannot read"),
     ],
@@ -108,6 +109,8 @@ def test_a_merge_of_the_wrong_files_names_the_problem(sweep, tmp_path, shards, m
     run(sweep, *small, "--json", tmp_path / "whole.json")
     other = ["--criterion", "within:0.2", "--shard", "1/3"]
     run(sweep, *small, *other, "--json", tmp_path / "settings.json")
+    more = [*small[2:], "--seeds", "0:12", "--shard", "1/3"]
+    run(sweep, *more, "--json", tmp_path / "other_seeds.json")
     (tmp_path / "broken.json").write_text("{")
     done = run(sweep, "merge", *(tmp_path / f"{shard}.json" for shard in shards))
     assert done.returncode == 2 and done.stdout == ""
