@@ -102,6 +102,26 @@ BENCH_OPTIONS = {
     "--plot": values(["scaling.png", *GOOD_FILES], BAD_FILES),
     "--verbose": None,
 }
+SWEEP_OPTIONS = {
+    "--layers": values(["2,2,1", "2,3,3,1"], ["2,x", "3,3,1", "", "2,0,1"]),
+    "--lr": values(["0.5", "2"], ["0", "-1", "nan", "x"]),
+    "--steps": values(["1", "40"], ["0", "-3", "x"]),
+    "--optimizer": values(["sgd", "adam", "momentum:momentum=0.5"], ["momentum", "nadam", ""]),
+    "--init": values(["uniform", "xavier", "0:1"], ["1:0", "he", ":"]),
+    "--criterion": values(["sides", "within:0.2", "loss:0.1"], ["best", "within:-1", "loss:"]),
+    "--shard": values(["1/2", "3/3"], ["0/3", "3/2", "x", "9/9"]),
+    "--dtype": values(["float32", "float64"], ["float16"]),
+    "--activation": values(["sigmoid", "tanh", "relu"], ["swish"]),
+    "--check": None,
+    "--check-nets": values(["3"], ["0", "x"]),
+    "--json": values(["-", *GOOD_FILES], BAD_FILES),
+    "--csv": values(GOOD_FILES, BAD_FILES),
+    "--plot": values(GOOD_FOLDERS, BAD_FOLDERS),
+    "--no-progress": None,
+    "--verbose": None,
+}
+# a few seeds of one small cell unless the draw names others; --check retrains in NumPy only
+SWEEP_SEEDS = values(["0:8", "3,5,11", "0:3,9"], ["5:5", "x", "-1:3", "1,1", ""])
 
 
 def lay_out_inputs(folder: Path) -> None:
@@ -162,6 +182,12 @@ COMMAND_LINES = {
     "explain": command_lines(EXPLAIN_OPTIONS),
     "check_gradients": command_lines(CHECK_GRADIENTS_OPTIONS),
     "bench": command_lines(BENCH_OPTIONS),
+    "sweep": st.tuples(command_lines(SWEEP_OPTIONS, most=5), SWEEP_SEEDS, IMPLS).map(
+        lambda parts: (
+            ["--layers", "2,3,1", "--lr", "1", "--steps", "20", *parts[0]]
+            + ["--seeds", parts[1], "--impl", parts[2]]
+        )
+    ),
 }
 
 test_compare_command_line = fuzz("compare", COMMAND_LINES["compare"], CI_DRAWS)
@@ -170,6 +196,7 @@ test_check_gradients_command_line = fuzz(
     "check_gradients", COMMAND_LINES["check_gradients"], CI_DRAWS
 )
 test_bench_command_line = fuzz("bench", COMMAND_LINES["bench"], CI_DRAWS)
+test_sweep_command_line = fuzz("sweep", COMMAND_LINES["sweep"], CI_DRAWS)
 
 test_compare_command_line_long = pytest.mark.fuzz(
     fuzz("compare", COMMAND_LINES["compare"], LONG_DRAWS)
@@ -181,6 +208,7 @@ test_check_gradients_command_line_long = pytest.mark.fuzz(
     fuzz("check_gradients", COMMAND_LINES["check_gradients"], LONG_DRAWS)
 )
 test_bench_command_line_long = pytest.mark.fuzz(fuzz("bench", COMMAND_LINES["bench"], LONG_DRAWS))
+test_sweep_command_line_long = pytest.mark.fuzz(fuzz("sweep", COMMAND_LINES["sweep"], LONG_DRAWS))
 
 
 @pytest.mark.parametrize(
