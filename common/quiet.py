@@ -16,8 +16,10 @@ import re
 import sys
 import threading
 from collections.abc import Callable
+from typing import TextIO
 
 LOG_LEVEL = "2"  # TensorFlow's C++ INFO and WARNING lines off, ERROR lines on
+_user_stderr: int | None = None  # the user's stderr, while filter_stderr stands in front of it
 
 NOISE = re.compile(
     rb"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
@@ -36,7 +38,9 @@ def is_tensorflow_noise(line: bytes) -> bool:
 def filter_stderr(drop: Callable[[bytes], bool] = is_tensorflow_noise) -> None:
     """From now until the process exits, pass each line written to file descriptor 2 on to the
     real stderr unless ``drop(line)``."""
+    global _user_stderr
     real_stderr = os.dup(2)
+    _user_stderr = real_stderr
     read_end, write_end = os.pipe()
     os.dup2(write_end, 2)
     os.close(write_end)
@@ -56,6 +60,15 @@ def filter_stderr(drop: Callable[[bytes], bool] = is_tensorflow_noise) -> None:
         thread.join(timeout=10)
 
     atexit.register(restore)
+
+
+def user_stderr() -> TextIO:
+    """A stream to the user's own stderr, past the filter, which passes whole lines only: a
+    progress bar's carriage returns would wait there for a newline, and the bar would see a pipe,
+    not the user's terminal."""
+    if _user_stderr is None:
+        return sys.stderr
+    return os.fdopen(os.dup(_user_stderr), "w", buffering=1)
 
 
 def quiet_tensorflow(verbose: bool) -> None:

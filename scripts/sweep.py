@@ -22,11 +22,14 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from common import ACTIVATIONS, DTYPES, LOSSES, TrainConfig
 from common.cli import BAD_INPUT, ArgumentParser, checked, run_script
 from common.outputs import Writes, check_output_file, check_output_folder, write_text
+from common.quiet import user_stderr
 from common.registry import IMPLEMENTATIONS, parse_names
 from xor_sweep.check import DEFAULT_NETS
 from xor_sweep.criteria import DEFAULT, HELP, parse_criterion
@@ -143,11 +146,19 @@ def write_outputs(args: argparse.Namespace, document: dict) -> int:
     return 0 if failed is None else failed
 
 
-def progress_bar(total: int, unit: str, disable: bool):
+@contextmanager
+def progress_bar(total: int, unit: str, disable: bool) -> Iterator:
+    """A tqdm bar on the user's stderr, shown only when that is a terminal."""
     from tqdm import tqdm
 
-    # tqdm hides itself when stderr is not a terminal (disable=None)
-    return tqdm(total=total, unit=unit, unit_scale=True, disable=True if disable else None)
+    stream = user_stderr()
+    hidden = disable or not stream.isatty()
+    try:
+        with tqdm(total=total, unit=unit, unit_scale=True, file=stream, disable=hidden) as bar:
+            yield bar
+    finally:
+        if stream is not sys.stderr:
+            stream.close()
 
 
 def prepare_sweep(args: argparse.Namespace) -> tuple:

@@ -2,6 +2,10 @@
 run, clean errors, and --check against every implementation."""
 
 import json
+import os
+import pty
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -153,6 +157,38 @@ def test_init_ranges_below_zero_are_given_one_per_option(sweep):
         "xavier",
         "-1:1",
     ]
+
+
+def test_a_progress_bar_shows_on_a_terminal_and_nowhere_else():
+    args = ["--seeds", "0:50", "--layers", "2,3,1", "--lr", "1", "--steps", "50"]
+    main, terminal = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, str(script_runner.SCRIPTS / "sweep.py"), *args],
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            env=script_runner.user_environment(),
+            timeout=120,
+        )
+        os.close(terminal)
+        shown = b""
+        while chunk := read_some(main):
+            shown += chunk
+    finally:
+        os.close(main)
+    assert done.returncode == 0
+    # 50 nets x 50 steps, counted in net-steps, in tqdm's words
+    assert b"100%" in shown and b"2.50k/2.50k" in shown and b"net-steps/s" in shown
+    piped = script_runner.run("sweep", *args)
+    assert piped.returncode == 0 and piped.stderr == ""
+    assert piped.stdout.splitlines()[2] == done.stdout.decode().splitlines()[2]
+
+
+def read_some(fd: int) -> bytes:
+    try:
+        return os.read(fd, 4096)
+    except OSError:  # the terminal's other end is closed: all read
+        return b""
 
 
 def test_json_to_stdout_is_only_the_json(sweep):
