@@ -28,7 +28,7 @@ import tensorflow as tf
 
 from common import TrainConfig, TrainResult, check_inputs, step_batches
 from tf_impl.devices import strategy_for
-from tf_impl.network import layer_outputs, loop_signature
+from tf_impl.network import layer_outputs, loop_signature, weight_variables
 from tf_impl.optimizers import TF1Optimizer
 
 SCALINGS = ("global", "per_replica", "averaged")
@@ -62,10 +62,7 @@ class DistributedTrainer:
     def __init__(self, cfg: TrainConfig, strategy: tf.distribute.Strategy, scaling: str) -> None:
         self.cfg, self.strategy, self.scaling = cfg, strategy, scaling
         with strategy.scope():
-            self.variables = [
-                tf.Variable(tf.zeros(shape, dtype=cfg.dtype), name=key)
-                for key, shape in cfg.param_shapes().items()
-            ]
+            self.variables = weight_variables(cfg)
             self.optimizer = TF1Optimizer(self.variables, cfg)
         signature = loop_signature(cfg)
         self.loop = tf.function(self._loop, input_signature=signature)

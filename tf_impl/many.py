@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from common import TrainConfig, check_data, require_one_device, step_batches
 from common.many import ManyResult, check_stack
-from tf_impl.network import ACTIVATIONS, loop_signature
+from tf_impl.network import ACTIVATIONS, loop_signature, weight_variables
 from tf_impl.optimizers import TF1Optimizer
 
 
@@ -45,10 +45,7 @@ class ManyTrainer:
 
     def __init__(self, cfg: TrainConfig, count: int) -> None:
         self.cfg = cfg
-        self.variables = [
-            tf.Variable(tf.zeros((count, *shape), dtype=cfg.dtype), name=key)
-            for key, shape in cfg.param_shapes().items()
-        ]
+        self.variables = weight_variables(cfg, leading=(count,))
         self.optimizer = TF1Optimizer(self.variables, cfg)
         signature = loop_signature(cfg)
         self.loop = tf.function(self._loop, input_signature=signature)

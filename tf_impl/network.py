@@ -54,6 +54,15 @@ def train_step(
     return loss
 
 
+def weight_variables(cfg: TrainConfig, leading: tuple[int, ...] = ()) -> list[tf.Variable]:
+    """Variables ``m1, b1, m2, b2, …`` of ``cfg.dtype``, zero until assigned, each shaped
+    ``(*leading, *shape)``: one net's weights, or ``leading=(K,)`` for K nets stacked."""
+    return [
+        tf.Variable(tf.zeros((*leading, *shape), dtype=cfg.dtype), name=key)
+        for key, shape in cfg.param_shapes().items()
+    ]
+
+
 def loop_signature(cfg: TrainConfig) -> list[tf.TensorSpec]:
     """A compiled loop's arguments: x0, y0, the rate, every step's rows and where each step's
     rows start."""

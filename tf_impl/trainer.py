@@ -16,7 +16,7 @@ import tensorflow as tf
 from common import TrainConfig, TrainResult, check_inputs, check_params, check_x, step_batches
 from common.batching import is_full_batch
 from tf_impl import distributed
-from tf_impl.network import layer_outputs, loss_of, train_step
+from tf_impl.network import layer_outputs, loss_of, train_step, weight_variables
 from tf_impl.optimizers import TF1Optimizer
 
 MODES = ("loop", "step", "eager")
@@ -28,10 +28,7 @@ class CompiledTrainer:
 
     def __init__(self, cfg: TrainConfig) -> None:
         self.cfg = cfg
-        self.variables = [
-            tf.Variable(tf.zeros(shape, dtype=cfg.dtype), name=key)
-            for key, shape in cfg.param_shapes().items()
-        ]
+        self.variables = weight_variables(cfg)
         self.optimizer = TF1Optimizer(self.variables, cfg)
         data = tf.TensorSpec([None, None], cfg.dtype)
         rate = tf.TensorSpec([], cfg.dtype)
