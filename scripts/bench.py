@@ -42,6 +42,7 @@ from xor_sweep.profile import (
     batched_matmuls_per_step,
     print_costs,
     print_matmul,
+    step_costs,
 )
 
 TF1_LOOP = "TF1 Session loop (seed program)"
@@ -514,7 +515,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.sweep_profile:
         from manual_impl.many import train_many as numpy_many
         from tf_impl.many import train_many as tf_many
-        from xor_sweep.profile import step_costs
 
         engines = {"manual": numpy_many, "tf": tf_many}
         costs = step_costs(engines, nets=(1, 100) if args.quick else NETS, progress=progress)
