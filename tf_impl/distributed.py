@@ -28,7 +28,7 @@ import tensorflow as tf
 
 from common import TrainConfig, TrainResult, check_inputs, step_batches
 from tf_impl.devices import strategy_for
-from tf_impl.network import layer_outputs, loop_signature, weight_variables
+from tf_impl.network import layer_outputs, loop_signature, packed_batches, weight_variables
 from tf_impl.optimizers import TF1Optimizer
 
 SCALINGS = ("global", "per_replica", "averaged")
@@ -110,9 +110,7 @@ class DistributedTrainer:
         for variable, key in zip(self.variables, cfg.param_shapes()):
             variable.assign(params[key])
         self.optimizer.reset()
-        batches = step_batches(len(x0), cfg)
-        starts = np.cumsum([0] + [len(batch) for batch in batches], dtype=np.int32)
-        rows = np.concatenate(batches).astype(np.int32)
+        rows, starts = packed_batches(step_batches(len(x0), cfg))
         learning_rate = tf.constant(cfg.learning_rate, dtype=cfg.dtype)
         return self.loop(x0, y0, learning_rate, rows, starts).numpy()
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
 import tensorflow as tf
 
 from common import TrainConfig, check_data, require_one_device, step_batches
 from common.many import ManyResult, check_stack
-from tf_impl.network import ACTIVATIONS, loop_signature, weight_variables
+from tf_impl.network import ACTIVATIONS, loop_signature, packed_batches, weight_variables
 from tf_impl.optimizers import TF1Optimizer
 
 
@@ -91,9 +90,7 @@ def train_many(
     for variable, name in zip(trainer.variables, cfg.param_shapes()):
         variable.assign(stack[name])
     trainer.optimizer.reset()
-    batches = step_batches(len(x0), cfg)
-    starts = np.cumsum([0] + [len(batch) for batch in batches], dtype=np.int32)
-    rows = np.concatenate(batches).astype(np.int32)
+    rows, starts = packed_batches(step_batches(len(x0), cfg))
     rate = tf.constant(cfg.learning_rate, dtype=cfg.dtype)
     losses = trainer.loop(x0, y0, rate, rows, starts).numpy()
     return ManyResult(

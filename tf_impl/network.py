@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import tensorflow as tf
 
 from common import TrainConfig
@@ -61,6 +62,13 @@ def weight_variables(cfg: TrainConfig, leading: tuple[int, ...] = ()) -> list[tf
         tf.Variable(tf.zeros((*leading, *shape), dtype=cfg.dtype), name=key)
         for key, shape in cfg.param_shapes().items()
     ]
+
+
+def packed_batches(batches: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``step_batches`` as a compiled loop takes them (``loop_signature``): every step's rows in
+    one array, and where each step's rows start (one more entry than steps)."""
+    starts = np.cumsum([0] + [len(batch) for batch in batches], dtype=np.int32)
+    return np.concatenate(batches).astype(np.int32), starts
 
 
 def loop_signature(cfg: TrainConfig) -> list[tf.TensorSpec]:

@@ -16,7 +16,7 @@ import tensorflow as tf
 from common import TrainConfig, TrainResult, check_inputs, check_params, check_x, step_batches
 from common.batching import is_full_batch
 from tf_impl import distributed
-from tf_impl.network import layer_outputs, loss_of, train_step, weight_variables
+from tf_impl.network import layer_outputs, loss_of, packed_batches, train_step, weight_variables
 from tf_impl.optimizers import TF1Optimizer
 
 MODES = ("loop", "step", "eager")
@@ -84,8 +84,7 @@ class CompiledTrainer:
             return self.full_batch_loop(x0, y0, learning_rate, cfg.steps).numpy()
         batches = step_batches(len(x0), cfg)
         if mode == "loop":
-            starts = np.cumsum([0] + [len(batch) for batch in batches], dtype=np.int32)
-            rows = np.concatenate(batches).astype(np.int32)
+            rows, starts = packed_batches(batches)
             return self.batched_loop(x0, y0, learning_rate, rows, starts).numpy()
         step = self.one_step if mode == "step" else self._one_step
         losses = [step(x0[batch], y0[batch], learning_rate) for batch in batches]
