@@ -57,6 +57,15 @@ def multi_worker(strategy) -> bool:
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
 
 
+def outputs(model: keras.Model, x0):
+    """The model's outputs on ``x0`` computed by a graph, as ``predict_on_batch`` and the custom
+    loop compute theirs: in a float32 graph oneDNN fuses each layer's matmul, bias and activation
+    into one kernel, which eager execution does not, and the two may round apart."""
+    import tensorflow as tf
+
+    return tf.function(lambda x: model(x, training=False))(x0)
+
+
 def require_tensorflow(cfg: TrainConfig) -> None:
     if cfg.replicas > 1 and keras.backend.backend() != "tensorflow":
         raise ValueError(

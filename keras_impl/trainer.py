@@ -167,7 +167,7 @@ def train(
         if cfg.replicas == 1:
             outputs = model.predict_on_batch(x0)
         else:  # predict_on_batch under a strategy gives every replica the whole batch
-            outputs = model(x0, training=False)
+            outputs = distributed.outputs(model, x0)
     trained = get_params(model, cfg)
     losses = np.asarray(model.step_losses.numpy())
     return TrainResult(params=trained, losses=losses, outputs=keras.ops.convert_to_numpy(outputs))

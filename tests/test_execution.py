@@ -47,11 +47,13 @@ def test_eager_gives_the_compiled_numbers_in_float64():
 
 
 def test_eager_float32_stays_within_rounding_of_the_graph():
-    # Grappler's remapper fuses MatMul + Add into one oneDNN kernel in a float32 graph; eager runs
-    # them apart. Whether the fused kernel rounds differently depends on the CPU: on the machine
-    # of the first measurement the first loss differed in its last bit and the weights by 1.4e-6
-    # after 500 steps; on an AMD EPYC with AVX2 and FMA (this project's machine since 2026-11-28)
-    # they are bit for bit. Either way the difference starts at one ulp and stays below 1e-5.
+    # Where TensorFlow runs oneDNN (by default on a CPU with AVX512_VNNI, AVX512_BF16 or AMX;
+    # TF_ENABLE_ONEDNN_OPTS=1 anywhere), Grappler's remapper fuses each layer's MatMul, Add and
+    # sigmoid into one oneDNN kernel in a float32 graph, which eager execution runs apart. On an
+    # AMD EPYC with AVX-512 that kernel's sigmoid rounds apart from Eigen's: the first loss one
+    # ulp apart, the weights 1.4e-6 after 500 steps (as on the machine of the first measurement).
+    # On Eigen's path (the AVX2 EPYC, or TF_ENABLE_ONEDNN_OPTS=0) they are bit for bit. Either
+    # way the difference starts at one ulp and stays below 1e-5.
     cfg = TrainConfig()
     x, y = xor_data()
     params = init_params(cfg)
@@ -89,9 +91,9 @@ def eager_equals_graph(switch: str) -> bool:
 
 @pytest.mark.slow
 def test_grappler_remapping_is_the_only_cause_of_any_eager_float32_difference():
-    # with the remapper off, eager and graph are bit for bit on every CPU; with it on they are
-    # bit for bit where the fused kernel rounds as the separate ones do (this AMD EPYC), and
-    # one ulp apart at the first loss where it does not (the previous test bounds that)
+    # with the remapper off, eager and graph are bit for bit on every CPU and kernel path; with
+    # it on they are bit for bit on Eigen's path and one ulp apart at the first loss on oneDNN's
+    # (the previous test bounds that; tests/test_cpu_kernels.py says which CPU runs which)
     assert eager_equals_graph("tf.config.optimizer.set_experimental_options({'remapping': False})")
 
 

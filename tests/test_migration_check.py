@@ -63,12 +63,23 @@ MISTAKES = {
 # program -> its other correct ports, held to the same bounds as keras3.py
 OTHER_PORTS = {"towers": ["tf2.py"]}  # the strategy.run custom loop
 
-# program -> [(a port that agrees only to rounding, the stage where it first parts)]
-ROUNDING_ONLY = {"autoencoder_rmsprop": [("autoencoder_keras_mse", "loss")]}
+# program -> [a port that agrees only to rounding]: Keras's "mse" sums each row, then the rows,
+# where TF1 sums every element at once. Whether the two orders round the loss apart depends on
+# the kernels that computed the outputs: on oneDNN's they round alike (the loss stage bit for
+# bit, the gradients 9.3e-10 apart, as the correct port's), on Eigen's the loss parts by 3.0e-8
+# (measured on an AMD EPYC with AVX-512, TF_ENABLE_ONEDNN_OPTS=1 and 0; the AVX2 EPYC runs
+# Eigen's by default). Every stage stays within one float32 rounding on both.
+ROUNDING_ONLY = {"autoencoder_rmsprop": ["autoencoder_keras_mse"]}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("program", sorted(NOT_BIT_FOR_BIT))
+@pytest.mark.parametrize(
+    "program",
+    [
+        pytest.param(name, marks=pytest.mark.cpu_kernels) if name in ROUNDING_ONLY else name
+        for name in sorted(NOT_BIT_FOR_BIT)
+    ],
+)
 def test_the_gallery_port_agrees_and_each_wrong_port_fails_where_expected(program):
     record = run_tf1(str(GALLERY / program / "tf1.py"), STEPS)
     report = check_port(record, str(GALLERY / program / "keras3.py"), Options(steps=STEPS))
@@ -89,12 +100,12 @@ def test_the_gallery_port_agrees_and_each_wrong_port_fails_where_expected(progra
         assert failed is not None and failed.stage == stage, f"{wrong}:\n{wrong_report.text()}"
         assert words in f"{failed.where} {failed.hint}", f"{wrong}:\n{wrong_report.text()}"
 
-    for other, stage in ROUNDING_ONLY.get(program, []):
+    for other in ROUNDING_ONLY.get(program, []):
         other_report = check_port(record, str(WRONG / f"{other}.py"), Options(steps=STEPS))
         assert other_report.agrees, other_report.text()
         largest = {s.stage: s.largest for s in other_report.stages}
-        first = next(s for s in STAGES if largest[s] > 0)
-        assert first == stage and 0 < largest[stage] <= F32, other_report.text()
+        assert largest["weights"] == largest["forward"] == 0, other_report.text()
+        assert 0 < max(largest.values()) <= F32, other_report.text()
 
 
 @pytest.mark.slow

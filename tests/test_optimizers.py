@@ -16,6 +16,7 @@ import tf_impl
 from common import TrainConfig, init_params, noisy_xor, xor_data
 from common.optimizers import DEFAULTS, OPTIMIZERS, REQUIRED
 from tf_impl import tf1_reference
+from xor_sweep.check import NUDGES, nudged
 
 TF1_CLASSES = {
     "sgd": tf.compat.v1.train.GradientDescentOptimizer,
@@ -255,22 +256,29 @@ def test_a_second_run_starts_from_fresh_slots():
         assert_identical(first, second)
 
 
+@pytest.mark.cpu_kernels
 def test_a_constant_rate_rmsprop_run_on_xor_is_chaotic():
-    # why NumPy parts from the graphs on this run (compare.py exits 1) while the graphs stay
-    # identical: TF1 against itself, one weight moved by one ulp, parts at the same step, and
-    # by more than NumPy does; it is the trajectory, not an implementation
+    """Why NumPy parts from the graphs on this run (compare.py exits 1) while the graphs stay
+    identical: it is the trajectory, not an implementation. One rounding of the initial weights
+    moves TF1 from itself by more than 1e-3 within 100 steps, and NumPy's distance from TF1 stays
+    inside that envelope at every step. The step at which NumPy parts by 1e-12 is the CPU's
+    kernels': on an AMD EPYC with AVX-512, 74 with OpenBLAS's SkylakeX kernels (its default there)
+    and 75 with its Haswell ones (``OPENBLAS_CORETYPE=Haswell``); the envelope's eight runs part
+    at 74 and 75; on the AVX2 EPYC that first ran this test NumPy parted at 76."""
     cfg = TrainConfig(optimizer="rmsprop", learning_rate=0.1, steps=100, dtype="float64")
     x, y = xor_data("float64")
     params = init_params(cfg)
-    nudged = {key: value.copy() for key, value in params.items()}
-    nudged["m1"][0, 0] = np.nextafter(nudged["m1"][0, 0], 1.0)
+    rng = np.random.default_rng(0)
     with tf1_reference.SessionTrainer(cfg) as session:
-        reference, moved = session.run(params, x, y), session.run(nudged, x, y)
+        reference = session.run(params, x, y)
+        moved = [session.run(nudged(params, rng), x, y) for _ in range(NUDGES)]
     numpy = manual_impl.train(params, x, y, cfg)
 
-    def parting_step(a, b):
-        return int(np.argmax(np.abs(a.losses - b.losses) > 1e-12))
-
-    assert parting_step(reference, moved) == parting_step(reference, numpy) == 76
-    assert largest_difference(reference, moved) > largest_difference(reference, numpy) > 1e-3
-    assert np.max(np.abs(reference.losses[:70] - numpy.losses[:70])) < 1e-14
+    envelope = np.maximum.accumulate(
+        np.max([np.abs(run.losses - reference.losses) for run in moved], axis=0)
+    )
+    distance = np.maximum.accumulate(np.abs(numpy.losses - reference.losses))
+    assert envelope[49] < 1e-14 and envelope[-1] > 1e-3  # a rounding grows 1e11-fold
+    assert np.all(distance <= 2 * envelope + 1e-14), np.max(distance - 2 * envelope)
+    assert distance[-1] > 1e-3  # NumPy does part, as the envelope does
+    assert np.max(np.abs(reference.losses[:50] - numpy.losses[:50])) < 1e-14
