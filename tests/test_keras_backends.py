@@ -16,6 +16,7 @@ import sys
 
 import numpy as np
 import pytest
+from optional import needs
 
 import keras_impl
 import manual_impl
@@ -105,7 +106,9 @@ def arrays(result, grads) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("backend", ["jax", "torch"])
+@pytest.mark.parametrize(
+    "backend", [pytest.param(name, marks=needs(name)) for name in ("jax", "torch")]
+)
 def test_keras_on_another_backend_trains_what_keras_on_tensorflow_and_numpy_train(backend, dtype):
     cases = []
     for fields, (x, y) in CASES:
@@ -137,6 +140,7 @@ def jax_process(program: str, **env: str) -> list[float]:
     return [float(v) for v in done.stdout.split()]
 
 
+@needs("jax")
 @pytest.mark.slow
 def test_keras_own_tanh_and_mean_on_jax_round_float64_through_float32():
     keras_tanh, exact_tanh, keras_mean, exact_mean = jax_process(
@@ -153,6 +157,7 @@ def test_keras_own_tanh_and_mean_on_jax_round_float64_through_float32():
     assert exact_tanh < 1e-15 and exact_mean < 1e-15
 
 
+@needs("jax")
 @pytest.mark.slow
 def test_without_jax_enable_x64_a_float64_run_on_jax_is_float32_arithmetic():
     cfg = TrainConfig(dtype="float64", steps=100)
@@ -168,6 +173,7 @@ def test_without_jax_enable_x64_a_float64_run_on_jax_is_float32_arithmetic():
 
 
 @pytest.mark.slow
+@needs("jax")
 @pytest.mark.parametrize("dtype, bound", [("float64", 1e-13), ("float32", 1e-5)])
 def test_xla_on_jax_is_measured_against_jax_op_by_op(dtype, bound):
     cfg = TrainConfig(dtype=dtype, steps=20, activation="tanh", optimizer="adam", learning_rate=0.1)
@@ -198,6 +204,7 @@ def test_a_missing_backend_says_what_to_install(monkeypatch):
         backends.require("torch")
 
 
+@needs("torch")
 @pytest.mark.slow
 def test_compare_judges_torch_float64_at_its_bound_says_why_and_records_versions():
     from script_runner import load, run_in_process

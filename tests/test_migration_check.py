@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from optional import needs
 
 from tf_impl.migration import STAGES, Options, check_port, run_tf1
 
@@ -72,13 +73,15 @@ OTHER_PORTS = {"towers": ["tf2.py"]}  # the strategy.run custom loop
 ROUNDING_ONLY = {"autoencoder_rmsprop": ["autoencoder_keras_mse"]}
 
 
+# the LSTM's TF1 program runs on legacy Keras; the autoencoder's rounding-only port depends on
+# the CPU's kernels (tests/test_cpu_kernels.py)
+MARKS = {"lstm": needs("tf_keras"), "autoencoder_rmsprop": pytest.mark.cpu_kernels}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "program",
-    [
-        pytest.param(name, marks=pytest.mark.cpu_kernels) if name in ROUNDING_ONLY else name
-        for name in sorted(NOT_BIT_FOR_BIT)
-    ],
+    [pytest.param(name, marks=MARKS.get(name, ())) for name in sorted(NOT_BIT_FOR_BIT)],
 )
 def test_the_gallery_port_agrees_and_each_wrong_port_fails_where_expected(program):
     record = run_tf1(str(GALLERY / program / "tf1.py"), STEPS)
