@@ -4,8 +4,13 @@
 from __future__ import annotations
 
 import argparse
+import gc
+import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
+from types import FrameType
 from typing import NoReturn, TypeVar
 
 from common.quiet import quiet_tensorflow
@@ -46,11 +51,55 @@ def checked(prepare: Callable[[], T]) -> T | None:
     return None
 
 
+INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a program that Ctrl-C stopped
+STDOUT_CLOSED = 141  # 128 + SIGPIPE, as a shell reports one whose reader went away
+
+
+class CtrlC:
+    """A SIGINT handler that raises ``KeyboardInterrupt`` as Python's does, except inside a
+    garbage-collector callback (JAX installs one), where Python would print the exception and
+    drop it and the run would go on: there it signals again a moment later instead."""
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if not in_gc_callback(frame):
+            raise KeyboardInterrupt
+        again = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
+        again.daemon = True
+        again.start()
+
+
+def in_gc_callback(frame: FrameType | None) -> bool:
+    """True when ``frame`` or a frame that called it runs one of ``gc.callbacks``."""
+    callbacks = {getattr(callback, "__code__", None) for callback in gc.callbacks}
+    while frame is not None:
+        if frame.f_code in callbacks:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def run_script(main: Callable[[], int]) -> NoReturn:
     """Run a script's ``main`` as a program: quiet unless ``--verbose`` is given or the user has
-    set ``TF_CPP_MIN_LOG_LEVEL``, then exit with its status."""
+    set ``TF_CPP_MIN_LOG_LEVEL``, then exit with its status. Ctrl-C prints ``interrupted`` and
+    exits 130 (every output is written atomically, so none is left half-written; a child
+    process is ended by ``subprocess``); a reader of stdout that goes away (``| head -1``) ends
+    the script quietly with 141."""
     quiet_tensorflow(verbose=VERBOSE in sys.argv[1:])
-    sys.exit(main())
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, CtrlC())
+    try:
+        status = main()
+        sys.stdout.flush()
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        print("interrupted", file=sys.stderr)
+        status = INTERRUPTED
+    except BrokenPipeError:
+        status = STDOUT_CLOSED
+    if status == STDOUT_CLOSED:
+        # what is still buffered for the closed pipe would fail again as Python exits
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(status)
 
 
 def parse_optimizer_args(text: str) -> dict[str, object]:

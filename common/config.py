@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from common.memory import require_fits
 from common.optimizers import OptimizerArgs, check_decay, optimizer_args
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -98,6 +99,17 @@ class TrainConfig:
         check_decay(self.decay_steps, self.decay_rate, self.staircase)
         if self.decay_rate is not None:
             object.__setattr__(self, "decay_rate", float(self.decay_rate))
+        self._require_memory()
+
+    def _require_memory(self) -> None:
+        """Widths and step counts whose arrays cannot fit are refused here, before any work: the
+        weights (given and trained), and the loss of every step, which every ``train`` keeps
+        (``batching.require_schedule_fits`` checks the rows of every step's batch, which depend
+        on the data)."""
+        itemsize = np.dtype(self.dtype).itemsize
+        weights = sum(math.prod(shape) for shape in self.param_shapes().values())
+        require_fits(f"layers {','.join(map(str, self.layers))}", 2 * weights * itemsize)
+        require_fits(f"steps {self.steps} (one loss per step)", self.steps * itemsize)
 
     @property
     def plain_gradient_descent(self) -> bool:

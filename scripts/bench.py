@@ -34,6 +34,7 @@ import numpy as np
 
 from common import TrainConfig, init_params, noisy_xor, xor_data
 from common.cli import BAD_INPUT, ArgumentParser, checked, run_script
+from common.memory import require_fits
 from common.outputs import Writes, check_output_file, write_text
 from common.registry import IMPLEMENTATIONS, load_implementation, require_backend
 from xor_sweep.profile import (
@@ -435,6 +436,8 @@ def check_args(args) -> list[str]:
     """The Keras backends to time; ValueError for bad options or output paths."""
     if args.repeats < 1:
         raise ValueError("--repeats must be at least 1")
+    # statistics.median keeps every time as a float in a list
+    require_fits(f"--repeats {args.repeats} (one time kept per repeat)", args.repeats * 32)
     backends = [name.strip() for name in args.backends.split(",") if name.strip()]
     for name in backends:
         require_backend(name)

@@ -20,13 +20,14 @@ import json
 import math
 import sys
 
-from common.cli import ArgumentParser, run_script
+from common.cli import BAD_INPUT, ArgumentParser, checked, run_script
 from common.outputs import Writes, check_output_file, write_text
+from tf_impl.migration.options import RANDOM_MODES, Options
+from tf_impl.migration.programs import program_file
+from tf_impl.migration.tf1_run import read_data
 
 
 def parse_args(argv: list[str] | None):
-    from tf_impl.migration.random_ops import RANDOM_MODES
-
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("old", metavar="OLD.py", help="the TF1 program: tf1_program(), batches()")
     parser.add_argument("new", metavar="NEW.py", help="its port: tf2_program(), WEIGHT_MAP")
@@ -59,20 +60,37 @@ def finite(value):
     return value
 
 
+def prepare(args) -> Options:
+    """The options and every file the arguments name, checked before TensorFlow is imported."""
+    options = Options(
+        args.steps, args.dtype, args.rtol, args.atol, args.random, args.seed, args.data
+    )
+    program_file(args.old)
+    program_file(args.new)
+    if args.data is not None:
+        read_data(args.data, options.steps)
+    if args.json is not None and args.json != "-":
+        check_output_file(args.json, "--json")
+    return options
+
+
+def run_check(old: str, new: str, options: Options):
+    """The check itself, where TensorFlow is first imported."""
+    from tf_impl.migration import check_migration
+
+    return check_migration(old, new, options)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from tf_impl.migration import Options, check_migration
-
+    options = checked(lambda: prepare(args))
+    if options is None:
+        return BAD_INPUT
     try:
-        options = Options(
-            args.steps, args.dtype, args.rtol, args.atol, args.random, args.seed, args.data
-        )
-        if args.json is not None and args.json != "-":
-            check_output_file(args.json, "--json")
-        report = check_migration(args.old, args.new, options)
+        report = run_check(args.old, args.new, options)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return BAD_INPUT
     text = json.dumps(finite(report.to_json()), indent=1, allow_nan=False)
     if args.json == "-":
         print(text)

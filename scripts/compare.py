@@ -33,6 +33,7 @@ from common import (
     save_params,
     xor_data,
 )
+from common.batching import require_schedule_fits
 from common.cli import BAD_INPUT, ArgumentParser, checked, parse_optimizer_args, run_script
 from common.comparison import Comparison, compare
 from common.optimizers import OPTIMIZERS
@@ -342,6 +343,7 @@ def prepare(args: argparse.Namespace) -> tuple:
     require_backends(names)
     require_data_parallel(cfg, names)
     x, y = load_data(args.data, cfg)
+    require_schedule_fits(len(x), cfg)
     params = load_params(args.weights, cfg) if args.weights else init_params(cfg)
     check_outputs(args, names)
     return cfg, names, x, y, params

@@ -178,6 +178,7 @@ def prepare_sweep(args: argparse.Namespace) -> tuple:
         steps=tuple(args.steps),
         base=TrainConfig(activation=args.activation, loss=args.loss, dtype=args.dtype),
     )
+    grid.require_memory(len(seeds))
     names = parse_names(args.impl)
     unknown = [name for name in names if name not in IMPLEMENTATIONS]
     if unknown:

@@ -106,13 +106,39 @@ def test_tf_port_refuses_an_unknown_mode():
         IMPLEMENTATIONS["tf"].train(PARAMS, X, Y, CFG, mode="graph")
 
 
+@pytest.mark.parametrize(
+    "contents, words",
+    [
+        (np.random.default_rng(0).bytes(4096), r"plain arrays \(it is not a zip file\)"),
+        (b"", r"plain arrays \(it is not a zip file\)"),
+        (b"\x80\x04\x95pickle", r"plain arrays \(it is not a zip file\)"),
+        (
+            {"m1": np.array([{"x": 1}], dtype=object)},
+            "it holds Python objects, which are never loaded",
+        ),
+        ({"m1": np.array(["a"])}, "array 'm1' has dtype <U1, not numbers"),
+    ],
+)
+def test_a_file_that_is_not_an_npz_of_plain_arrays_is_refused_as_that(tmp_path, contents, words):
+    path = tmp_path / "weights.npz"
+    if isinstance(contents, bytes):
+        path.write_bytes(contents)
+    else:
+        np.savez(path, **contents)
+    with pytest.raises(ValueError, match=words) as refused:
+        load_params(path, CFG)
+    assert "pickle" not in str(refused.value)  # never a word on loading it unsafely
+
+
 def test_loading_weights_checks_the_file(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         load_params(tmp_path / "absent.npz", CFG)
     corrupt = tmp_path / "corrupt.npz"
     corrupt.write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(ValueError, match="not a readable .npz"):
+    with pytest.raises(ValueError, match=r"not an .npz archive of plain arrays \(a damaged zip"):
         load_params(corrupt, CFG)
+    with pytest.raises(ValueError, match="is a directory"):
+        load_params(tmp_path, CFG)
     single = tmp_path / "single.npy"
     np.save(single, PARAMS["m1"])
     with pytest.raises(ValueError, match="holds a single array"):

@@ -190,7 +190,7 @@ BAD_INPUT = [
     (["--replicas", "0"], "replicas must be a positive integer, got 0"),
     (["--replicas", "2", "--impl", "manual,tf1"], "--replicas 2 trains tf and keras data-parallel"),
     (["--weights", "{d}/absent.npz"], "weights file {d}/absent.npz does not exist"),
-    (["--weights", "{d}/corrupt.npz"], "is not a readable .npz archive"),
+    (["--weights", "{d}/corrupt.npz"], "is not an .npz archive of plain arrays"),
     (["--weights", "{d}/wide.npz"], "weight m1 has shape (2, 5), layers (2, 3, 1) need (2, 3)"),
     (["--weights", "{d}/no_b2.npz"], "missing weight keys ['b2']"),
     (["--weights", "{d}/nan_weights.npz"], "weight m2 contains NaN or inf"),
@@ -218,7 +218,7 @@ def test_bad_input_exits_2_with_one_error_line(tmp_path, capsys, args, message):
     [
         (["--steps", "many"], "argument --steps: invalid int value"),
         (["--data", "{d}/nan_data.npz"], "x contains NaN or inf"),
-        (["--weights", "{d}/corrupt.npz"], "is not a readable .npz archive"),
+        (["--weights", "{d}/corrupt.npz"], "is not an .npz archive of plain arrays"),
     ],
 )
 def test_bad_input_in_a_real_process_has_no_traceback(tmp_path, args, message):

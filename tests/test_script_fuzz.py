@@ -1,7 +1,8 @@
 """Fuzz every script's command line in-process: Hypothesis draws argument lists from each
-script's options, with valid and invalid values, unknown flags and odd paths. Every run must end
-in exit 0, 1 or 2 with no traceback; an exit 2 prints one ``error:`` line, nothing on stdout,
-and leaves the folder as it found it.
+script's options, with valid and invalid values, sizes that cannot fit in memory, unknown flags,
+odd paths, files of random bytes or pickled objects, and folders where files are meant. Every run
+must end in exit 0, 1 or 2 with no traceback; an exit 2 prints one ``error:`` line, nothing on
+stdout, and leaves the folder as it found it.
 
 CI runs a few dozen draws per script; ``python -m pytest -m fuzz`` runs hundreds.
 """
@@ -28,7 +29,16 @@ BAD_FILES = ["existing_dir", "trailing/", "a_file/x.json", "", "/proc/x.json", "
 GOOD_FOLDERS = ["figs", "new/deeper", "sp ace", "existing_dir"]
 BAD_FOLDERS = ["a_file", "a_file/sub", "", "/proc"]
 GOOD_INPUTS = ["weights.npz", "data.npz"]
-BAD_INPUTS = ["absent.npz", "corrupt.npz", "a_file", "existing_dir", ""]
+BAD_INPUTS = [
+    "absent.npz",
+    "corrupt.npz",
+    "random.npz",
+    "pickled.npz",
+    "a_file",
+    "existing_dir",
+    "",
+]
+HUGE = ["10000000000000000000000", "1000000000000"]  # past any machine's memory
 JUNK = ["--no-such-flag", "-x", "stray", "--", "--help", "--steps=3", "--lr="]
 
 
@@ -62,12 +72,14 @@ def command_lines(
 
 
 COMPARE_OPTIONS = {
-    "--layers": values(["2,3,1", "2,2", "2,5,4,1"], ["2,x", "3,3,1", "", "2", "0,1", "2,-1,1"]),
+    "--layers": values(
+        ["2,3,1", "2,2", "2,5,4,1"], ["2,x", "3,3,1", "", "2", "0,1", "2,-1,1", "2,10000000000,1"]
+    ),
     "--activation": values(["sigmoid", "tanh", "relu"], ["swish", ""]),
     "--loss": values(["sum_squares", "half_sum_squares", "mean_squares"], ["hinge"]),
     "--lr": values(["0.5", "1", "1e-3", "1e38"], ["0", "-1", "nan", "inf", "1e39", "abc"]),
-    "--steps": values(["1", "7", "30"], ["0", "-2", "x", "1.5"]),
-    "--batch-size": values(["1", "3"], ["0", "-1", "x"]),
+    "--steps": values(["1", "7", "30"], ["0", "-2", "x", "1.5", *HUGE]),
+    "--batch-size": values(["1", "3"], ["0", "-1", "x", *HUGE]),
     "--shuffle": None,
     "--init": values(["uniform", "xavier"], ["he"]),
     "--seed": values(["0", "7"], ["-1", "x"]),
@@ -96,16 +108,16 @@ EXPLAIN_OPTIONS = {
 CHECK_GRADIENTS_OPTIONS = {"--json": values(GOOD_FILES, BAD_FILES), "--verbose": None}
 BENCH_OPTIONS = {
     "--quick": None,
-    "--repeats": values(["1", "2"], ["0", "-1", "x"]),
+    "--repeats": values(["1", "2"], ["0", "-1", "x", *HUGE]),
     "--no-scaling": None,
     "--json": values(GOOD_FILES, BAD_FILES),
     "--plot": values(["scaling.png", *GOOD_FILES], BAD_FILES),
     "--verbose": None,
 }
 SWEEP_OPTIONS = {
-    "--layers": values(["2,2,1", "2,3,3,1"], ["2,x", "3,3,1", "", "2,0,1"]),
+    "--layers": values(["2,2,1", "2,3,3,1"], ["2,x", "3,3,1", "", "2,0,1", "2,10000000000,1"]),
     "--lr": values(["0.5", "2"], ["0", "-1", "nan", "x"]),
-    "--steps": values(["1", "40"], ["0", "-3", "x"]),
+    "--steps": values(["1", "40"], ["0", "-3", "x", *HUGE]),
     "--optimizer": values(["sgd", "adam", "momentum:momentum=0.5"], ["momentum", "nadam", ""]),
     "--init": values(["uniform", "xavier", "0:1"], ["1:0", "he", ":"]),
     "--criterion": values(["sides", "within:0.2", "loss:0.1"], ["best", "within:-1", "loss:"]),
@@ -113,15 +125,30 @@ SWEEP_OPTIONS = {
     "--dtype": values(["float32", "float64"], ["float16"]),
     "--activation": values(["sigmoid", "tanh", "relu"], ["swish"]),
     "--check": None,
-    "--check-nets": values(["3"], ["0", "x"]),
+    "--check-nets": values(["3"], ["0", "x", *HUGE]),
     "--json": values(["-", *GOOD_FILES], BAD_FILES),
     "--csv": values(GOOD_FILES, BAD_FILES),
     "--plot": values(GOOD_FOLDERS, BAD_FOLDERS),
     "--no-progress": None,
     "--verbose": None,
 }
+PROGRAMS = ["old.py", "new.py"]
+BAD_PROGRAMS = ["absent.py", "existing_dir", "random.npz", "broken.py", "a_file/x.py", ""]
+CHECK_MIGRATION_OPTIONS = {
+    "--steps": values(["1", "10"], ["0", "-1", "x", *HUGE]),
+    "--dtype": values(["float32", "float64"], ["float16", ""]),
+    "--rtol": values(["1e-5", "0"], ["-1", "nan", "x"]),
+    "--atol": values(["1e-7"], ["-1", "inf"]),
+    "--random": values(["aligned", "off", "as-is"], ["sometimes"]),
+    "--seed": values(["0", "3"], ["x"]),
+    "--data": values(["batches.npz"], [*BAD_INPUTS, "nan_batches.npz", "data.npz"]),
+    "--json": values(["-", *GOOD_FILES], BAD_FILES),
+    "--verbose": None,
+}
 # a few seeds of one small cell unless the draw names others; --check retrains in NumPy only
-SWEEP_SEEDS = values(["0:8", "3,5,11", "0:3,9"], ["5:5", "x", "-1:3", "1,1", ""])
+SWEEP_SEEDS = values(
+    ["0:8", "3,5,11", "0:3,9"], ["5:5", "x", "-1:3", "1,1", "", "0:1000000000000", "0:100000000"]
+)
 
 
 def lay_out_inputs(folder: Path) -> None:
@@ -130,7 +157,16 @@ def lay_out_inputs(folder: Path) -> None:
     rng = np.random.default_rng(0)
     np.savez(folder / "data.npz", x=rng.uniform(0, 1, (6, 2)), y=rng.uniform(0, 1, (6, 1)))
     (folder / "corrupt.npz").write_bytes(b"not a zip file")
+    (folder / "random.npz").write_bytes(rng.bytes(4096))
+    np.savez(folder / "pickled.npz", x=np.array([{"x": 1}], dtype=object))
     (folder / "a_file").write_text("")
+    (folder / "old.py").write_text("def tf1_program():\n    pass\n")
+    (folder / "new.py").write_text("def tf2_program():\n    pass\n")
+    (folder / "broken.py").write_text("def tf1_program(:\n")
+    batches = rng.uniform(0, 1, (3, 4, 2))
+    np.savez(folder / "batches.npz", x=batches)
+    batches[1, 2, 0] = np.nan
+    np.savez(folder / "nan_batches.npz", x=batches)
     (folder / "existing_dir").mkdir()
 
 
@@ -182,6 +218,11 @@ COMMAND_LINES = {
     "explain": command_lines(EXPLAIN_OPTIONS),
     "check_gradients": command_lines(CHECK_GRADIENTS_OPTIONS),
     "bench": command_lines(BENCH_OPTIONS),
+    "check_migration": st.tuples(
+        values(PROGRAMS[:1], BAD_PROGRAMS), values(PROGRAMS[1:], BAD_PROGRAMS)
+    ).flatmap(
+        lambda programs: command_lines(CHECK_MIGRATION_OPTIONS).map(lambda argv: [*programs, *argv])
+    ),
     "sweep": st.tuples(command_lines(SWEEP_OPTIONS, most=5), SWEEP_SEEDS, IMPLS).map(
         lambda parts: (
             ["--layers", "2,3,1", "--lr", "1", "--steps", "20", *parts[0]]
@@ -197,6 +238,9 @@ test_check_gradients_command_line = fuzz(
 )
 test_bench_command_line = fuzz("bench", COMMAND_LINES["bench"], CI_DRAWS)
 test_sweep_command_line = fuzz("sweep", COMMAND_LINES["sweep"], CI_DRAWS)
+test_check_migration_command_line = fuzz(
+    "check_migration", COMMAND_LINES["check_migration"], CI_DRAWS
+)
 
 test_compare_command_line_long = pytest.mark.fuzz(
     fuzz("compare", COMMAND_LINES["compare"], LONG_DRAWS)
@@ -209,6 +253,9 @@ test_check_gradients_command_line_long = pytest.mark.fuzz(
 )
 test_bench_command_line_long = pytest.mark.fuzz(fuzz("bench", COMMAND_LINES["bench"], LONG_DRAWS))
 test_sweep_command_line_long = pytest.mark.fuzz(fuzz("sweep", COMMAND_LINES["sweep"], LONG_DRAWS))
+test_check_migration_command_line_long = pytest.mark.fuzz(
+    fuzz("check_migration", COMMAND_LINES["check_migration"], LONG_DRAWS)
+)
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +27,13 @@ import numpy as np
 
 from common import TrainConfig, init_params, noisy_xor, xor_data
 from common.cli import ArgumentParser
+from common.memory import describe_bytes, require_fits
 from common.outputs import check_output_folder
 
 DATASETS = ("xor", "noisy_xor")
 EXTS = ("npz", "log")
+# a worker's resident memory once TensorFlow has run an op (measured: 690 MiB, TF 2.21)
+WORKER_BYTES = 690 << 20
 
 
 def free_ports(count: int) -> list[int]:
@@ -69,40 +74,68 @@ def launch(
     leftovers."""
     ports = free_ports(workers)
     cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
-    procs = []
+    procs: list[subprocess.Popen] = []
     logs = []
-    for index in range(workers):
-        env = dict(os.environ)
-        env["TF_CONFIG"] = json.dumps(
-            {"cluster": cluster, "task": {"type": "worker", "index": index}}
-        )
-        log = open(out / f"worker-{index}.log", "w+")
-        logs.append(log)
-        command = [sys.executable, "-m", "tf_impl.multi_worker", "--worker", str(index)]
-        command += ["--out", str(out), *argv] + (["--tag", tag] if tag else [])
-        procs.append(
-            subprocess.Popen(
-                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        )
-    deadline = time.monotonic() + timeout
     killed = False
-    for proc in procs:
-        try:
-            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            killed = True
-    if killed:
+    # the workers' own temporary files (autograph writes some) go where the launcher removes
+    # them, also those of a worker that had to be killed
+    scratch = tempfile.mkdtemp(prefix="workers-")
+    try:
+        for index in range(workers):
+            env = dict(os.environ, TMPDIR=scratch)
+            env["TF_CONFIG"] = json.dumps(
+                {"cluster": cluster, "task": {"type": "worker", "index": index}}
+            )
+            log = open(out / f"worker-{index}.log", "w+")
+            logs.append(log)
+            command = [sys.executable, "-m", "tf_impl.multi_worker", "--worker", str(index)]
+            command += ["--out", str(out), *argv] + (["--tag", tag] if tag else [])
+            # Ctrl-C waits while a worker starts, so that every started worker is in procs
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                procs.append(
+                    subprocess.Popen(
+                        command,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+            finally:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        deadline = time.monotonic() + timeout
         for proc in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            try:
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                killed = True
+    except BaseException:  # Ctrl-C: no worker outlives the launcher, nor its files
+        end_all(procs)
+        shutil.rmtree(scratch, ignore_errors=True)
+        for log in logs:
+            log.close()
+        for index in range(workers):
+            for ext in EXTS:
+                (out / f"worker-{index}.{ext}").unlink(missing_ok=True)
+        raise
+    if killed:
+        end_all(procs)
+    shutil.rmtree(scratch, ignore_errors=True)
     outputs = []
     for log in logs:
         log.seek(0)
         outputs.append(log.read())
         log.close()
     return Workers([proc.returncode for proc in procs], outputs, ports, killed)
+
+
+def end_all(procs: list[subprocess.Popen]) -> None:
+    """Kill every worker still running (its whole process group) and wait for each."""
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def run_worker(index: int, out: Path, cfg: TrainConfig, dataset: str) -> None:
@@ -142,6 +175,11 @@ def main(argv: list[str] | None = None) -> int:
         if not args.timeout > 0:
             raise ValueError(f"--timeout must be positive, got {args.timeout}")
         if args.worker is None:
+            require_fits(
+                f"--workers {args.workers} (a TensorFlow process each, about "
+                f"{describe_bytes(WORKER_BYTES)})",
+                max(args.workers, 0) * WORKER_BYTES,
+            )
             names = [f"worker-{i}.{ext}" for i in range(max(args.workers, 0)) for ext in EXTS]
             check_output_folder(args.out, "--out", names)
         cfg = TrainConfig(
@@ -158,11 +196,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker is not None:
         run_worker(args.worker, args.out, cfg, args.data)
         return 0
+    made = not args.out.exists()
     args.out.mkdir(parents=True, exist_ok=True)
     config = ["--workers", str(args.workers), "--dtype", args.dtype, "--steps", str(args.steps)]
     config += ["--loss", args.loss, "--lr", repr(args.lr), "--data", args.data]
     config += [] if args.batch_size is None else ["--batch-size", str(args.batch_size)]
-    workers = launch(args.workers, args.out, config, args.timeout)
+    try:
+        workers = launch(args.workers, args.out, config, args.timeout)
+    except KeyboardInterrupt:  # launch has ended the workers and removed their files
+        if made and not any(args.out.iterdir()):
+            args.out.rmdir()
+        raise
     for index, (code, output) in enumerate(zip(workers.returncodes, workers.outputs)):
         print(f"worker {index}: exit {code}" + ("" if code == 0 else f"\n{output[-2000:]}"))
     return 0 if not workers.killed and not any(workers.returncodes) else 1

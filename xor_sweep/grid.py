@@ -8,6 +8,7 @@ step counts: nothing in training depends on how many steps follow, so the first 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -17,7 +18,10 @@ from common import TrainConfig
 from common.cli import parse_optimizer_args
 from common.init import UNIFORM_HIGH, UNIFORM_LOW
 from common.many import init_stack
+from common.memory import require_fits
 from common.optimizers import OPTIMIZERS
+
+SEED_BYTES = sys.getsizeof(10**6) + 8  # a seed in the list: a Python int and its place
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -33,6 +37,8 @@ def parse_seeds(text: str) -> list[int]:
             ) from None
         if colon and not numbers:
             raise ValueError(f"--seeds range {part} is empty (STOP is excluded)")
+        count = len(seeds) + len(numbers)
+        require_fits(f"--seeds {text} (at least {count:,} seeds)", count * SEED_BYTES)
         seeds.extend(numbers)
     if not seeds:
         raise ValueError("--seeds names no seed")
@@ -155,6 +161,21 @@ class Grid:
             if len(set(values)) != len(values):
                 raise ValueError(f"the grid's {name} names a value twice: {list(values)}")
         self.runs()  # every configuration checked before any training
+
+    def require_memory(self, nets: int) -> None:
+        """A ``ValueError`` if the grid's arrays for ``nets`` seeds cannot fit: the largest run's
+        drawn weights (float64), its stacked weights and their gradients, and every cell's
+        outputs, final loss, verdict and steps to learn for every seed."""
+        itemsize = np.dtype(self.base.dtype).itemsize
+        runs = self.runs()
+        weights = max(sum(map(int, map(np.prod, r.cfg.param_shapes().values()))) for r in runs)
+        training = nets * weights * (8 + 2 * itemsize)
+        per_cell = nets * (itemsize * (4 * max(r.cfg.layers[-1] for r in runs) + 1) + 1 + 8)
+        cells = len(runs) * len(self.steps)
+        require_fits(
+            f"the sweep of {nets:,} seeds over {len(runs):,} runs and {cells:,} cells",
+            training + cells * per_cell,
+        )
 
     def runs(self) -> list[Run]:
         checkpoints = tuple(sorted(self.steps))

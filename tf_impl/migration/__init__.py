@@ -1,6 +1,24 @@
-"""Check a TF1 program against its TF2 or Keras 3 port, stage by stage (``check_migration``)."""
+"""Check a TF1 program against its TF2 or Keras 3 port, stage by stage (``check_migration``).
 
-from tf_impl.migration.check import STAGES, Options, Report, check_migration, check_port
-from tf_impl.migration.tf1_run import run_tf1
+The names below import TensorFlow when first used; ``tf_impl.migration.options`` and
+``tf_impl.migration.tf1_run.read_data`` check a command line without it."""
 
-__all__ = ["STAGES", "Options", "Report", "check_migration", "check_port", "run_tf1"]
+from __future__ import annotations
+
+from importlib import import_module
+
+_WHERE = {
+    "STAGES": "check",
+    "Options": "options",
+    "Report": "check",
+    "check_migration": "check",
+    "check_port": "check",
+    "run_tf1": "tf1_run",
+}
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(import_module(f"tf_impl.migration.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'tf_impl.migration' has no attribute {name!r}")

@@ -10,54 +10,20 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from common import DTYPES
 from tf_impl.migration import hints
-from tf_impl.migration.differences import TOLERANCES, Difference, at, difference, worst
+from tf_impl.migration.differences import Difference, at, difference, worst
+from tf_impl.migration.options import Options
 from tf_impl.migration.port import Port, make_port
-from tf_impl.migration.programs import call, function, load_module
-from tf_impl.migration.random_ops import RANDOM_MODES, random_mode
+from tf_impl.migration.programs import call, function, load_module, program_file
+from tf_impl.migration.random_ops import random_mode
 from tf_impl.migration.record import Record
 from tf_impl.migration.tf1_run import run_tf1
 from tf_impl.migration.weights import Link, link_weights
 
 STAGES = ("weights", "forward", "loss", "gradients", "one step", "many steps")
-
-
-@dataclass(frozen=True)
-class Options:
-    """``steps`` updates from the same weights; ``dtype`` passed to both programs (when given);
-    tolerances ``|new - old| <= atol + rtol * |old|``, by default those of the loss's dtype
-    (``differences.TOLERANCES``); ``random``: what dropout does (``random_ops``)."""
-
-    steps: int = 10
-    dtype: str | None = None
-    rtol: float | None = None
-    atol: float | None = None
-    random: str = "aligned"
-    seed: int = 0
-    data: str | None = None
-
-    def __post_init__(self) -> None:
-        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
-            raise ValueError(f"steps must be a whole number of at least 1, got {self.steps!r}")
-        if self.dtype is not None and self.dtype not in DTYPES:
-            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
-        for name in ("rtol", "atol"):
-            value = getattr(self, name)
-            if value is not None and not (isinstance(value, float | int) and 0 <= value < np.inf):
-                raise ValueError(f"{name} must be a number of at least 0, got {value!r}")
-        if self.random not in RANDOM_MODES:
-            raise ValueError(
-                f"random must be one of {', '.join(RANDOM_MODES)}, got {self.random!r}"
-            )
-
-    def tolerances(self, dtype: str) -> tuple[float, float]:
-        rtol, atol = TOLERANCES.get(dtype, TOLERANCES["float32"])
-        return (rtol if self.rtol is None else self.rtol, atol if self.atol is None else self.atol)
 
 
 @dataclass
@@ -277,8 +243,7 @@ def check_port(record: Record, new_path: str, options: Options = Options(), prog
 
 def check_migration(old_path: str, new_path: str, options: Options = Options()) -> Report:
     """Run ``tf1_program()`` from ``old_path`` (in its own process), then the port."""
-    if not Path(old_path).is_file():
-        raise ValueError(f"{old_path}: no such file")
+    program_file(old_path)
     program = port_program(new_path)
     record = run_tf1(
         old_path, options.steps, options.dtype, options.random, options.seed, options.data

@@ -15,12 +15,33 @@ def _raised(error: BaseException) -> str:
     return f"{type(error).__name__}: {error} (line {where.lineno} of {Path(where.filename).name})"
 
 
+def program_file(path: str | Path) -> Path:
+    """``path``, checked to be a readable file of Python source without running it: a missing
+    file, a directory, or a file that is not Python is a ``ValueError`` that says which."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory, not a Python file")
+    if not path.exists():
+        raise ValueError(f"{path}: no such file")
+    try:
+        source = path.read_bytes()
+    except OSError as error:
+        raise ValueError(f"{path} cannot be read ({error.strerror})") from None
+    try:
+        compile(source, str(path), "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as error:
+        line = getattr(error, "lineno", None)
+        if line is None:  # null bytes, or text in no encoding Python reads: not source at all
+            raise ValueError(f"{path} is not Python source ({error})") from None
+        where = f"line {line} of {path.name}"
+        raise ValueError(f"{path} does not import: SyntaxError: {error.msg} ({where})") from None
+    return path
+
+
 def load_module(path: str | Path) -> ModuleType:
     """Import ``path`` as a module of its own; a missing file or one that does not import is a
     ``ValueError`` that names the file and the exception."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+    path = program_file(path)
     spec = importlib.util.spec_from_file_location(f"_migration_{path.stem}", path)
     if spec is None or spec.loader is None:
         raise ValueError(f"{path}: not a Python file")

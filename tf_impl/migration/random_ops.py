@@ -22,7 +22,8 @@ from collections.abc import Iterator
 import tensorflow as tf
 from tensorflow.python.ops import nn_ops
 
-RANDOM_MODES = ("aligned", "off", "as-is")
+from tf_impl.migration.options import RANDOM_MODES
+
 ALIGNED_SEED = (20261129, 0)
 
 

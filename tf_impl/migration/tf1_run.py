@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from common import load_npz
+from common.memory import describe_bytes, require_fits
 from tf_impl.migration.programs import call, function, load_module
 from tf_impl.migration.record import Record
 
@@ -28,30 +30,50 @@ KEYS = ("feeds", "loss", "train_op")
 
 
 def read_data(path: str | Path, steps: int) -> list[dict[str, np.ndarray]]:
-    """``--data FILE.npz``: one array per feed name, stacked over batches on axis 0."""
-    try:
-        with np.load(path) as stored:
-            arrays = {name: stored[name] for name in stored.files}
-    except (OSError, ValueError) as error:
-        raise ValueError(f"--data {path}: not a readable .npz file ({error})") from None
+    """``--data FILE.npz``: one array per feed name, stacked over batches on axis 0, checked as
+    ``take_batches`` checks them."""
+    arrays = load_npz(path, "--data")
     counts = {name: len(value) for name, value in arrays.items() if np.ndim(value) > 0}
     if not arrays or len(set(counts.values())) != 1 or len(counts) != len(arrays):
         raise ValueError(
             f"--data {path}: every array must stack the batches on axis 0, found lengths {counts}"
         )
     count = next(iter(counts.values()))
-    return [{name: value[i] for name, value in arrays.items()} for i in range(count)]
+    batches = [{name: value[i] for name, value in arrays.items()} for i in range(count)]
+    return take_batches(batches, steps, f"--data {path}")
 
 
 def take_batches(batches: Iterable, steps: int, source: str) -> list[dict]:
-    """The first ``steps`` batches, starting again from the first when there are fewer."""
+    """The first ``steps`` batches, starting again from the first when there are fewer; each a
+    dict of finite numbers. Non-finite data cannot be compared: a ``ValueError`` names the
+    batch, the array and the index."""
     try:
         taken = list(itertools.islice(batches, steps))
     except Exception as error:
         raise ValueError(f"{source} raised {type(error).__name__}: {error}") from None
     if not taken or not all(isinstance(batch, dict) for batch in taken):
         raise ValueError(f"{source} must give at least one batch, each a dict name -> array")
+    for step, batch in enumerate(taken):
+        for name, value in batch.items():
+            check_finite(value, f"{source}: batch {step}, {name!r}")
     return list(itertools.islice(itertools.cycle(taken), steps))
+
+
+def check_finite(value: object, what: str) -> None:
+    """``value`` is numbers, all finite; else a ``ValueError`` that names ``what`` and the first
+    bad index."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{what} is not an array of numbers ({error})") from None
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{what} is not numbers (dtype {array.dtype})")
+    bad = ~np.isfinite(array)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{what} holds {array[index]} at index {index}: non-finite data cannot be compared"
+        )
 
 
 def checked_program(built, path: str) -> dict:
@@ -71,15 +93,24 @@ def checked_program(built, path: str) -> dict:
     return built
 
 
-def feed(feeds: dict, batch: dict, step: int) -> dict:
+def feed(feeds: dict, batch: dict, step: int, source: str) -> dict:
+    """The feed dict of ``batch``; a ``ValueError`` naming ``source``, the batch and the feed for
+    names or shapes that the program's placeholders do not take."""
     if set(batch) != set(feeds):
         raise ValueError(
-            f"batch {step} gives {sorted(batch)}, but tf1_program()'s feeds are {sorted(feeds)}"
+            f"{source}: batch {step} gives {sorted(batch)}, but tf1_program()'s feeds are "
+            f"{sorted(feeds)}"
         )
-    return {
-        feeds[name]: np.asarray(value, feeds[name].dtype.as_numpy_dtype)
-        for name, value in batch.items()
-    }
+    fed = {}
+    for name, value in batch.items():
+        array = np.asarray(value, feeds[name].dtype.as_numpy_dtype)
+        if not feeds[name].shape.is_compatible_with(array.shape):
+            raise ValueError(
+                f"{source}: batch {step}, {name!r} has shape {array.shape}, but the feed "
+                f"{name!r} ({feeds[name].name}) takes {tuple(feeds[name].shape.as_list())}"
+            )
+        fed[feeds[name]] = array
+    return fed
 
 
 def record_tf1(
@@ -101,8 +132,10 @@ def record_tf1(
     module = load_module(old_path)
     program = function(module, "tf1_program", old_path)
     source = f"--data {data}" if data else f"{old_path}'s batches()"
-    raw = read_data(data, steps) if data else call(function(module, "batches", old_path), old_path)
-    batches = take_batches(raw, steps, source)
+    if data:
+        batches = read_data(data, steps)
+    else:
+        batches = take_batches(call(function(module, "batches", old_path), old_path), steps, source)
     options = {"dtype": dtype} if dtype else {}
     with random_mode(random), tf.Graph().as_default():
         v1.set_random_seed(seed)
@@ -110,11 +143,16 @@ def record_tf1(
         variables = v1.trainable_variables()
         if not variables:
             raise ValueError(f"{old_path}: tf1_program() made no trainable variables")
+        per_step = sum(v.shape.num_elements() * v.dtype.size for v in variables)
+        require_fits(
+            f"steps {steps} (every variable after every step, {describe_bytes(per_step)} a step)",
+            steps * per_step,
+        )
         grads = [
             tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
             for v, g in zip(variables, tf.gradients(built["loss"], variables))
         ]
-        feeds = [feed(built["feeds"], batch, step) for step, batch in enumerate(batches)]
+        feeds = [feed(built["feeds"], b, step, source) for step, b in enumerate(batches)]
         outputs = built.get("outputs")
         with v1.Session(config=built.get("session_config")) as session:
             session.run([v1.global_variables_initializer(), v1.local_variables_initializer()])
