@@ -163,13 +163,16 @@ def progress_bar(total: int, unit: str, disable: bool) -> Iterator:
 
 def prepare_sweep(args: argparse.Namespace) -> tuple:
     """The criterion, seeds, grid and implementations the options name; ValueError if not."""
-    from xor_sweep.grid import Grid, parse_init, parse_seeds, parse_shard, shard_seeds
+    from xor_sweep.grid import (
+        Grid,
+        parse_init,
+        parse_seeds,
+        parse_shard,
+        seed_count,
+        shard_seeds,
+    )
 
     criterion = parse_criterion(args.criterion)
-    seeds = parse_seeds(args.seeds)
-    if args.shard is not None:
-        args.shard_parts = parse_shard(args.shard)
-        seeds = shard_seeds(seeds, args.shard_parts)
     grid = Grid(
         layers=tuple(parse_layers(text) for text in args.layers),
         rates=tuple(args.lr),
@@ -178,7 +181,15 @@ def prepare_sweep(args: argparse.Namespace) -> tuple:
         steps=tuple(args.steps),
         base=TrainConfig(activation=args.activation, loss=args.loss, dtype=args.dtype),
     )
-    grid.require_memory(len(seeds))
+    shards = 1
+    if args.shard is not None:
+        args.shard_parts = parse_shard(args.shard)
+        shards = args.shard_parts[1]
+    nets = -(-seed_count(args.seeds) // shards)
+    grid.require_memory(nets, args.seeds)  # before the seeds are listed
+    seeds = parse_seeds(args.seeds)
+    if args.shard is not None:
+        seeds = shard_seeds(seeds, args.shard_parts)
     names = parse_names(args.impl)
     unknown = [name for name in names if name not in IMPLEMENTATIONS]
     if unknown:

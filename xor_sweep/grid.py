@@ -24,26 +24,39 @@ from common.optimizers import OPTIMIZERS
 SEED_BYTES = sys.getsizeof(10**6) + 8  # a seed in the list: a Python int and its place
 
 
-def parse_seeds(text: str) -> list[int]:
-    """``"0:10000"`` (a range, stop excluded), ``"3,7,11"``, or both: ``"0:100,500"``."""
-    seeds: list[int] = []
+def seed_ranges(text: str) -> list[range]:
+    """``--seeds`` as ranges, none of them made into a list yet: ``"0:100,500"`` ->
+    [range(0, 100), range(500, 501)]."""
+    ranges = []
     for part in filter(None, (item.strip() for item in text.split(","))):
         start, colon, stop = part.partition(":")
         try:
-            numbers = range(int(start), int(stop)) if colon else [int(part)]
+            numbers = range(int(start), int(stop)) if colon else range(int(part), int(part) + 1)
         except ValueError:
             raise ValueError(
                 f"--seeds takes START:STOP ranges and integers, comma-separated, got {part!r}"
             ) from None
-        if colon and not numbers:
+        if not numbers:
             raise ValueError(f"--seeds range {part} is empty (STOP is excluded)")
-        count = len(seeds) + len(numbers)
-        require_fits(f"--seeds {text} (at least {count:,} seeds)", count * SEED_BYTES)
-        seeds.extend(numbers)
-    if not seeds:
+        ranges.append(numbers)
+    if not ranges:
         raise ValueError("--seeds names no seed")
-    if min(seeds) < 0:
-        raise ValueError(f"--seeds must be non-negative, got {min(seeds)}")
+    return ranges
+
+
+def seed_count(text: str) -> int:
+    """How many seeds ``--seeds`` names, counted without listing them."""
+    return sum(len(numbers) for numbers in seed_ranges(text))
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0:10000"`` (a range, stop excluded), ``"3,7,11"``, or both: ``"0:100,500"``."""
+    ranges = seed_ranges(text)
+    count = sum(len(numbers) for numbers in ranges)
+    require_fits(f"--seeds {text} ({count:,} seeds)", count * SEED_BYTES)
+    if min(numbers.start for numbers in ranges) < 0:
+        raise ValueError(f"--seeds must be non-negative, got {min(r.start for r in ranges)}")
+    seeds = [seed for numbers in ranges for seed in numbers]
     if len(set(seeds)) != len(seeds):
         raise ValueError("--seeds names a seed twice")
     return sorted(seeds)
@@ -162,10 +175,11 @@ class Grid:
                 raise ValueError(f"the grid's {name} names a value twice: {list(values)}")
         self.runs()  # every configuration checked before any training
 
-    def require_memory(self, nets: int) -> None:
-        """A ``ValueError`` if the grid's arrays for ``nets`` seeds cannot fit: the largest run's
-        drawn weights (float64), its stacked weights and their gradients, and every cell's
-        outputs, final loss, verdict and steps to learn for every seed."""
+    def require_memory(self, nets: int, seeds: str) -> None:
+        """A ``ValueError`` naming ``seeds`` (as ``--seeds`` gave them) if the grid's arrays for
+        ``nets`` seeds cannot fit: the largest run's drawn weights (float64), its stacked
+        weights and their gradients, and every cell's outputs, final loss, verdict and steps to
+        learn for every seed."""
         itemsize = np.dtype(self.base.dtype).itemsize
         runs = self.runs()
         weights = max(sum(map(int, map(np.prod, r.cfg.param_shapes().values()))) for r in runs)
@@ -173,7 +187,8 @@ class Grid:
         per_cell = nets * (itemsize * (4 * max(r.cfg.layers[-1] for r in runs) + 1) + 1 + 8)
         cells = len(runs) * len(self.steps)
         require_fits(
-            f"the sweep of {nets:,} seeds over {len(runs):,} runs and {cells:,} cells",
+            f"--seeds {seeds}: the sweep of {nets:,} seeds over {len(runs):,} runs and "
+            f"{cells:,} cells",
             training + cells * per_cell,
         )
 
