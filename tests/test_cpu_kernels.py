@@ -6,8 +6,9 @@ tensorflow/core/util/port.cc), so an AMD EPYC with AVX-512 runs oneDNN and one w
 Eigen; ``TF_ENABLE_ONEDNN_OPTS`` chooses either on any CPU. Under oneDNN, Grappler's remapper
 fuses a layer's matmul, bias and sigmoid into one oneDNN inner product with a logistic post-op,
 which rounds apart from Eigen's sigmoid by one float32 ulp (5.96e-8 on the seed net's outputs).
-NumPy picks its loops by the CPU too (AVX-512 ones where it finds them), and OpenBLAS its
-matrix kernels (SkylakeX ones on the AVX-512 EPYC, Haswell ones on the AVX2 EPYC).
+TensorFlow's matmuls call oneDNN's sgemm on either path, JIT-compiled for the CPU's ISA. NumPy
+picks its loops by the CPU too (AVX-512 ones where it finds them), and OpenBLAS its matrix
+kernels (SkylakeX ones on the AVX-512 EPYC, Haswell ones on the AVX2 EPYC).
 
 The tests marked ``cpu_kernels`` run in this process on this CPU's path; the test below runs them
 again in a child process on the other path, so that a developer on either CPU sees both. NumPy's
@@ -27,9 +28,12 @@ from tensorflow.python.util import _pywrap_util_port
 TESTS = Path(__file__).resolve().parent
 MARKED = 6  # the tests marked cpu_kernels in CI's selection
 ONEDNN = {"TF_ENABLE_ONEDNN_OPTS": "1"}
-# what the AVX2 EPYC runs by default: Eigen, NumPy's AVX2 loops, OpenBLAS's Haswell kernels
+# what the AVX2 EPYC runs by default: Eigen's ops with oneDNN's AVX2 matmul kernels (Eigen's
+# contractions call oneDNN's sgemm), NumPy's AVX2 loops, OpenBLAS's Haswell kernels. With these
+# the AVX-512 EPYC prints the AVX2 EPYC's figures bit for bit (docs/cpus.md)
 EIGEN_AVX2 = {
     "TF_ENABLE_ONEDNN_OPTS": "0",
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
     "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
     "OPENBLAS_CORETYPE": "Haswell",
 }
