@@ -9,17 +9,29 @@ import numpy as np
 from common.config import TrainConfig
 
 
-def as_float_array(name: str, value: object, dtype: str) -> np.ndarray:
-    """``value`` as a new array of ``dtype``; ValueError if it is not numeric or not finite."""
+def numeric_array(name: str, value: object) -> np.ndarray:
+    """``value`` as an array of real numbers; ValueError naming ``name`` if it is not one."""
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{name} is not an array of numbers: {error}") from None
     if array.dtype.kind not in "biuf":
         raise ValueError(f"{name} must hold real numbers, got dtype {array.dtype}")
-    array = array.astype(dtype, copy=True)
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or inf")
+    return array
+
+
+def require_finite(name: str, array: np.ndarray) -> None:
+    """ValueError naming ``name``, the first value that is NaN or inf and its index."""
+    bad = ~np.isfinite(array)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{name} contains NaN or inf ({array[index]} at index {index})")
+
+
+def as_float_array(name: str, value: object, dtype: str) -> np.ndarray:
+    """``value`` as a new array of ``dtype``; ValueError if it is not numeric or not finite."""
+    array = numeric_array(name, value).astype(dtype, copy=True)
+    require_finite(name, array)
     return array
 
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from common import load_npz
 from common.memory import describe_bytes, require_fits
+from common.validation import numeric_array, require_finite
 from tf_impl.migration.programs import call, function, load_module
 from tf_impl.migration.record import Record
 
@@ -55,25 +56,9 @@ def take_batches(batches: Iterable, steps: int, source: str) -> list[dict]:
         raise ValueError(f"{source} must give at least one batch, each a dict name -> array")
     for step, batch in enumerate(taken):
         for name, value in batch.items():
-            check_finite(value, f"{source}: batch {step}, {name!r}")
+            what = f"{source}: batch {step}, {name!r}"
+            require_finite(what, numeric_array(what, value))
     return list(itertools.islice(itertools.cycle(taken), steps))
-
-
-def check_finite(value: object, what: str) -> None:
-    """``value`` is numbers, all finite; else a ``ValueError`` that names ``what`` and the first
-    bad index."""
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{what} is not an array of numbers ({error})") from None
-    if array.dtype.kind not in "biuf":
-        raise ValueError(f"{what} is not numbers (dtype {array.dtype})")
-    bad = ~np.isfinite(array)
-    if bad.any():
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(
-            f"{what} holds {array[index]} at index {index}: non-finite data cannot be compared"
-        )
 
 
 def checked_program(built, path: str) -> dict:
