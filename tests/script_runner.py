@@ -81,6 +81,16 @@ def make_cheap(module: ModuleType) -> None:
         module.sweep_rows = lambda repeats, **kwargs: []
 
 
+def one_error_line(done: subprocess.CompletedProcess) -> str:
+    """The one ``error:`` line of a run refused as bad input: exit 2, nothing on stdout, no
+    traceback."""
+    assert done.returncode == 2 and done.stdout == "", done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert "Traceback" not in done.stderr
+    return lines[0]
+
+
 def exit_status(main: Callable[[list[str]], int], argv: list[str]) -> int:
     """``main(argv)``'s status, argparse's ``SystemExit`` included."""
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from script_runner import load, run, run_in_process
+from script_runner import load, one_error_line, run, run_in_process
 
 from tf_impl.migration import Options, check_port, run_tf1
 
@@ -26,14 +26,6 @@ def readme_pair() -> tuple[str, str, str]:
     old, new = re.findall(r"```python\n(.*?)```", section, flags=re.S)
     printed = re.findall(r"```\n(weights .*?)```", section, flags=re.S)[0]
     return old, new, printed
-
-
-def one_error_line(done) -> str:
-    assert done.returncode == 2, done.stdout + done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
-    assert "Traceback" not in done.stderr
-    return lines[0]
 
 
 @pytest.mark.slow

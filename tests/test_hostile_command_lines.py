@@ -11,20 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from script_runner import SCRIPTS, load, run_in_process, user_environment
+from script_runner import SCRIPTS, load, one_error_line, run_in_process, user_environment
 
 from common.cli import STDOUT_CLOSED
 
 GALLERY = Path(__file__).resolve().parent.parent / "examples" / "migrations" / "seed_xor"
 OLD, NEW = GALLERY / "tf1.py", GALLERY / "keras3.py"
 HUGE = 10**22
-
-
-def one_error_line(done: subprocess.CompletedProcess) -> str:
-    assert done.returncode == 2 and done.stdout == "", done.stdout + done.stderr
-    lines = done.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
-    return lines[0]
 
 
 @pytest.mark.parametrize(
