@@ -15,8 +15,8 @@ import manual_impl
 import tf_impl
 from common import TrainConfig, init_params, noisy_xor, xor_data
 from common.optimizers import DEFAULTS, OPTIMIZERS, REQUIRED
+from common.rounding import NUDGES, nudged
 from tf_impl import tf1_reference
-from xor_sweep.check import NUDGES, nudged
 
 TF1_CLASSES = {
     "sgd": tf.compat.v1.train.GradientDescentOptimizer,

@@ -17,6 +17,7 @@ import numpy as np
 from common import TOLERANCE, xor_data
 from common.comparison import excess
 from common.registry import IMPLEMENTATIONS, load_implementation
+from common.rounding import MARGIN, NUDGES, nudged
 from manual_impl.many import train_many
 from xor_sweep.criteria import Criterion, loss_of
 from xor_sweep.run import Cell
@@ -24,11 +25,8 @@ from xor_sweep.run import Cell
 DEFAULT_NETS = 100
 # How far a retrained net may be from the vectorised run: its dtype's bound for two
 # implementations (common.comparison.TOLERANCE), or, for a net whose training amplifies rounding,
-# MARGIN times how far one rounding of its initial weights moves it (``sensitivity``). Measured
-# (docs/sweep.md): every retrained net within 5.9 times its sensitivity, in both dtypes, at rates
-# where one rounding grows a billionfold as at rates where it grows some hundredfold.
-MARGIN = 100
-NUDGES = 8
+# MARGIN times how far one rounding of its initial weights moves it (``sensitivity``,
+# common.rounding).
 
 
 @dataclass
@@ -81,18 +79,6 @@ def sample(cells: Sequence[Cell], count: int) -> list[tuple[Cell, int]]:
     chosen = [failed[i] for i in sorted(rng.choice(len(failed), take_failed, replace=False))]
     chosen += [learned[i] for i in sorted(rng.choice(len(learned), take_learned, replace=False))]
     return chosen
-
-
-def nudged(params: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Every weight moved by one rounding (one unit in the last place), up or down at random."""
-    return {
-        key: np.where(
-            rng.random(value.shape) < 0.5,
-            np.nextafter(value, np.inf, dtype=value.dtype),
-            np.nextafter(value, -np.inf, dtype=value.dtype),
-        )
-        for key, value in params.items()
-    }
 
 
 @dataclass(frozen=True)
