@@ -88,7 +88,9 @@ class TF1Adam(keras.optimizers.Optimizer):
     after every weight, beta1_power *= beta1 and beta2_power *= beta2.
 
     Keras's ``Adam`` has the same update but computes beta^t as ``power(beta, t)`` where TF1
-    multiplies a variable by beta once per step, and defaults epsilon to 1e-7 (TF1: 1e-8)."""
+    multiplies a variable by beta once per step, casts ``1 - beta2`` from a Python float
+    (float32(0.001)) where TF1 subtracts in float32 (0.0009999871), and defaults epsilon to 1e-7
+    (TF1: 1e-8)."""
 
     def __init__(self, learning_rate, beta1: float, beta2: float, epsilon: float, **kwargs):
         super().__init__(learning_rate=learning_rate, name="TF1Adam", **kwargs)

@@ -22,7 +22,7 @@ import sys
 
 from common.cli import BAD_INPUT, ArgumentParser, checked, run_script
 from common.outputs import Writes, check_output_file, write_text
-from tf_impl.migration.options import RANDOM_MODES, Options
+from tf_impl.migration.options import ENVELOPE_MODES, RANDOM_MODES, Options
 from tf_impl.migration.programs import program_file
 from tf_impl.migration.tf1_run import read_data
 
@@ -40,6 +40,13 @@ def parse_args(argv: list[str] | None):
         default="aligned",
         choices=RANDOM_MODES,
         help="dropout: the same mask on both sides (aligned), none (off), or as written",
+    )
+    parser.add_argument(
+        "--envelope",
+        default="auto",
+        choices=ENVELOPE_MODES,
+        help="measure how far TF1 moves from itself: when a later step needs it (auto), always, "
+        "or never (off: every step held to the per-element tolerance)",
     )
     parser.add_argument("--seed", type=int, default=0, help="the TF1 graph's seed (0)")
     parser.add_argument("--data", metavar="FILE.npz", help="batches instead of OLD.py's batches()")
@@ -63,7 +70,14 @@ def finite(value):
 def prepare(args) -> Options:
     """The options and every file the arguments name, checked before TensorFlow is imported."""
     options = Options(
-        args.steps, args.dtype, args.rtol, args.atol, args.random, args.seed, args.data
+        args.steps,
+        args.dtype,
+        args.rtol,
+        args.atol,
+        args.random,
+        args.seed,
+        args.data,
+        args.envelope,
     )
     program_file(args.old)
     program_file(args.new)

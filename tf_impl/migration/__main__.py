@@ -1,26 +1,61 @@
-"""The child process of ``run_tf1``: run a TF1 program and save its ``Record``."""
+"""The child processes of ``run_tf1`` and ``measure_envelope``: run a TF1 program under v1
+behaviour and save its ``Record``, or run it again and save how far it moves from one."""
 
 from __future__ import annotations
 
 import sys
 
 from common.cli import ArgumentParser
-from tf_impl.migration.tf1_run import record_tf1
+
+
+def parse_args(argv: list[str]):
+    parser = ArgumentParser(description="Run a TF1 program for check_migration.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    record = commands.add_parser("record")
+    record.add_argument("old")
+    record.add_argument("out")
+    record.add_argument("--steps", type=int, required=True)
+    record.add_argument("--data")
+    record.add_argument("--keep", action="append", default=[])
+    spread = commands.add_parser("spread")
+    spread.add_argument("old")
+    spread.add_argument("record")
+    spread.add_argument("out")
+    spread.add_argument("--nudges", type=int, required=True)
+    spread.add_argument("--threads", type=int)
+    for command in (record, spread):
+        command.add_argument("--dtype")
+        command.add_argument("--random", default="aligned")
+        command.add_argument("--seed", type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def run(args) -> None:
+    import tensorflow as tf
+
+    tf.compat.v1.disable_v2_behavior()
+    if args.command == "record":
+        from tf_impl.migration.tf1_run import record_tf1
+
+        record = record_tf1(
+            args.old, args.steps, args.dtype, args.random, args.seed, args.data, args.keep
+        )
+        record.save(args.out)
+    else:
+        from tf_impl.migration.envelope import save_spreads, spreads
+        from tf_impl.migration.record import Record
+
+        record = Record.load(args.record)
+        found = spreads(
+            args.old, record, args.dtype, args.random, args.seed, args.nudges, args.threads
+        )
+        save_spreads(args.out, found)
 
 
 def main(argv: list[str]) -> int:
-
-    parser = ArgumentParser(description="Run a TF1 program and record it for check_migration.")
-    parser.add_argument("old")
-    parser.add_argument("out")
-    parser.add_argument("--steps", type=int, required=True)
-    parser.add_argument("--dtype")
-    parser.add_argument("--random", default="aligned")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data")
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
     try:
-        record = record_tf1(args.old, args.steps, args.dtype, args.random, args.seed, args.data)
+        run(args)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -30,7 +65,6 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    record.save(args.out)
     return 0
 
 

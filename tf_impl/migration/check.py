@@ -8,13 +8,16 @@ because every later stage only amplifies an earlier difference.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from common.rounding import MARGIN
 from tf_impl.migration import hints
-from tf_impl.migration.differences import Difference, at, difference, worst
+from tf_impl.migration.differences import Difference, at, difference, in_envelopes, worst
+from tf_impl.migration.envelope import Envelope, measure_envelope
 from tf_impl.migration.options import Options
 from tf_impl.migration.port import Port, make_port
 from tf_impl.migration.programs import call, function, load_module, program_file
@@ -28,8 +31,12 @@ STAGES = ("weights", "forward", "loss", "gradients", "one step", "many steps")
 
 @dataclass
 class StageResult:
-    """One stage: whether it agrees (``None``: skipped, with the reason in ``where``), the
-    largest absolute difference, where the worst element is, its two values, and a hint."""
+    """One stage: whether it agrees (``None``: skipped, with the reason in ``where``); the
+    largest absolute difference over every element (and every step) it checked and where that
+    is (``largest_at``); the element furthest outside the per-element tolerance (``where``) with
+    its two values; and a hint. The steps after the first may agree within ``MARGIN`` envelopes
+    where the per-element tolerance fails (``strict``: where it first failed); ``envelopes`` is
+    the port's largest distance from TF1 in envelopes, where measured."""
 
     stage: str
     agrees: bool | None
@@ -39,15 +46,31 @@ class StageResult:
     old: float | None = None
     tolerance: str = ""
     hint: str | None = None
+    largest_at: str = ""
+    strict: str | None = None
+    envelopes: float | None = None
+    envelope_at: str = ""
 
     def line(self) -> str:
         if self.agrees is None:
             return f"{self.stage:<11} skipped: {self.where}"
         verdict = "agrees" if self.agrees else "DISAGREES"
-        exact = "bit for bit" if self.largest == 0 else f"largest |diff| {self.largest:.2e}"
+        if self.largest == 0:
+            exact = "bit for bit"
+        else:
+            exact = f"largest |port - TF1| {self.largest:.2e}"
+            exact += f" {self.largest_at}" if self.largest_at else ""
         text = f"{self.stage:<11} {verdict}: {exact} ({self.tolerance})"
-        if not self.agrees:
-            text += f"\n  at {self.where}: port {self.new!r}, TF1 {self.old!r}"
+        if self.strict:
+            text += f"\n  per element: outside the tolerance at {self.strict}"
+        if self.envelopes:
+            text += (
+                f"\n  envelope: at most {self.envelopes:.3g} times how far TF1 moves from itself"
+                f" (margin {MARGIN}){self.envelope_at}"
+            )
+        if not self.agrees and self.where:
+            text += f"\n  furthest outside the tolerance: {self.where}: port {self.new!r}, TF1 "
+            text += repr(self.old)
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text
@@ -57,6 +80,7 @@ class StageResult:
 class Report:
     stages: list[StageResult]
     settings: dict = field(default_factory=dict)
+    envelope: dict | None = None
 
     @property
     def agrees(self) -> bool:
@@ -68,6 +92,18 @@ class Report:
 
     def text(self) -> str:
         lines = [stage.line() for stage in self.stages]
+        compared = self.settings.get("state", {})
+        for name, why in self.settings.get("untrained", {}).items():
+            line = f"not paired as a weight: TF1's {name}, trainable, but {why}"
+            if name in compared:
+                line += f"; compared with the port's {compared[name]} after every step"
+            lines.append(line)
+        if self.envelope:
+            lines.append(
+                f"envelope at the last step ({self.envelope['seconds']:.0f} s to measure): "
+                + ", ".join(f"{k} {v:.1e}" for k, v in self.envelope["last_step"].items())
+            )
+            lines += [f"envelope: not measured: {why}" for why in self.envelope["missing"]]
         if self.settings.get("tf1_diverges_at_step"):
             lines.append(
                 f"note: TF1's loss is not finite from step {self.settings['tf1_diverges_at_step']}:"
@@ -84,26 +120,85 @@ class Report:
             "agrees": self.agrees,
             "settings": self.settings,
             "stages": [asdict(s) for s in self.stages],
+            "envelope": self.envelope,
         }
 
 
+@dataclass
+class Step:
+    """One training step compared: the loss before the update and each port variable and state
+    after it, per element against the tolerance (``diffs``) and, once the envelope is measured,
+    in envelopes (``ratios``, with the index of the element furthest out, ``indices``, and the
+    values and envelopes compared, ``new``, ``old``, ``own``)."""
+
+    names: list[str]
+    diffs: list[Difference]
+    ratios: list[float] | None = None
+    indices: list[tuple[int, ...]] | None = None
+    new: list | None = None
+    old: list | None = None
+    own: list | None = None
+
+    @property
+    def strict(self) -> bool:
+        return all(d.agrees for d in self.diffs)
+
+    @property
+    def within_envelope(self) -> bool:
+        return self.ratios is not None and all(r <= MARGIN for r in self.ratios)
+
+
 class Checker:
-    def __init__(self, record: Record, port: Port, links: list[Link], options: Options) -> None:
-        self.record, self.port, self.links = record, port, links
+    def __init__(
+        self,
+        record: Record,
+        port: Port,
+        links: list[Link],
+        options: Options,
+        state: list[Link] = (),
+        envelope: Callable[[], Envelope | None] = lambda: None,
+    ) -> None:
+        self.record, self.port, self.links, self.state = record, port, links, list(state)
         self.rtol, self.atol = options.tolerances(record.dtype)
         self.steps = len(record.batches)
         self.first = record.batches[0]
+        self.measure_envelope = envelope
+        self.envelope: Envelope | None = None
 
     def name(self, link: Link) -> str:
         new, old = self.port.names[link.port], self.record.names[link.tf1]
         return new if new == old else f"{new} (TF1 {old})"
 
+    def state_name(self, link: Link) -> str:
+        new, old = self.port.state_names[link.port], self.record.state_names[link.tf1]
+        return new if new == old else f"{new} (TF1 {old})"
+
     def carried(self, values: list[np.ndarray]) -> list[np.ndarray]:
         return [link.carry(values[link.tf1]) for link in self.links]
 
+    @contextlib.contextmanager
+    def guarded(self, stage: str, batch: dict | None = None) -> Iterator[None]:
+        """An exception from the port's code is one ``ValueError`` that names the port's file,
+        the stage and the shapes the port was given."""
+        try:
+            yield
+        except Exception as error:
+            shapes = ""
+            if batch is not None:
+                given = ", ".join(f"{k} {list(np.shape(v))}" for k, v in batch.items())
+                shapes = f", given {given}"
+            raise ValueError(
+                f"{self.port.path}: the port raised at the {stage} stage{shapes}: "
+                f"{type(error).__name__}: {last_line(error)}"
+            ) from None
+
     def result(self, stage: str, diff: Difference, where: str, exact: bool = False) -> StageResult:
-        tolerance = "bit for bit asked" if exact else f"rtol {self.rtol:g}, atol {self.atol:g}"
+        tolerance = "bit for bit asked" if exact else self.tolerance
         return StageResult(stage, diff.agrees, diff.largest, where, diff.new, diff.old, tolerance)
+
+    @property
+    def tolerance(self) -> str:
+        return f"rtol {self.rtol:g}, atol {self.atol:g}"
 
     def over_variables(
         self, stage: str, new: list, old: list, exact: bool = False, prefix: str = ""
@@ -112,7 +207,9 @@ class Checker:
         diffs = [difference(n, o, rtol, atol) for n, o in zip(new, old)]
         i, diff = worst(diffs)
         result = self.result(stage, diff, prefix + at(self.name(self.links[i]), diff.index), exact)
-        result.largest = max(d.largest for d in diffs)
+        largest = max(range(len(diffs)), key=lambda j: diffs[j].largest)
+        result.largest = diffs[largest].largest
+        result.largest_at = f"at {prefix}{self.name(self.links[largest])}"
         return result
 
     def weights(self) -> StageResult:
@@ -123,15 +220,22 @@ class Checker:
                 result.tolerance = "bit for bit asked"
                 result.hint = hints.dtype_mismatch(self.name(link), value.dtype, variable.dtype)
                 return result
-        self.port.assign(carried)
-        self.start = self.port.values()
+        with self.guarded("weights"):
+            self.port.assign(carried)
+            self.port.assign_state(
+                [link.port for link in self.state],
+                [link.carry(self.record.state_initial[link.tf1]) for link in self.state],
+            )
+            self.start = self.port.values()
         return self.over_variables("weights", self.start, carried, exact=True)
 
     def forward(self) -> StageResult:
         if self.record.outputs is None or not self.port.has_outputs:
             side = "TF1's tf1_program()" if self.record.outputs is None else "the port"
             return StageResult("forward", None, where=f"{side} gives no outputs")
-        new, old = np.asarray(self.port.outputs_of(self.first)), self.record.outputs
+        with self.guarded("forward", self.first):
+            new = np.asarray(self.port.outputs_of(self.first))
+        old = self.record.outputs
         if new.size != old.size:
             where = f"outputs of shape {list(new.shape)} against TF1's {list(old.shape)}"
             return StageResult("forward", False, float("inf"), where, tolerance="the same shape")
@@ -139,44 +243,144 @@ class Checker:
         return self.result("forward", diff, at("outputs", diff.index))
 
     def loss(self) -> StageResult:
-        new = np.asarray(self.port.loss_of(self.first))
+        with self.guarded("loss", self.first):
+            new = np.asarray(self.port.loss_of(self.first))
         diff = difference(new, self.record.loss, self.rtol, self.atol)
         return self.result("loss", diff, "the loss of the first batch")
 
     def gradients(self) -> StageResult:
-        new = [np.asarray(g) for g in self.port.grads_of(self.first)]
+        """Within the per-element tolerance, or within ``MARGIN`` times how far TF1's own
+        gradient moves (a gradient that sums terms much larger than itself carries their
+        rounding, whatever the port)."""
+        with self.guarded("gradients", self.first):
+            new = [np.asarray(g) for g in self.port.grads_of(self.first)]
         old = [link.carry_gradient(self.record.grads[link.tf1]) for link in self.links]
-        return self.over_variables("gradients", new, old, prefix="the gradient of ")
+        result = self.over_variables("gradients", new, old, prefix="the gradient of ")
+        if not result.agrees and self.envelope is None:
+            self.envelope = self.measure_envelope()
+        if result.agrees or self.envelope is None:
+            return result
+        names = [f"the gradient of {self.name(link)}" for link in self.links]
+        own = [self.carried_envelope(link, self.envelope.gradient(link.tf1)) for link in self.links]
+        self.judge(result, names, new, old, own)
+        return result
+
+    def carried_envelope(self, link: Link, envelope: np.ndarray) -> np.ndarray:
+        """A TF1 variable's envelope in the port's layout, by the transform's linear part."""
+        return np.abs(link.carry_gradient(np.asarray(envelope, np.float64)))
+
+    def judge(self, result: StageResult, names: list[str], new, old, own) -> None:
+        """``result`` agrees if every element outside the tolerance is within ``MARGIN``
+        envelopes."""
+        found = [in_envelopes(n, o, self.rtol, self.atol, e) for n, o, e in zip(new, old, own)]
+        i = max(range(len(found)), key=lambda j: found[j][0])
+        ratio, index = found[i]
+        result.agrees = ratio <= MARGIN
+        result.strict = at(names[i], index) if ratio > 0 else None
+        result.envelopes = ratio
+        gap = abs(float(np.asarray(new[i])[index]) - float(np.asarray(old[i])[index]))
+        result.envelope_at = (
+            f", at {at(names[i], index)}: |port - TF1| {gap:.2e} against TF1's own "
+            f"{float(np.asarray(own[i])[index]):.2e}"
+        )
+
+    def compare_step(self, step: int, loss: np.ndarray) -> Step:
+        """The loss before the update of ``step`` and every variable after it, against TF1."""
+        names = ["the loss before the update"] + [self.name(link) for link in self.links]
+        new = [loss] + self.port.values()
+        old = [self.record.losses[step]] + self.carried(self.record.after[step])
+        if self.state:
+            names += [self.state_name(link) for link in self.state]
+            values = self.port.state_values()
+            for link in self.state:
+                new.append(values[link.port])
+                old.append(link.carry(self.record.state_after[step][link.tf1]))
+        found = Step(names, [difference(n, o, self.rtol, self.atol) for n, o in zip(new, old)])
+        if self.envelope is not None:
+            count = len(self.record.names)
+            own = [self.envelope.loss(step)]
+            own += [self.carried_envelope(k, self.envelope.after(step, k.tf1)) for k in self.links]
+            own += [
+                self.carried_envelope(k, self.envelope.after(step, count + k.tf1))
+                for k in self.state
+            ]
+            pairs = [in_envelopes(n, o, self.rtol, self.atol, e) for n, o, e in zip(new, old, own)]
+            found.ratios = [ratio for ratio, _ in pairs]
+            found.indices = [index for _, index in pairs]
+            found.own = own
+            found.new, found.old = new, old
+        return found
+
+    def trajectory(self, until_failure: bool = True) -> list[Step]:
+        """Every step compared, stopping at the first one outside both the per-element tolerance
+        and the envelope (measured when a step first needs it), or outside the tolerance with no
+        envelope to measure."""
+        steps: list[Step] = []
+        for step, batch in enumerate(self.record.batches):
+            with self.guarded("one step" if step == 0 else "many steps", batch):
+                loss = np.asarray(self.port.loss_of(batch))
+                self.port.train_step(batch)
+            found = self.compare_step(step, loss)
+            if found.ratios is None and not found.strict:
+                self.envelope = self.measure_envelope()
+                if self.envelope is not None:
+                    found = self.compare_step(step, loss)
+            steps.append(found)
+            if until_failure and not found.strict and not found.within_envelope:
+                break
+        return steps
 
     def training(self) -> list[StageResult]:
-        """Step by step: the loss before each update, then every variable after it. The first
-        step is its own stage; the rest report their worst, or the first step that fails."""
-        results, largest = [], 0.0
-        for step, batch in enumerate(self.record.batches):
-            stage = "one step" if step == 0 else "many steps"
-            loss = difference(
-                np.asarray(self.port.loss_of(batch)), self.record.losses[step], self.rtol, self.atol
-            )
-            self.port.train_step(batch)
-            if not loss.agrees:
-                return results + [
-                    self.result(stage, loss, f"step {step + 1}: the loss before the update")
-                ]
-            after = self.over_variables(
-                stage,
-                self.port.values(),
-                self.carried(self.record.after[step]),
-                prefix=f"step {step + 1}, after the update: ",
-            )
-            if not after.agrees:
-                return results + [after]
-            after.largest = max(after.largest, loss.largest)
-            if step == 0:
-                results.append(after)
-            largest = max(largest, after.largest)
-        if self.steps > 1:
-            results.append(StageResult("many steps", True, largest, tolerance=results[0].tolerance))
+        """The first step is its own stage, the rest are one: each step within the per-element
+        tolerance or within ``MARGIN`` envelopes."""
+        steps = self.trajectory()
+        results = [self.stage_of("one step", steps[:1], 0)]
+        if results[0].agrees and self.steps > 1:
+            results.append(self.stage_of("many steps", steps[1:], 1))
         return results
+
+    def stage_of(self, stage: str, steps: list[Step], first: int) -> StageResult:
+        last = steps[-1]
+        agrees = last.strict or last.within_envelope
+        number = first + len(steps)
+        k, diff = worst(last.diffs)
+        where = f"step {number}, " + ("the loss before the update" if k == 0 else "after it: ")
+        where += at(last.names[k], diff.index) if k else ""
+        result = StageResult(stage, agrees, tolerance=self.tolerance, where=where)
+        result.new, result.old = diff.new, diff.old
+        largest = max(
+            ((s.diffs[j].largest, i, j) for i, s in enumerate(steps) for j in range(len(s.diffs))),
+            default=(0.0, 0, 0),
+        )
+        result.largest = largest[0]
+        span = f"step {first + 1}" if len(steps) == 1 else f"steps {first + 1}-{number}"
+        result.largest_at = (
+            f"over {span}, at step {first + 1 + largest[1]}: {steps[0].names[largest[2]]}"
+        )
+        outside = next((i for i, s in enumerate(steps) if not s.strict), None)
+        if outside is not None:
+            bad = steps[outside]
+            j, d = worst(bad.diffs)
+            result.strict = (
+                f"step {first + 1 + outside} first ({at(bad.names[j], d.index)}: {d.excess:.3g} "
+                "times its tolerance)"
+            )
+        measured = [(max(s.ratios), i) for i, s in enumerate(steps) if s.ratios is not None]
+        if measured:
+            ratio, i = max(measured)
+            result.envelopes = ratio
+            if ratio > 0:
+                step = steps[i]
+                j = int(np.argmax(step.ratios))
+                index = step.indices[j]
+                gap = abs(
+                    float(np.asarray(step.new[j])[index]) - float(np.asarray(step.old[j])[index])
+                )
+                result.envelope_at = (
+                    f", at step {first + 1 + i}: {at(step.names[j], index)}, |port - TF1| "
+                    f"{gap:.2e} against TF1's own {float(np.asarray(step.own[j])[index]):.2e}"
+                )
+        return result
 
     def run(self) -> list[StageResult]:
         results: list[StageResult] = []
@@ -190,6 +394,12 @@ class Checker:
         if failed.agrees is False and failed.hint is None:
             failed.hint = hints.explain(failed, self)
         return results
+
+
+def last_line(error: BaseException) -> str:
+    """The last line of an exception's message that says something (Keras's traces end in it)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[-1] if lines else repr(error)
 
 
 @contextlib.contextmanager
@@ -223,29 +433,90 @@ def port_program(new_path: str):
     return module, function(module, "tf2_program", new_path)
 
 
+def split_weight_map(weight_map: dict | None, state_names: list[str]) -> tuple:
+    """``WEIGHT_MAP``'s entries for trained variables, and those for TF1 state (variables no
+    gradient reaches, moving statistics, counters), which are compared but not trained."""
+    if weight_map is None:
+        return None, {}
+    if not isinstance(weight_map, dict):
+        raise ValueError(f"WEIGHT_MAP must be a dict, got {type(weight_map).__name__}")
+    trained = {k: v for k, v in weight_map.items() if k not in state_names}
+    return trained, {k: v for k, v in weight_map.items() if k in state_names}
+
+
+def envelope_of(record: Record, options: Options, found: dict) -> Callable[[], Envelope]:
+    """The record's envelope, measured once when first asked for; ``found`` keeps what the
+    report says of it."""
+
+    def measure() -> Envelope:
+        start = time.perf_counter()
+        meta = record.meta
+        envelope = measure_envelope(
+            meta["program"], record, meta.get("dtype"), meta["random"], meta["seed"]
+        )
+        found.update(
+            seconds=time.perf_counter() - start,
+            last_step={k: envelope.largest(k, len(record.batches) - 1) for k in envelope.sources},
+            missing=[
+                f"{source}: the train_op is no tf.compat.v1.train optimizer's"
+                for source in envelope.missing
+            ],
+        )
+        return envelope
+
+    return measure
+
+
 def check_port(record: Record, new_path: str, options: Options = Options(), program=None) -> Report:
     """Run the port in ``new_path`` through the six stages against ``record``."""
     module, tf2_program = program or port_program(new_path)
+    found: dict = {}
+    measure = envelope_of(record, options, found)
     with random_mode(options.random), kept_floatx():
         built = call(tf2_program, new_path, **({"dtype": options.dtype} if options.dtype else {}))
         port = make_port(built, new_path)
-        weight_map = getattr(module, "WEIGHT_MAP", None)
-        links = link_weights(record.names, record.initial, port.names, port.values(), weight_map)
-        stages = Checker(record, port, links, options).run()
+        trained_map, state_map = split_weight_map(
+            getattr(module, "WEIGHT_MAP", None), record.state_names
+        )
+        links = link_weights(record.names, record.initial, port.names, port.values(), trained_map)
+        state = link_weights(
+            record.state_names,
+            record.state_initial,
+            port.state_names,
+            port.state_values(),
+            state_map,
+            complete=False,
+        )
+        checker = Checker(
+            record,
+            port,
+            links,
+            options,
+            state,
+            measure if options.envelope != "off" else lambda: None,
+        )
+        if options.envelope == "always":
+            checker.envelope = measure()
+        stages = checker.run()
     rtol, atol = options.tolerances(record.dtype)
     settings = dict(
         record.meta, steps=len(record.batches), dtype=record.dtype, rtol=rtol, atol=atol
     )
+    settings["state"] = {
+        record.state_names[link.tf1]: port.state_names[link.port] for link in state
+    }
     diverged = np.flatnonzero(~np.isfinite(record.losses))
     settings["tf1_diverges_at_step"] = int(diverged[0]) + 1 if diverged.size else None
-    return Report(stages, settings)
+    return Report(stages, settings, found or None)
 
 
 def check_migration(old_path: str, new_path: str, options: Options = Options()) -> Report:
     """Run ``tf1_program()`` from ``old_path`` (in its own process), then the port."""
     program_file(old_path)
     program = port_program(new_path)
+    weight_map = getattr(program[0], "WEIGHT_MAP", None)
+    keep = list(weight_map) if isinstance(weight_map, dict) else []
     record = run_tf1(
-        old_path, options.steps, options.dtype, options.random, options.seed, options.data
+        old_path, options.steps, options.dtype, options.random, options.seed, options.data, keep
     )
     return check_port(record, new_path, options, program)

@@ -53,3 +53,20 @@ def worst(differences: list[Difference]) -> tuple[int, Difference]:
 
 def at(name: str, index: tuple[int, ...]) -> str:
     return f"{name}[{', '.join(map(str, index))}]" if index else name
+
+
+def in_envelopes(new, old, rtol: float, atol: float, envelope) -> tuple[float, tuple[int, ...]]:
+    """How many envelopes the element of ``new`` furthest outside both its tolerance and its
+    envelope is from ``old`` (0 when every element is within its tolerance; infinite for one
+    outside it whose envelope is 0), and its index."""
+    new, old = np.asarray(new, np.float64), np.asarray(old, np.float64)
+    envelope = np.broadcast_to(np.asarray(envelope, np.float64), old.shape)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        gap = np.nan_to_num(np.abs(new - old), nan=np.inf)
+        outside = gap > atol + rtol * np.abs(old)
+        ratio = np.where(outside, gap / envelope, 0.0)
+    ratio = np.nan_to_num(ratio, nan=np.inf, posinf=np.inf)
+    if not ratio.size:
+        return 0.0, ()
+    flat = int(np.argmax(ratio))
+    return float(ratio.flat[flat]), tuple(int(i) for i in np.unravel_index(flat, old.shape))

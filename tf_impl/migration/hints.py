@@ -114,28 +114,29 @@ def forward_hint(checker) -> str | None:
             for i, v in enumerate(start)
             if v.ndim >= 1 and v.shape[-1] % 4 == 0 and v.shape[-1] >= 4
         ]
-        for order in itertools.permutations(range(4)):
-            if gated and order != (0, 1, 2, 3):
-                tried = [_gate_blocks(v, order) if i in gated else v for i, v in enumerate(start)]
-                if _outputs_agree(checker, tried):
-                    moved = "".join(TF1_GATES[i] for i in order)
-                    return (
-                        f"the gates of {', '.join(names[i] for i in gated)} in the wrong order: "
-                        f"the outputs agree with the blocks taken in the order {moved} of TF1's "
-                        f"{TF1_GATES} (Keras's LSTM wants i, f, c, o)"
-                    )
-        for i in gated:
-            if start[i].ndim == 1:
-                for block, shift in itertools.product(range(4), (1.0, -1.0)):
-                    tried = [v.copy() for v in start]
-                    quarter = len(tried[i]) // 4
-                    tried[i][block * quarter : (block + 1) * quarter] += shift
-                    if _outputs_agree(checker, tried):
-                        return (
-                            f"{shift:+g} on block {block} of {names[i]} makes the outputs agree: "
-                            "TF1's BasicLSTMCell adds forget_bias=1.0 to the forget gate in its "
-                            "step, Keras keeps it in the bias: add 1.0 to that block"
-                        )
+        found = _gates_and_forget_bias(checker, start, gated)
+        if found is not None:
+            order, shifts = found
+            moved = "".join(TF1_GATES[i] for i in order)
+            vectors = ", ".join(names[i] for i in gated if start[i].ndim == 1)
+            shifted = " and ".join(f"{shift:+g} on block {block}" for block, shift in shifts)
+            if order == (0, 1, 2, 3):
+                return (
+                    f"{shifted} of {vectors} makes the outputs agree: TF1's BasicLSTMCell adds "
+                    "forget_bias=1.0 to the forget gate in its step, Keras keeps it in the bias: "
+                    "add 1.0 to Keras's f block (block 1)"
+                )
+            text = (
+                f"the gates of {', '.join(names[i] for i in gated)} in the wrong order: the "
+                f"outputs agree with the blocks taken in the order {moved} of TF1's {TF1_GATES} "
+                "(Keras's LSTM wants i, f, c, o)"
+            )
+            if shifts:
+                text += (
+                    f", then {shifted} of {vectors}: BasicLSTMCell's forget_bias=1.0 belongs on "
+                    "Keras's f block (block 1) after the reordering"
+                )
+            return text
         for layer in _dropout_layers(checker.port):
             kept = layer.rate
             layer.rate = 1 - kept
@@ -152,6 +153,37 @@ def forward_hint(checker) -> str | None:
     return (
         "the weights agree but the outputs do not: compare the layers, their order and activations"
     )
+
+
+def _bias_shifts() -> list[tuple[tuple[int, float], ...]]:
+    """No change, +1 or -1 on one gate block, or 1 moved from one block to another."""
+    ones = [((block, shift),) for block in range(4) for shift in (1.0, -1.0)]
+    moves = [((a, -1.0), (b, 1.0)) for a in range(4) for b in range(4) if a != b]
+    return [()] + ones + moves
+
+
+def _gates_and_forget_bias(checker, start, gated):
+    """The gate order and forget-bias shifts (of the reordered bias) that make the outputs
+    agree, tried together; None if none does."""
+    if not gated:
+        return None
+    for order in itertools.permutations(range(4)):
+        for shifts in _bias_shifts():
+            if order == (0, 1, 2, 3) and not shifts:
+                continue
+            tried = [_gate_blocks(v, order) if i in gated else v for i, v in enumerate(start)]
+            for i in gated:
+                if tried[i].ndim == 1 and shifts:
+                    tried[i] = tried[i].copy()
+                    quarter = len(tried[i]) // 4
+                    for block, shift in shifts:
+                        tried[i][block * quarter : (block + 1) * quarter] += shift
+            if (shifts and not any(tried[i].ndim == 1 for i in gated)) or not _outputs_agree(
+                checker, tried
+            ):
+                continue
+            return order, shifts
+    return None
 
 
 def _dropout_layers(port) -> list:
@@ -171,16 +203,18 @@ def optimizer_hint(checker) -> str | None:
     config = optimizer.get_config()
     if kind == "RMSprop":
         return (
-            "Keras's RMSprop is not TF1's RMSPropOptimizer: TF1 starts the mean square at 1.0 and "
-            "adds epsilon inside the square root (keras_impl.optimizers.TF1RMSProp is TF1's rule)"
+            "Keras's RMSprop is not TF1's RMSPropOptimizer: TF1 starts the mean square at 1.0, "
+            "Keras at 0, and TF1's epsilon defaults to 1e-10, Keras's to 1e-7 (both add it inside "
+            "the square root; keras_impl.optimizers.TF1RMSProp is TF1's rule)"
         )
     if kind == "Adam" and config.get("epsilon") == 1e-7:
         return "Keras's Adam defaults to epsilon=1e-7, TF1's AdamOptimizer to 1e-8"
     if kind == "Adam":
         return (
-            "Keras's Adam adds epsilon to the bias-corrected sqrt(v), TF1 to sqrt(v) before the "
-            "correction: they part by more than rounding (keras_impl.optimizers.TF1Adam is "
-            "TF1's rule)"
+            "Keras's Adam has TF1's formula but computes 1 - beta2 as a Python float and casts it "
+            "(float32(0.001), where TF1 subtracts in float32: 0.0009999871, 1.29e-5 apart), and "
+            "beta^t as a power where TF1 multiplies a running product: past the envelope here "
+            "(keras_impl.optimizers.TF1Adam is TF1's rule)"
         )
     return None
 
@@ -214,7 +248,7 @@ def step_hint(checker, failed) -> str | None:
             "hyperparameter to float32 (an optimizer given 0.01 trains at float32(0.01)); give "
             "it as tf.constant(0.01, tf.float64) in TF1, or the float32 value to the port"
         )
-    if ratio is not None:
+    if ratio is not None and abs(ratio - 1) > 1e-3:
         return (
             f"every update is {ratio:.6g}x TF1's: the learning rate, or the loss's scale (under "
             "tf.distribute, each replica's loss must be its share of the global batch's: a mean "

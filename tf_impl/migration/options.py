@@ -12,6 +12,7 @@ from common.memory import require_fits
 from tf_impl.migration.differences import TOLERANCES
 
 RANDOM_MODES = ("aligned", "off", "as-is")
+ENVELOPE_MODES = ("auto", "always", "off")
 # what the check keeps of every step at the least: its batch and its weights, a list each
 STEP_BYTES = 2 * sys.getsizeof([])
 
@@ -20,7 +21,9 @@ STEP_BYTES = 2 * sys.getsizeof([])
 class Options:
     """``steps`` updates from the same weights; ``dtype`` passed to both programs (when given);
     tolerances ``|new - old| <= atol + rtol * |old|``, by default those of the loss's dtype
-    (``differences.TOLERANCES``); ``random``: what dropout does (``random_ops``)."""
+    (``differences.TOLERANCES``); ``random``: what dropout does (``random_ops``); ``envelope``:
+    when TF1's own envelope is measured (``envelope``): when a step after the first is outside
+    the tolerance (auto), before the check (always), or never (off: every step strict)."""
 
     steps: int = 10
     dtype: str | None = None
@@ -29,6 +32,7 @@ class Options:
     random: str = "aligned"
     seed: int = 0
     data: str | None = None
+    envelope: str = "auto"
 
     def __post_init__(self) -> None:
         if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
@@ -42,6 +46,10 @@ class Options:
             value = getattr(self, name)
             if value is not None and not (isinstance(value, float | int) and 0 <= value < np.inf):
                 raise ValueError(f"{name} must be a number of at least 0, got {value!r}")
+        if self.envelope not in ENVELOPE_MODES:
+            raise ValueError(
+                f"envelope must be one of {', '.join(ENVELOPE_MODES)}, got {self.envelope!r}"
+            )
         if self.random not in RANDOM_MODES:
             raise ValueError(
                 f"random must be one of {', '.join(RANDOM_MODES)}, got {self.random!r}"

@@ -22,6 +22,11 @@ def tensors(batch: dict) -> dict:
     return {name: tf.convert_to_tensor(value) for name, value in batch.items()}
 
 
+def per_sample(value):
+    """A scalar fed as one sample (a classic per-sample loop) as a batch of one."""
+    return tf.reshape(value, [1]) if len(value.shape) == 0 else value
+
+
 def variable_name(variable) -> str:
     """A Keras variable's path (``sequential/dense/kernel``), a ``tf.Variable``'s name without
     ``:0``."""
@@ -29,19 +34,36 @@ def variable_name(variable) -> str:
 
 
 class Port:
+    """``variables``: what it trains; ``state``: what it keeps but does not train (moving
+    statistics, the optimizer's iteration count), compared where ``WEIGHT_MAP`` names it."""
+
     variables: list
+    state: list
     has_outputs: bool
+    path: str
 
     @property
     def names(self) -> list[str]:
         return [variable_name(v) for v in self.variables]
 
+    @property
+    def state_names(self) -> list[str]:
+        return [variable_name(v) for v in self.state]
+
     def assign(self, values: list[np.ndarray]) -> None:
         for variable, value in zip(self.variables, values):
             variable.assign(value)
 
+    def assign_state(self, indices: list[int], values: list[np.ndarray]) -> None:
+        for i, value in zip(indices, values):
+            dtype = getattr(self.state[i].dtype, "name", self.state[i].dtype)
+            self.state[i].assign(np.asarray(value).astype(dtype))
+
     def values(self) -> list[np.ndarray]:
         return [np.asarray(v.numpy()) for v in self.variables]
+
+    def state_values(self) -> list[np.ndarray]:
+        return [np.asarray(v.numpy()) for v in self.state]
 
     def compiled(self) -> None:
         """Outputs, loss and gradients in ``tf.function``s, as the old graph and the port's own
@@ -74,6 +96,10 @@ class KerasPort(Port):
         self.inputs = built.get("inputs", "x")
         self.targets = built.get("targets", "y")
         self.variables = list(self.model.trainable_variables)
+        optimizer = self.model.optimizer
+        if not optimizer.built:  # its slots exist from here on, as train_on_batch would make them
+            optimizer.build(self.variables)
+        self.state = list(self.model.non_trainable_variables) + list(optimizer.variables)
         self.has_outputs = True
         self.path = path
 
@@ -85,6 +111,7 @@ class KerasPort(Port):
                 f"{self.path}: the model's inputs/targets name {missing}, not among the batch's "
                 f"{sorted(batch)}; set 'inputs' and 'targets' in tf2_program()'s dict"
             )
+        batch = {name: per_sample(value) for name, value in batch.items()}
         x = batch[names[0]] if isinstance(self.inputs, str) else [batch[n] for n in names]
         return x, batch[self.targets]
 
@@ -109,6 +136,8 @@ class FunctionPort(Port):
                 f"{FUNCTION_KEYS}, missing {missing}"
             )
         self.variables = list(built["variables"])
+        self.state = list(built.get("state", []))
+        self.path = path
         self.loss: Callable = built["loss"]
         self.train_step: Callable = built["train_step"]
         self.forward = built.get("outputs")

@@ -14,9 +14,11 @@ import numpy as np
 
 @dataclass
 class Record:
-    """The TF1 program's trainable variables (names without ``:0``, in creation order), the
+    """The TF1 program's trained variables (names without ``:0``, in creation order), the
     batches it was fed, its outputs, loss and gradients at the initial weights on the first batch,
-    and then, step by step, its loss and every variable after the update."""
+    and then, step by step, its loss and every variable after the update. ``state_*``: the
+    variables no gradient reaches and those the port's ``WEIGHT_MAP`` names as state, the same
+    way; ``meta["untrained"]``: why each trainable one is not trained."""
 
     names: list[str]
     initial: list[np.ndarray]
@@ -26,6 +28,9 @@ class Record:
     losses: np.ndarray
     after: list[list[np.ndarray]]
     outputs: np.ndarray | None = None
+    state_names: list[str] = field(default_factory=list)
+    state_initial: list[np.ndarray] = field(default_factory=list)
+    state_after: list[list[np.ndarray]] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
 
     @property
@@ -41,9 +46,15 @@ class Record:
         for step, (batch, values) in enumerate(zip(self.batches, self.after)):
             arrays.update({f"batch/{step}/{name}": v for name, v in batch.items()})
             arrays.update({f"after/{step}/{i}": v for i, v in enumerate(values)})
+        for i, value in enumerate(self.state_initial):
+            arrays[f"state/{i}"] = value
+        for step, values in enumerate(self.state_after):
+            arrays.update({f"state_after/{step}/{i}": v for i, v in enumerate(values)})
         if self.outputs is not None:
             arrays["outputs"] = self.outputs
-        meta = dict(self.meta, names=self.names, feeds=list(self.batches[0]))
+        meta = dict(
+            self.meta, names=self.names, state_names=self.state_names, feeds=list(self.batches[0])
+        )
         np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
 
     @classmethod
@@ -51,8 +62,9 @@ class Record:
         with np.load(path) as stored:
             meta = json.loads(str(stored["meta"]))
             names, feeds = meta.pop("names"), meta.pop("feeds")
+            state_names = meta.pop("state_names")
             steps = len(stored["losses"])
-            count = range(len(names))
+            count, kept = range(len(names)), range(len(state_names))
             return cls(
                 names=names,
                 initial=[stored[f"initial/{i}"] for i in count],
@@ -62,5 +74,8 @@ class Record:
                 losses=stored["losses"],
                 after=[[stored[f"after/{s}/{i}"] for i in count] for s in range(steps)],
                 outputs=stored["outputs"] if "outputs" in stored else None,
+                state_names=state_names,
+                state_initial=[stored[f"state/{i}"] for i in kept],
+                state_after=[[stored[f"state_after/{s}/{i}"] for i in kept] for s in range(steps)],
                 meta=meta,
             )

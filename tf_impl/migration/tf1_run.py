@@ -5,7 +5,10 @@ The check runs this module in a process of its own (``run_tf1``), because a TF1 
 ``TF_USE_LEGACY_KERAS=1``), which switches ``tf.keras`` for the whole process, and its port needs
 Keras 3. The child inherits the parent's environment, so thread counts and oneDNN settings match.
 
-    python -m tf_impl.migration OLD.py OUT.npz --steps 10 [--dtype D] [--random MODE]
+    python -m tf_impl.migration record OLD.py OUT.npz --steps 10 [--dtype D] [--random MODE]
+
+It runs the program under TensorFlow's v1 behaviour (``disable_v2_behavior``), as TF1 ran it: a
+``tf_keras`` ``BasicLSTMCell`` draws its kernel from the graph seed only then.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +102,80 @@ def feed(feeds: dict, batch: dict, step: int, source: str) -> dict:
     return fed
 
 
+@dataclass
+class Program:
+    """``tf1_program()`` built in a graph of its own: its dict, the trainable variables that a
+    gradient of the loss reaches (``trained``) with those gradients, the trainable ones it does
+    not reach (``untrained``: step counters, which TF1 makes trainable by default), and the other
+    variables the port's ``WEIGHT_MAP`` names (``kept``: moving statistics, counters)."""
+
+    graph: object
+    built: dict
+    trained: list
+    grads: list
+    untrained: list
+    kept: list
+    config: object
+
+    def feeds(self, batches: list[dict], source: str) -> list[dict]:
+        return [feed(self.built["feeds"], b, step, source) for step, b in enumerate(batches)]
+
+
+def build(
+    old_path: str,
+    dtype: str | None,
+    seed: int,
+    keep: Iterable[str] = (),
+    threads: int | None = None,
+) -> Program:
+    """``tf1_program()`` from ``old_path`` in a fresh graph with graph seed ``seed``; ``threads``
+    overrides the session's thread counts."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    module = load_module(old_path)
+    program = function(module, "tf1_program", old_path)
+    options = {"dtype": dtype} if dtype else {}
+    graph = tf.Graph()
+    with graph.as_default():
+        v1.set_random_seed(seed)
+        built = checked_program(call(program, old_path, **options), old_path)
+        variables = v1.trainable_variables()
+        if not variables:
+            raise ValueError(f"{old_path}: tf1_program() made no trainable variables")
+        found = tf.gradients(built["loss"], variables)
+        trained = [v for v, g in zip(variables, found) if g is not None]
+        if not trained:
+            raise ValueError(f"{old_path}: no gradient of tf1_program()'s loss reaches a variable")
+        grads = [tf.convert_to_tensor(g) for g in found if g is not None]
+        untrained = [v for v, g in zip(variables, found) if g is None]
+        keep = set(keep)
+        kept = [
+            v
+            for v in v1.global_variables()
+            if name_of(v) in keep and not any(v is u for u in trained + untrained)
+        ]
+    config = v1.ConfigProto()
+    if built.get("session_config") is not None:
+        config.CopyFrom(built["session_config"])
+    if threads is not None:
+        config.intra_op_parallelism_threads = config.inter_op_parallelism_threads = threads
+    return Program(graph, built, trained, grads, untrained, kept, config)
+
+
+def name_of(variable) -> str:
+    return variable.name.split(":")[0]
+
+
+def untrained_why(before: np.ndarray, after: np.ndarray) -> str:
+    if np.array_equal(before, after):
+        return "no gradient of the loss reaches it and train_op leaves it as it is"
+    return (
+        "no gradient of the loss reaches it and train_op changes it: a counter such as "
+        "minimize(global_step=...), or a variable trained on another loss"
+    )
+
+
 def record_tf1(
     old_path: str,
     steps: int,
@@ -105,47 +183,39 @@ def record_tf1(
     random: str = "aligned",
     seed: int = 0,
     data: str | None = None,
+    keep: Iterable[str] = (),
 ) -> Record:
-    """Build the old program in a fresh graph (graph seed ``seed``), read its trainable variables
-    after initialisation, its outputs, loss and ``tf.gradients`` on the first batch, then run
-    ``train_op`` ``steps`` times, recording the loss and the variables after each step."""
+    """Build the old program (``build``), read its variables after initialisation, its outputs,
+    loss and ``tf.gradients`` on the first batch, then run ``train_op`` ``steps`` times, recording
+    the loss and the variables after each step."""
     import tensorflow as tf
 
     from tf_impl.migration.random_ops import random_mode
 
     v1 = tf.compat.v1
     module = load_module(old_path)
-    program = function(module, "tf1_program", old_path)
     source = f"--data {data}" if data else f"{old_path}'s batches()"
     if data:
         batches = read_data(data, steps)
     else:
         batches = take_batches(call(function(module, "batches", old_path), old_path), steps, source)
-    options = {"dtype": dtype} if dtype else {}
-    with random_mode(random), tf.Graph().as_default():
-        v1.set_random_seed(seed)
-        built = checked_program(call(program, old_path, **options), old_path)
-        variables = v1.trainable_variables()
-        if not variables:
-            raise ValueError(f"{old_path}: tf1_program() made no trainable variables")
+    with random_mode(random):
+        program = build(old_path, dtype, seed, keep)
+        variables = program.trained + program.untrained + program.kept
         per_step = sum(v.shape.num_elements() * v.dtype.size for v in variables)
         require_fits(
             f"steps {steps} (every variable after every step, {describe_bytes(per_step)} a step)",
             steps * per_step,
         )
-        grads = [
-            tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
-            for v, g in zip(variables, tf.gradients(built["loss"], variables))
-        ]
-        feeds = [feed(built["feeds"], b, step, source) for step, b in enumerate(batches)]
+        built, feeds = program.built, program.feeds(batches, source)
         outputs = built.get("outputs")
-        with v1.Session(config=built.get("session_config")) as session:
+        with program.graph.as_default(), v1.Session(config=program.config) as session:
             session.run([v1.global_variables_initializer(), v1.local_variables_initializer()])
             initial = session.run(variables)
             fetched = session.run(
                 {
                     "loss": built["loss"],
-                    "grads": grads,
+                    "grads": program.grads,
                     "outputs": built["loss"] if outputs is None else outputs,
                 },
                 feeds[0],
@@ -154,17 +224,43 @@ def record_tf1(
             for step_feed in feeds:
                 losses.append(session.run([built["train_op"], built["loss"]], step_feed)[1])
                 after.append(session.run(variables))
+    trained = len(program.trained)
+    last = after[-1]
     return Record(
-        names=[v.name.split(":")[0] for v in variables],
-        initial=initial,
+        names=[name_of(v) for v in program.trained],
+        initial=initial[:trained],
         batches=[{name: fed[p] for name, p in built["feeds"].items()} for fed in feeds],
         loss=np.asarray(fetched["loss"]),
         grads=fetched["grads"],
         losses=np.asarray(losses),
-        after=after,
+        after=[values[:trained] for values in after],
         outputs=fetched["outputs"] if outputs is not None else None,
-        meta={"tensorflow": tf.__version__, "random": random, "seed": seed, "steps": steps},
+        state_names=[name_of(v) for v in program.untrained + program.kept],
+        state_initial=initial[trained:],
+        state_after=[values[trained:] for values in after],
+        meta={
+            "program": str(Path(old_path).resolve()),
+            "dtype": dtype,
+            "tensorflow": tf.__version__,
+            "random": random,
+            "seed": seed,
+            "steps": steps,
+            "untrained": {
+                name_of(v): untrained_why(initial[trained + i], last[trained + i])
+                for i, v in enumerate(program.untrained)
+            },
+        },
     )
+
+
+def child_environment() -> dict[str, str]:
+    """This process's environment for a child that runs the TF1 program: legacy Keras where it
+    is installed, TensorFlow's C++ log lines off unless asked for."""
+    env = dict(os.environ)
+    if importlib.util.find_spec("tf_keras") is not None:
+        env["TF_USE_LEGACY_KERAS"] = "1"
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return env
 
 
 def run_tf1(
@@ -174,20 +270,18 @@ def run_tf1(
     random: str = "aligned",
     seed: int = 0,
     data: str | None = None,
+    keep: Iterable[str] = (),
 ) -> Record:
     """``record_tf1`` in a child process. Bad input there (status 2) is a ``ValueError`` here
     with the child's ``error:`` line; any other failure a ``RuntimeError`` with its stderr."""
-    env = dict(os.environ)
-    if importlib.util.find_spec("tf_keras") is not None:
-        env["TF_USE_LEGACY_KERAS"] = "1"
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "tf1.npz"
-        command = [sys.executable, "-m", "tf_impl.migration", str(old_path), str(out)]
+        command = [sys.executable, "-m", "tf_impl.migration", "record", str(old_path), str(out)]
         command += ["--steps", str(steps), "--random", random, "--seed", str(seed)]
         command += ["--dtype", dtype] if dtype else []
         command += ["--data", str(data)] if data else []
-        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        command += [f"--keep={name}" for name in keep]
+        done = subprocess.run(command, env=child_environment(), capture_output=True, text=True)
         if done.returncode == 2:
             lines = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
             raise ValueError(lines[-1][len("error: ") :] if lines else done.stderr.strip())

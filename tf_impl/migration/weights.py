@@ -58,10 +58,14 @@ def link_weights(
     port_names: list[str],
     port_values: list[np.ndarray],
     weight_map: dict | None = None,
+    complete: bool = True,
 ) -> list[Link]:
     """Pair every port variable with the TF1 variable it comes from; any mismatch is a
-    ``ValueError`` that lists both sides' names and shapes."""
+    ``ValueError`` that lists both sides' names and shapes. ``complete=False`` pairs only what
+    ``weight_map`` names (state, which is compared but not trained)."""
     sides = _sides(tf1_names, tf1_values, port_names, port_values)
+    if weight_map is None and not complete:
+        return []
     if weight_map is None:
         if len(tf1_names) != len(port_names):
             raise ValueError(
@@ -99,6 +103,8 @@ def link_weights(
                     f"{list(np.shape(port_values[link.port]))}"
                 )
             links.append(link)
+    if not complete:
+        return links
     unfilled = [n for n in port_names if n not in seen]
     unused = [n for n in tf1_names if n not in weight_map]
     if unfilled or unused:

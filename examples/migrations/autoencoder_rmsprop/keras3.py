@@ -1,6 +1,7 @@
 """The autoencoder in Keras 3. Its target is its input, so the batch's one entry is both x and y.
-Keras's ``RMSprop`` is not TF1's ``RMSPropOptimizer`` (TF1 starts the mean square at 1.0 and adds
-epsilon inside the square root): the port trains with ``keras_impl.optimizers.TF1RMSProp``."""
+Keras's ``RMSprop`` is not TF1's ``RMSPropOptimizer``: both add epsilon inside the square root,
+but TF1 starts the mean square at 1.0 (Keras at 0) and defaults epsilon to 1e-10 (Keras 1e-7).
+The port trains with ``keras_impl.optimizers.TF1RMSProp``."""
 
 import keras
 from keras import ops

@@ -1,6 +1,7 @@
-"""The MLP in Keras 3. Keras's own Adam is not TF1's AdamOptimizer (its epsilon defaults to 1e-7
-and is added after the bias correction), so the port trains with TF1's rule written as a Keras
-optimizer, ``keras_impl.optimizers.TF1Adam``."""
+"""The MLP in Keras 3. Keras's own Adam has TF1's formula but is not TF1's AdamOptimizer to the
+last bit: its epsilon defaults to 1e-7 (TF1: 1e-8), it casts 1 - beta2 from a Python float where
+TF1 subtracts in float32, and it raises beta to the power t where TF1 keeps a running product. So
+the port trains with TF1's rule written as a Keras optimizer, ``keras_impl.optimizers.TF1Adam``."""
 
 import keras
 
