@@ -8,7 +8,6 @@ because every later stage only amplifies an earlier difference.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
@@ -16,7 +15,14 @@ import numpy as np
 
 from common.rounding import MARGIN
 from tf_impl.migration import hints
-from tf_impl.migration.differences import Difference, at, difference, in_envelopes, worst
+from tf_impl.migration.differences import (
+    Difference,
+    Outside,
+    at,
+    difference,
+    in_envelopes,
+    worst,
+)
 from tf_impl.migration.envelope import Envelope, measure_envelope
 from tf_impl.migration.options import Options
 from tf_impl.migration.port import Port, make_port
@@ -100,7 +106,7 @@ class Report:
             lines.append(line)
         if self.envelope:
             lines.append(
-                f"envelope at the last step ({self.envelope['seconds']:.0f} s to measure): "
+                "envelope at the last step: "
                 + ", ".join(f"{k} {v:.1e}" for k, v in self.envelope["last_step"].items())
             )
             lines += [f"envelope: not measured: {why}" for why in self.envelope["missing"]]
@@ -128,16 +134,11 @@ class Report:
 class Step:
     """One training step compared: the loss before the update and each port variable and state
     after it, per element against the tolerance (``diffs``) and, once the envelope is measured,
-    in envelopes (``ratios``, with the index of the element furthest out, ``indices``, and the
-    values and envelopes compared, ``new``, ``old``, ``own``)."""
+    against it (``outside``)."""
 
     names: list[str]
     diffs: list[Difference]
-    ratios: list[float] | None = None
-    indices: list[tuple[int, ...]] | None = None
-    new: list | None = None
-    old: list | None = None
-    own: list | None = None
+    outside: list[Outside] | None = None
 
     @property
     def strict(self) -> bool:
@@ -145,7 +146,11 @@ class Step:
 
     @property
     def within_envelope(self) -> bool:
-        return self.ratios is not None and all(r <= MARGIN for r in self.ratios)
+        return self.outside is not None and all(o.envelopes <= MARGIN for o in self.outside)
+
+
+def furthest(outside: list[Outside]) -> int:
+    return max(range(len(outside)), key=lambda i: outside[i].envelopes)
 
 
 class Checker:
@@ -156,7 +161,7 @@ class Checker:
         links: list[Link],
         options: Options,
         state: list[Link] = (),
-        envelope: Callable[[], Envelope | None] = lambda: None,
+        envelope: Callable[[], Envelope] | None = None,
     ) -> None:
         self.record, self.port, self.links, self.state = record, port, links, list(state)
         self.rtol, self.atol = options.tolerances(record.dtype)
@@ -164,6 +169,12 @@ class Checker:
         self.first = record.batches[0]
         self.measure_envelope = envelope
         self.envelope: Envelope | None = None
+
+    def own_envelope(self) -> Envelope | None:
+        """TF1's envelope, measured the first time a stage needs it (None: not measured)."""
+        if self.envelope is None and self.measure_envelope is not None:
+            self.envelope = self.measure_envelope()
+        return self.envelope
 
     def name(self, link: Link) -> str:
         new, old = self.port.names[link.port], self.record.names[link.tf1]
@@ -256,33 +267,22 @@ class Checker:
             new = [np.asarray(g) for g in self.port.grads_of(self.first)]
         old = [link.carry_gradient(self.record.grads[link.tf1]) for link in self.links]
         result = self.over_variables("gradients", new, old, prefix="the gradient of ")
-        if not result.agrees and self.envelope is None:
-            self.envelope = self.measure_envelope()
-        if result.agrees or self.envelope is None:
+        envelope = None if result.agrees else self.own_envelope()
+        if envelope is None:
             return result
         names = [f"the gradient of {self.name(link)}" for link in self.links]
-        own = [self.carried_envelope(link, self.envelope.gradient(link.tf1)) for link in self.links]
-        self.judge(result, names, new, old, own)
+        own = [self.carried_envelope(link, envelope.gradient(link.tf1)) for link in self.links]
+        outside = [in_envelopes(n, o, self.rtol, self.atol, e) for n, o, e in zip(new, old, own)]
+        i = furthest(outside)
+        result.agrees = outside[i].envelopes <= MARGIN
+        result.strict = at(names[i], outside[i].index)
+        result.envelopes = outside[i].envelopes
+        result.envelope_at = f", at {outside[i].describe(names[i])}"
         return result
 
     def carried_envelope(self, link: Link, envelope: np.ndarray) -> np.ndarray:
         """A TF1 variable's envelope in the port's layout, by the transform's linear part."""
         return np.abs(link.carry_gradient(np.asarray(envelope, np.float64)))
-
-    def judge(self, result: StageResult, names: list[str], new, old, own) -> None:
-        """``result`` agrees if every element outside the tolerance is within ``MARGIN``
-        envelopes."""
-        found = [in_envelopes(n, o, self.rtol, self.atol, e) for n, o, e in zip(new, old, own)]
-        i = max(range(len(found)), key=lambda j: found[j][0])
-        ratio, index = found[i]
-        result.agrees = ratio <= MARGIN
-        result.strict = at(names[i], index) if ratio > 0 else None
-        result.envelopes = ratio
-        gap = abs(float(np.asarray(new[i])[index]) - float(np.asarray(old[i])[index]))
-        result.envelope_at = (
-            f", at {at(names[i], index)}: |port - TF1| {gap:.2e} against TF1's own "
-            f"{float(np.asarray(own[i])[index]):.2e}"
-        )
 
     def compare_step(self, step: int, loss: np.ndarray) -> Step:
         """The loss before the update of ``step`` and every variable after it, against TF1."""
@@ -304,14 +304,12 @@ class Checker:
                 self.carried_envelope(k, self.envelope.after(step, count + k.tf1))
                 for k in self.state
             ]
-            pairs = [in_envelopes(n, o, self.rtol, self.atol, e) for n, o, e in zip(new, old, own)]
-            found.ratios = [ratio for ratio, _ in pairs]
-            found.indices = [index for _, index in pairs]
-            found.own = own
-            found.new, found.old = new, old
+            found.outside = [
+                in_envelopes(n, o, self.rtol, self.atol, e) for n, o, e in zip(new, old, own)
+            ]
         return found
 
-    def trajectory(self, until_failure: bool = True) -> list[Step]:
+    def trajectory(self) -> list[Step]:
         """Every step compared, stopping at the first one outside both the per-element tolerance
         and the envelope (measured when a step first needs it), or outside the tolerance with no
         envelope to measure."""
@@ -321,12 +319,10 @@ class Checker:
                 loss = np.asarray(self.port.loss_of(batch))
                 self.port.train_step(batch)
             found = self.compare_step(step, loss)
-            if found.ratios is None and not found.strict:
-                self.envelope = self.measure_envelope()
-                if self.envelope is not None:
-                    found = self.compare_step(step, loss)
+            if found.outside is None and not found.strict and self.own_envelope() is not None:
+                found = self.compare_step(step, loss)
             steps.append(found)
-            if until_failure and not found.strict and not found.within_envelope:
+            if not found.strict and not found.within_envelope:
                 break
         return steps
 
@@ -365,21 +361,17 @@ class Checker:
                 f"step {first + 1 + outside} first ({at(bad.names[j], d.index)}: {d.excess:.3g} "
                 "times its tolerance)"
             )
-        measured = [(max(s.ratios), i) for i, s in enumerate(steps) if s.ratios is not None]
+        measured = [
+            (s.outside[furthest(s.outside)].envelopes, i)
+            for i, s in enumerate(steps)
+            if s.outside is not None
+        ]
         if measured:
-            ratio, i = max(measured)
-            result.envelopes = ratio
-            if ratio > 0:
-                step = steps[i]
-                j = int(np.argmax(step.ratios))
-                index = step.indices[j]
-                gap = abs(
-                    float(np.asarray(step.new[j])[index]) - float(np.asarray(step.old[j])[index])
-                )
-                result.envelope_at = (
-                    f", at step {first + 1 + i}: {at(step.names[j], index)}, |port - TF1| "
-                    f"{gap:.2e} against TF1's own {float(np.asarray(step.own[j])[index]):.2e}"
-                )
+            result.envelopes, i = max(measured)
+            j = furthest(steps[i].outside)
+            result.envelope_at = (
+                f", at step {first + 1 + i}: {steps[i].outside[j].describe(steps[i].names[j])}"
+            )
         return result
 
     def run(self) -> list[StageResult]:
@@ -444,34 +436,16 @@ def split_weight_map(weight_map: dict | None, state_names: list[str]) -> tuple:
     return trained, {k: v for k, v in weight_map.items() if k in state_names}
 
 
-def envelope_of(record: Record, options: Options, found: dict) -> Callable[[], Envelope]:
-    """The record's envelope, measured once when first asked for; ``found`` keeps what the
-    report says of it."""
-
-    def measure() -> Envelope:
-        start = time.perf_counter()
-        meta = record.meta
-        envelope = measure_envelope(
-            meta["program"], record, meta.get("dtype"), meta["random"], meta["seed"]
-        )
-        found.update(
-            seconds=time.perf_counter() - start,
-            last_step={k: envelope.largest(k, len(record.batches) - 1) for k in envelope.sources},
-            missing=[
-                f"{source}: the train_op is no tf.compat.v1.train optimizer's"
-                for source in envelope.missing
-            ],
-        )
-        return envelope
-
-    return measure
-
-
 def check_port(record: Record, new_path: str, options: Options = Options(), program=None) -> Report:
     """Run the port in ``new_path`` through the six stages against ``record``."""
     module, tf2_program = program or port_program(new_path)
-    found: dict = {}
-    measure = envelope_of(record, options, found)
+    meta = record.meta
+
+    def measure() -> Envelope:
+        return measure_envelope(
+            meta["program"], record, meta.get("dtype"), meta["random"], meta["seed"]
+        )
+
     with random_mode(options.random), kept_floatx():
         built = call(tf2_program, new_path, **({"dtype": options.dtype} if options.dtype else {}))
         port = make_port(built, new_path)
@@ -493,10 +467,10 @@ def check_port(record: Record, new_path: str, options: Options = Options(), prog
             links,
             options,
             state,
-            measure if options.envelope != "off" else lambda: None,
+            None if options.envelope == "off" else measure,
         )
         if options.envelope == "always":
-            checker.envelope = measure()
+            checker.own_envelope()
         stages = checker.run()
     rtol, atol = options.tolerances(record.dtype)
     settings = dict(
@@ -507,7 +481,21 @@ def check_port(record: Record, new_path: str, options: Options = Options(), prog
     }
     diverged = np.flatnonzero(~np.isfinite(record.losses))
     settings["tf1_diverges_at_step"] = int(diverged[0]) + 1 if diverged.size else None
-    return Report(stages, settings, found or None)
+    return Report(stages, settings, summary(checker.envelope, len(record.batches)))
+
+
+def summary(envelope: Envelope | None, steps: int) -> dict | None:
+    """What the report says of the envelope: how far each source moved TF1 at the last step,
+    and the sources it could not measure."""
+    if envelope is None:
+        return None
+    return {
+        "last_step": {source: envelope.largest(source, steps - 1) for source in envelope.sources},
+        "missing": [
+            f"{source}: the train_op is no tf.compat.v1.train optimizer's"
+            for source in envelope.missing
+        ],
+    }
 
 
 def check_migration(old_path: str, new_path: str, options: Options = Options()) -> Report:

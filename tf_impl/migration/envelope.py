@@ -25,6 +25,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -84,6 +85,7 @@ def gap(new, old) -> np.ndarray:
 
 
 def rerun(
+    module: ModuleType,
     old_path: str,
     record: Record,
     dtype: str | None,
@@ -106,11 +108,10 @@ def rerun(
     applied: list = []
     noisy = rounding_noise(noise, applied) if noise is not None else contextlib.nullcontext()
     with random_mode(random), noisy:
-        program = build(old_path, dtype, seed, record.state_names, threads)
+        program = build(module, old_path, dtype, seed, record.state_names, threads)
     if noise is not None and not applied:
         return None
-    state = program.untrained + program.kept
-    names = [name_of(v) for v in program.trained], [name_of(v) for v in state]
+    names = [name_of(v) for v in program.trained], [name_of(v) for v in program.state]
     if names != (record.names, record.state_names):
         raise ValueError(f"{old_path}: the program made other variables when it ran again")
     feeds = program.feeds(record.batches, "the record's batches")
@@ -122,12 +123,10 @@ def rerun(
             variable.load(value, session)
         for i, (g, r) in enumerate(zip(session.run(program.grads, feeds[0]), record.grads)):
             found[f"grad/{i}"] = gap(g, r)
-        for step, step_feed in enumerate(feeds):
-            losses.append(
-                session.run([program.built["train_op"], program.built["loss"]], step_feed)[1]
-            )
+        for step, (loss, values) in enumerate(program.train(session, feeds)):
+            losses.append(loss)
             old = record.after[step] + record.state_after[step]
-            for i, (a, b) in enumerate(zip(session.run(program.trained + state), old)):
+            for i, (a, b) in enumerate(zip(values, old)):
                 found[f"after/{step}/{i}"] = gap(a, b)
     found["loss"] = gap(losses, record.losses)
     return found
@@ -149,16 +148,18 @@ def spreads(
 ) -> dict[str, dict[str, np.ndarray]]:
     """The child's sources: with ``nudges`` > 0, ``NUDGED`` and ``NOISE`` over that many runs
     each; otherwise one run as the record's, on ``threads`` threads when given."""
+    from tf_impl.migration.programs import load_module
+
+    module = load_module(old_path)
+    same = (module, old_path, record, dtype, random, seed)
     if nudges == 0:
-        return {PLAIN: rerun(old_path, record, dtype, random, seed, record.initial, threads)}
+        return {PLAIN: rerun(*same, record.initial, threads)}
     rng = np.random.default_rng(0)
     found: dict[str, list] = {}
     for run in range(nudges):
         moved = [nudge(value, rng) for value in record.initial]
-        found.setdefault(NUDGED, []).append(
-            rerun(old_path, record, dtype, random, seed, moved, threads)
-        )
-        noisy = rerun(old_path, record, dtype, random, seed, record.initial, threads, noise=run)
+        found.setdefault(NUDGED, []).append(rerun(*same, moved, threads))
+        noisy = rerun(*same, record.initial, threads, noise=run)
         if noisy is not None:
             found.setdefault(NOISE, []).append(noisy)
     return {source: widest(runs) for source, runs in found.items()}
@@ -213,11 +214,10 @@ def measure_envelope(
         record.save(recorded)
         base = [sys.executable, "-m", "tf_impl.migration", "spread", str(old_path), str(recorded)]
         base += ["--random", random, "--seed", str(seed)] + (["--dtype", dtype] if dtype else [])
-        base += ["--nudges", "0"]
         jobs = {
-            NUDGED: (base[:-1] + [str(NUDGES)], {}),
-            switched: (base, {"TF_ENABLE_ONEDNN_OPTS": "0" if onednn else "1"}),
-            THREADS: (base + ["--threads", "1"], {}),
+            NUDGED: (base + ["--nudges", str(NUDGES)], {}),
+            switched: (base + ["--nudges", "0"], {"TF_ENABLE_ONEDNN_OPTS": "0" if onednn else "1"}),
+            THREADS: (base + ["--nudges", "0", "--threads", "1"], {}),
         }
         running = {}
         for name, (command, changed) in jobs.items():

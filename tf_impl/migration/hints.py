@@ -114,7 +114,7 @@ def forward_hint(checker) -> str | None:
             for i, v in enumerate(start)
             if v.ndim >= 1 and v.shape[-1] % 4 == 0 and v.shape[-1] >= 4
         ]
-        found = _gates_and_forget_bias(checker, start, gated)
+        found = _gates_and_forget_bias(checker, start, gated) if gated else None
         if found is not None:
             order, shifts = found
             moved = "".join(TF1_GATES[i] for i in order)
@@ -165,24 +165,19 @@ def _bias_shifts() -> list[tuple[tuple[int, float], ...]]:
 def _gates_and_forget_bias(checker, start, gated):
     """The gate order and forget-bias shifts (of the reordered bias) that make the outputs
     agree, tried together; None if none does."""
-    if not gated:
-        return None
+    biases = [i for i in gated if start[i].ndim == 1]
+    shifts_tried = _bias_shifts() if biases else [()]
     for order in itertools.permutations(range(4)):
-        for shifts in _bias_shifts():
+        for shifts in shifts_tried:
             if order == (0, 1, 2, 3) and not shifts:
                 continue
             tried = [_gate_blocks(v, order) if i in gated else v for i, v in enumerate(start)]
-            for i in gated:
-                if tried[i].ndim == 1 and shifts:
-                    tried[i] = tried[i].copy()
-                    quarter = len(tried[i]) // 4
-                    for block, shift in shifts:
-                        tried[i][block * quarter : (block + 1) * quarter] += shift
-            if (shifts and not any(tried[i].ndim == 1 for i in gated)) or not _outputs_agree(
-                checker, tried
-            ):
-                continue
-            return order, shifts
+            for i in biases:
+                quarter = len(tried[i]) // 4
+                for block, shift in shifts:
+                    tried[i][block * quarter : (block + 1) * quarter] += shift
+            if _outputs_agree(checker, tried):
+                return order, shifts
     return None
 
 

@@ -19,9 +19,10 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -117,23 +118,35 @@ class Program:
     kept: list
     config: object
 
+    @property
+    def state(self) -> list:
+        """What is compared but not trained: the untrained variables, then the kept ones."""
+        return self.untrained + self.kept
+
     def feeds(self, batches: list[dict], source: str) -> list[dict]:
         return [feed(self.built["feeds"], b, step, source) for step, b in enumerate(batches)]
 
+    def train(self, session, feeds: list[dict]) -> Iterator[tuple[np.ndarray, list]]:
+        """Run ``train_op`` on each feed in turn: the loss before the update (fetched with it)
+        and the trained and state variables after it."""
+        for step_feed in feeds:
+            loss = session.run([self.built["train_op"], self.built["loss"]], step_feed)[1]
+            yield loss, session.run(self.trained + self.state)
+
 
 def build(
+    module: ModuleType,
     old_path: str,
     dtype: str | None,
     seed: int,
     keep: Iterable[str] = (),
     threads: int | None = None,
 ) -> Program:
-    """``tf1_program()`` from ``old_path`` in a fresh graph with graph seed ``seed``; ``threads``
-    overrides the session's thread counts."""
+    """``tf1_program()`` of ``module`` (read from ``old_path``) in a fresh graph with graph seed
+    ``seed``; ``threads`` overrides the session's thread counts."""
     import tensorflow as tf
 
     v1 = tf.compat.v1
-    module = load_module(old_path)
     program = function(module, "tf1_program", old_path)
     options = {"dtype": dtype} if dtype else {}
     graph = tf.Graph()
@@ -200,8 +213,8 @@ def record_tf1(
     else:
         batches = take_batches(call(function(module, "batches", old_path), old_path), steps, source)
     with random_mode(random):
-        program = build(old_path, dtype, seed, keep)
-        variables = program.trained + program.untrained + program.kept
+        program = build(module, old_path, dtype, seed, keep)
+        variables = program.trained + program.state
         per_step = sum(v.shape.num_elements() * v.dtype.size for v in variables)
         require_fits(
             f"steps {steps} (every variable after every step, {describe_bytes(per_step)} a step)",
@@ -220,10 +233,8 @@ def record_tf1(
                 },
                 feeds[0],
             )
-            losses, after = [], []
-            for step_feed in feeds:
-                losses.append(session.run([built["train_op"], built["loss"]], step_feed)[1])
-                after.append(session.run(variables))
+            trajectory = list(program.train(session, feeds))
+    losses, after = [loss for loss, _ in trajectory], [values for _, values in trajectory]
     trained = len(program.trained)
     last = after[-1]
     return Record(
@@ -235,7 +246,7 @@ def record_tf1(
         losses=np.asarray(losses),
         after=[values[:trained] for values in after],
         outputs=fetched["outputs"] if outputs is not None else None,
-        state_names=[name_of(v) for v in program.untrained + program.kept],
+        state_names=[name_of(v) for v in program.state],
         state_initial=initial[trained:],
         state_after=[values[trained:] for values in after],
         meta={
