@@ -42,7 +42,8 @@ class StageResult:
     is (``largest_at``); the element furthest outside the per-element tolerance (``where``) with
     its two values; and a hint. The steps after the first may agree within ``MARGIN`` envelopes
     where the per-element tolerance fails (``strict``: where it first failed); ``envelopes`` is
-    the port's largest distance from TF1 in envelopes, where measured."""
+    the port's largest distance from TF1 in envelopes, where measured; ``step``: the last step a
+    training stage checked."""
 
     stage: str
     agrees: bool | None
@@ -56,6 +57,7 @@ class StageResult:
     strict: str | None = None
     envelopes: float | None = None
     envelope_at: str = ""
+    step: int | None = None
 
     def line(self) -> str:
         if self.agrees is None:
@@ -342,7 +344,7 @@ class Checker:
         k, diff = worst(last.diffs)
         where = f"step {number}, " + ("the loss before the update" if k == 0 else "after it: ")
         where += at(last.names[k], diff.index) if k else ""
-        result = StageResult(stage, agrees, tolerance=self.tolerance, where=where)
+        result = StageResult(stage, agrees, tolerance=self.tolerance, where=where, step=number)
         result.new, result.old = diff.new, diff.old
         largest = max(
             ((s.diffs[j].largest, i, j) for i, s in enumerate(steps) for j in range(len(s.diffs))),
@@ -442,9 +444,12 @@ def check_port(record: Record, new_path: str, options: Options = Options(), prog
     meta = record.meta
 
     def measure() -> Envelope:
-        return measure_envelope(
-            meta["program"], record, meta.get("dtype"), meta["random"], meta["seed"]
-        )
+        """The record's envelope, kept on it for every port checked against it."""
+        if record.envelope is None:
+            record.envelope = measure_envelope(
+                meta["program"], record, meta.get("dtype"), meta["random"], meta["seed"]
+            )
+        return record.envelope
 
     with random_mode(options.random), kept_floatx():
         built = call(tf2_program, new_path, **({"dtype": options.dtype} if options.dtype else {}))

@@ -1,10 +1,13 @@
 """Name the cause when a stage disagrees and the cause is a known migration pitfall.
 
-Some causes show in the numbers (a loss that is exactly 1/batch of TF1's), some in the port's
-settings (Keras Adam's default epsilon), and some only by trying the fix: the forward stage retries
-the outputs with each square weight transposed, with an LSTM's gate blocks reordered, with the
-forget bias added, and with each Dropout's rate read as keep_prob. A fix that makes the outputs
-agree is reported; the port's weights are put back afterwards.
+Some causes show in the numbers (a loss that is exactly 1/k of TF1's, or short of it by one of
+the terms TF1's loss sums), some in the port's settings (Keras Adam's default epsilon, Keras's
+momentum under a schedule that changes the rate where the steps part), and some only by trying the
+fix: the forward stage tries the softmax or sigmoid of either side's outputs, then retries the
+outputs with each square weight transposed, with an LSTM's gate blocks reordered together with the
+forget bias moved, and with each Dropout's rate read as keep_prob; the gradients stage tests
+whether a TF1 variable that fills two port variables has the sum of their gradients. A fix that
+makes the outputs agree is reported; the port's weights are put back afterwards.
 """
 
 from __future__ import annotations
@@ -50,6 +53,14 @@ def loss_hint(checker) -> str | None:
         )
     if _near(ratio, batch):
         return f"the loss is {batch}x TF1's: a sum over the batch where TF1 took the mean"
+    for length, axis in _axis_lengths(checker):
+        if _near(ratio, 1 / length):
+            return (
+                f"the loss is 1/{length} of TF1's: a mean over {axis}, of length {length}, where "
+                "TF1 summed (Keras's 'mse' and crossentropies average the last axis)"
+            )
+        if _near(ratio, length):
+            return f"the loss is {length}x TF1's: a sum over {axis} where TF1 took the mean"
     if checker.record.dtype == "float64" and new != old and new == float(np.float32(new)):
         return (
             "the port's loss is a float32 number where TF1's is float64: Keras's compiled loss "
@@ -62,6 +73,9 @@ def loss_hint(checker) -> str | None:
                 f"the loss is {factor:g}x TF1's: one side halves (tf.nn.l2_loss, a 1/(2n)) "
                 "and the other does not"
             )
+    term = _missing_term(checker, old - new)
+    if term is not None:
+        return term
     if _reads_logits_as_probabilities(checker):
         return (
             f"the model ends in logits (a layer with no activation) but "
@@ -74,6 +88,36 @@ def loss_hint(checker) -> str | None:
         f"the outputs agree but the loss does not (port/TF1 = {ratio:.6g}): the loss function "
         "or its reduction"
     )
+
+
+def _axis_lengths(checker) -> list[tuple[int, str]]:
+    """Each axis after the first of the outputs and of every batch entry: (length, which)."""
+    arrays = {f"the feed {name!r}": value for name, value in checker.first.items()}
+    if checker.record.outputs is not None:
+        arrays = {"the outputs": checker.record.outputs, **arrays}
+    return [
+        (length, f"axis {axis} of {what}")
+        for what, value in arrays.items()
+        for axis, length in enumerate(np.shape(value)[1:], start=1)
+        if length > 1
+    ]
+
+
+def _missing_term(checker, gap: float) -> str | None:
+    """The term of TF1's summed loss that the port's loss lacks, when one equals the gap."""
+    for term in checker.record.meta.get("loss_terms", []):
+        if gap != 0 and _near(term["value"], gap):
+            holds = (
+                f" (it holds tf.nn.l2_loss of {', '.join(term['l2_of'])}: Keras's "
+                "kernel_regularizer=L2(c / 2) and bias_regularizer=L2(c / 2) give c * l2_loss)"
+                if term["l2_of"]
+                else ""
+            )
+            return (
+                f"the port's loss is TF1's without its term {term['name']}, "
+                f"{term['value']:.6g}{holds}: add it to the port's loss"
+            )
+    return None
 
 
 def _reads_logits_as_probabilities(checker) -> bool:
@@ -101,7 +145,39 @@ def _gate_blocks(value: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
     return np.concatenate([blocks[i] for i in order], axis=-1)
 
 
+def _softmax(value: np.ndarray) -> np.ndarray:
+    shifted = np.exp(value - value.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def _sigmoid(value: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-value))
+
+
+def probabilities_hint(checker) -> str | None:
+    """Logits on one side where the other gives their softmax or sigmoid."""
+    old = np.asarray(checker.record.outputs, np.float64)
+    new = np.asarray(checker.port.outputs_of(checker.first), np.float64).reshape(old.shape)
+    for name, function in (("softmax", _softmax), ("sigmoid", _sigmoid)):
+        with np.errstate(over="ignore"):
+            if difference(function(new), old, checker.rtol, checker.atol).agrees:
+                return (
+                    f"the port's outputs are logits where TF1's are probabilities: their {name} "
+                    f"is TF1's outputs (end the model in the {name}, and give the loss "
+                    "from_logits=False)"
+                )
+            if difference(new, function(old), checker.rtol, checker.atol).agrees:
+                return (
+                    f"the port's outputs are probabilities where TF1's are logits: TF1's {name} "
+                    "is the port's outputs (end the model in the logits)"
+                )
+    return None
+
+
 def forward_hint(checker) -> str | None:
+    probabilities = probabilities_hint(checker)
+    if probabilities is not None:
+        return probabilities
     start = checker.port.values()
     names = [checker.name(link) for link in checker.links]
     try:
@@ -190,12 +266,22 @@ def _dropout_layers(port) -> list:
     return [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.Dropout)]
 
 
-def optimizer_hint(checker) -> str | None:
+def optimizer_hint(checker, failed) -> str | None:
     optimizer = getattr(getattr(checker.port, "model", None), "optimizer", None)
     if optimizer is None:
         return None
     kind = type(optimizer).__name__
     config = optimizer.get_config()
+    if kind == "SGD" and config.get("momentum") and failed.step and failed.step > 1:
+        changes = _rate_changes(optimizer, failed.step)
+        if changes is not None:
+            return (
+                f"Keras's SGD(momentum=...) keeps the velocity already multiplied by the rate, "
+                f"TF1's MomentumOptimizer the sum of gradients, rated anew at each step: they part "
+                f"where the rate changes, and the schedule changes it at step {failed.step} "
+                f"({changes}), where this stage fails (keras_impl.optimizers.TF1Momentum is "
+                "TF1's rule)"
+            )
     if kind == "RMSprop":
         return (
             "Keras's RMSprop is not TF1's RMSPropOptimizer: TF1 starts the mean square at 1.0, "
@@ -212,6 +298,18 @@ def optimizer_hint(checker) -> str | None:
             "(keras_impl.optimizers.TF1Adam is TF1's rule)"
         )
     return None
+
+
+def _rate_changes(optimizer, step: int) -> str | None:
+    """How the schedule's rate moves from the step before ``step`` to it (Keras counts its
+    iterations from 0), or None for a constant rate."""
+    import keras
+
+    schedule = getattr(optimizer, "_learning_rate", None)
+    if not isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        return None
+    before, now = (float(np.asarray(schedule(i))) for i in (step - 2, step - 1))
+    return None if before == now else f"{before:g} to {now:g}"
 
 
 def update_ratio(checker) -> float | None:
@@ -233,7 +331,7 @@ def update_ratio(checker) -> float | None:
 
 
 def step_hint(checker, failed) -> str | None:
-    known = optimizer_hint(checker)
+    known = optimizer_hint(checker, failed)
     if known:
         return known
     ratio = update_ratio(checker) if failed.stage == "one step" else None
@@ -260,12 +358,43 @@ def step_hint(checker, failed) -> str | None:
     )
 
 
+def tied_hint(checker) -> str | None:
+    """One TF1 variable that fills several port variables, whose gradient is the sum of
+    theirs: TF1 uses the one variable twice, the port trains copies. Tested on a random
+    direction r: <r, TF1's gradient> = sum over the copies of <T(r), the copy's gradient>, T
+    each copy's transform's linear part."""
+    grads = [np.asarray(g, np.float64) for g in checker.port.grads_of(checker.first)]
+    rng = np.random.default_rng(0)
+    for tf1 in sorted({link.tf1 for link in checker.links}):
+        copies = [i for i, link in enumerate(checker.links) if link.tf1 == tf1]
+        if len(copies) < 2:
+            continue
+        old = np.asarray(checker.record.grads[tf1], np.float64)
+        direction = rng.standard_normal(old.shape)
+        whole = float(np.vdot(direction, old))
+        parts = sum(
+            float(np.vdot(checker.links[i].carry_gradient(direction), grads[i])) for i in copies
+        )
+        if abs(parts - whole) <= 1e-4 * max(abs(whole), 1e-30):
+            names = [checker.port.names[checker.links[i].port] for i in copies]
+            return (
+                f"TF1's {checker.record.names[tf1]} is one variable used {len(copies)} times, "
+                f"and its gradient is the sum of the port's {', '.join(names)}: the port trains "
+                "copies where TF1 ties them (use the one variable in each place, e.g. a "
+                "DenseTranspose layer that reads the encoder's kernel)"
+            )
+    return None
+
+
 def explain(failed, checker) -> str | None:
     if failed.stage == "forward":
         return forward_hint(checker)
     if failed.stage == "loss":
         return loss_hint(checker)
     if failed.stage == "gradients":
+        tied = tied_hint(checker)
+        if tied is not None:
+            return tied
         return (
             "the loss agrees but its gradients do not: a stop_gradient, a custom gradient, or a "
             "variable the port's loss does not reach the way TF1's does"

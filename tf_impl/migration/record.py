@@ -32,6 +32,7 @@ class Record:
     state_initial: list[np.ndarray] = field(default_factory=list)
     state_after: list[list[np.ndarray]] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
+    envelope: object = field(default=None, repr=False, compare=False)  # measured once, not saved
 
     @property
     def dtype(self) -> str:

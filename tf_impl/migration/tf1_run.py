@@ -176,6 +176,33 @@ def build(
     return Program(graph, built, trained, grads, untrained, kept, config)
 
 
+def additive_terms(loss) -> list:
+    """The addends of a scalar loss built as a sum (``loss += 5e-4 * regularizers``), nested
+    sums flattened; [] for a loss that is no sum."""
+
+    def flatten(tensor) -> list:
+        if tensor.op.type in ("Add", "AddV2", "AddN") and tensor.shape.rank == 0:
+            return [term for part in tensor.op.inputs for term in flatten(part)]
+        return [tensor]
+
+    terms = flatten(loss)
+    return terms if len(terms) > 1 else []
+
+
+def l2_of(tensor) -> list[str]:
+    """The variables that ``tf.nn.l2_loss`` ops among ``tensor``'s inputs, at any depth, take."""
+    seen, todo, found = set(), [tensor.op], []
+    while todo:
+        op = todo.pop()
+        if op.name in seen:
+            continue
+        seen.add(op.name)
+        if op.type == "L2Loss":
+            found.append(op.inputs[0].op.name.removesuffix("/read"))
+        todo.extend(part.op for part in op.inputs)
+    return sorted(found)
+
+
 def name_of(variable) -> str:
     return variable.name.split(":")[0]
 
@@ -222,6 +249,7 @@ def record_tf1(
         )
         built, feeds = program.built, program.feeds(batches, source)
         outputs = built.get("outputs")
+        terms = additive_terms(built["loss"])
         with program.graph.as_default(), v1.Session(config=program.config) as session:
             session.run([v1.global_variables_initializer(), v1.local_variables_initializer()])
             initial = session.run(variables)
@@ -230,6 +258,7 @@ def record_tf1(
                     "loss": built["loss"],
                     "grads": program.grads,
                     "outputs": built["loss"] if outputs is None else outputs,
+                    "terms": terms,
                 },
                 feeds[0],
             )
@@ -256,6 +285,10 @@ def record_tf1(
             "random": random,
             "seed": seed,
             "steps": steps,
+            "loss_terms": [
+                {"name": t.op.name, "value": float(v), "l2_of": l2_of(t)}
+                for t, v in zip(terms, fetched["terms"])
+            ],
             "untrained": {
                 name_of(v): untrained_why(initial[trained + i], last[trained + i])
                 for i, v in enumerate(program.untrained)
