@@ -19,6 +19,7 @@ from optional import needs
 
 from common.rounding import MARGIN
 from tf_impl.migration import Options, check_port, run_tf1
+from tf_impl.migration.programs import load_module
 
 PROGRAMS = Path(__file__).resolve().parent / "fixtures" / "tutorial_style"
 GALLERY = Path(__file__).resolve().parent.parent / "examples" / "migrations"
@@ -31,6 +32,7 @@ STEPS = {
     "sparse_adam": 30,
     "lenet": 15,
     "tied_autoencoder": 30,
+    "batch_norm": 30,
     "per_sample_regression": 33,
 }
 # program -> [(port, the stage it fails at, words its location or hint holds)]; each port makes
@@ -53,6 +55,9 @@ MISTAKES = {
         ("gates_kept_forget_bias_moved", "forward", "order ifjo of TF1's ijfo"),
         ("gates_kept_forget_bias_moved", "forward", "then -1 on block 2 and +1 on block 1"),
     ],
+    "batch_norm": [
+        ("pytorch_momentum", "one step", "the loss and every weight agree but the port's mlp/bn"),
+    ],
     "per_sample_regression": [],
 }
 # program -> [a port that agrees only within the envelope]: Keras's Adam(epsilon=1e-8) rounds
@@ -61,13 +66,20 @@ MISTAKES = {
 # (--envelope off) the check fails it, as it fails the correct port, at the gradients: a bias
 # gradient there sums terms some 1e5 times larger than itself.
 WITHIN_THE_ENVELOPE = {"unscaled_mlp": ["keras_adam"]}
-MARKS = {"lstm_adam": needs("tf_keras")}
+MARKS = {"lstm_adam": needs("tf_keras"), "batch_norm": needs("tf_keras")}
 
 
 @functools.cache
 def recorded(program: str, steps: int):
-    """The program's record, and with it the envelope once measured, shared by the tests."""
-    return run_tf1(str(PROGRAMS / program / "tf1.py"), steps)
+    """The program's record, keeping what its ports' WEIGHT_MAPs name (as check_migration
+    does), and with it the envelope once measured, shared by the tests."""
+    keep = {
+        name
+        for port in PROGRAMS.joinpath(program).glob("*.py")
+        if port.name != "tf1.py"
+        for name in getattr(load_module(port), "WEIGHT_MAP", {})
+    }
+    return run_tf1(str(PROGRAMS / program / "tf1.py"), steps, keep=sorted(keep))
 
 
 def check(program: str, port: str, record, **options):
@@ -154,3 +166,11 @@ def test_per_sample_scalar_feeds_reach_the_port_as_batches_of_one():
     message = str(raised.value)
     assert "loss_for_pairs.py: the port raised at the loss stage, given x [], y []" in message
     assert "\n" not in message
+
+
+@needs("tf_keras")
+@pytest.mark.slow
+def test_state_the_record_did_not_keep_is_named_with_the_way_to_keep_it():
+    record = run_tf1(str(PROGRAMS / "batch_norm" / "tf1.py"), 1)
+    with pytest.raises(ValueError, match=r"'bn/moving_mean'.*did not keep.*keep=WEIGHT_MAP"):
+        check("batch_norm", "keras3", record, steps=1)

@@ -326,7 +326,19 @@ class Checker:
             steps.append(found)
             if not found.strict and not found.within_envelope:
                 break
+        self.last_step = steps[-1]
         return steps
+
+    def only_state_apart(self) -> list[str]:
+        """The state variables outside the tolerance at the last step compared, when the loss
+        and every trained variable are within it; [] otherwise."""
+        step = getattr(self, "last_step", None)
+        if step is None:
+            return []
+        trained = 1 + len(self.links)
+        if not all(d.agrees for d in step.diffs[:trained]):
+            return []
+        return [name for name, d in zip(step.names[trained:], step.diffs[trained:]) if not d.agrees]
 
     def training(self) -> list[StageResult]:
         """The first step is its own stage, the rest are one: each step within the per-element
@@ -427,14 +439,22 @@ def port_program(new_path: str):
     return module, function(module, "tf2_program", new_path)
 
 
-def split_weight_map(weight_map: dict | None, state_names: list[str]) -> tuple:
+def split_weight_map(weight_map: dict | None, record: Record) -> tuple:
     """``WEIGHT_MAP``'s entries for trained variables, and those for TF1 state (variables no
     gradient reaches, moving statistics, counters), which are compared but not trained."""
+    state_names = record.state_names
     if weight_map is None:
         return None, {}
     if not isinstance(weight_map, dict):
         raise ValueError(f"WEIGHT_MAP must be a dict, got {type(weight_map).__name__}")
     trained = {k: v for k, v in weight_map.items() if k not in state_names}
+    every = record.meta.get("variables", [])
+    unkept = [k for k in trained if k not in record.names and k in every]
+    if unkept:
+        raise ValueError(
+            f"WEIGHT_MAP names TF1's {unkept}, which TF1 does not train and its record did not "
+            "keep: record it with run_tf1(..., keep=WEIGHT_MAP's names), as check_migration does"
+        )
     return trained, {k: v for k, v in weight_map.items() if k in state_names}
 
 
@@ -454,9 +474,7 @@ def check_port(record: Record, new_path: str, options: Options = Options(), prog
     with random_mode(options.random), kept_floatx():
         built = call(tf2_program, new_path, **({"dtype": options.dtype} if options.dtype else {}))
         port = make_port(built, new_path)
-        trained_map, state_map = split_weight_map(
-            getattr(module, "WEIGHT_MAP", None), record.state_names
-        )
+        trained_map, state_map = split_weight_map(getattr(module, "WEIGHT_MAP", None), record)
         links = link_weights(record.names, record.initial, port.names, port.values(), trained_map)
         state = link_weights(
             record.state_names,

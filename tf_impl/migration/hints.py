@@ -331,6 +331,14 @@ def update_ratio(checker) -> float | None:
 
 
 def step_hint(checker, failed) -> str | None:
+    state = checker.only_state_apart()
+    if state:
+        return (
+            f"the loss and every weight agree but the port's {', '.join(state)} do not: state "
+            "that training moves but no gradient reaches (BatchNorm's moving statistics: "
+            "Keras's momentum and TF1's decay weigh the old average, PyTorch's momentum the new "
+            "batch; a counter: what it counts)"
+        )
     known = optimizer_hint(checker, failed)
     if known:
         return known

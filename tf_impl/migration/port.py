@@ -39,6 +39,7 @@ class Port:
 
     variables: list
     state: list
+    updated: list = []  # the state that a forward pass in training mode moves
     has_outputs: bool
     path: str
 
@@ -72,9 +73,24 @@ class Port:
         outputs_of = tf.function(lambda batch: self.forward(batch))
         loss_of = tf.function(lambda batch: self.loss(batch))
         grads_of = tf.function(lambda batch: self.gradients(batch))
-        self.outputs_of = lambda batch: outputs_of(tensors(batch))
-        self.loss_of = lambda batch: loss_of(tensors(batch))
-        self.grads_of = lambda batch: grads_of(tensors(batch))
+        self.outputs_of = self.without_updates(lambda batch: outputs_of(tensors(batch)))
+        self.loss_of = self.without_updates(lambda batch: loss_of(tensors(batch)))
+        self.grads_of = self.without_updates(lambda batch: grads_of(tensors(batch)))
+
+    def without_updates(self, compute: Callable) -> Callable:
+        """``compute``, with the state that a call in training mode updates (BatchNorm's moving
+        statistics) put back after it: only the port's training step may move it, as only TF1's
+        train_op moves TF1's."""
+
+        def computed(batch: dict):
+            before = [v.numpy() for v in self.updated]
+            try:
+                return compute(batch)
+            finally:
+                for variable, value in zip(self.updated, before):
+                    variable.assign(value)
+
+        return computed
 
     def gradients(self, batch: dict) -> list:
         with tf.GradientTape() as tape:
@@ -99,7 +115,8 @@ class KerasPort(Port):
         optimizer = self.model.optimizer
         if not optimizer.built:  # its slots exist from here on, as train_on_batch would make them
             optimizer.build(self.variables)
-        self.state = list(self.model.non_trainable_variables) + list(optimizer.variables)
+        self.updated = list(self.model.non_trainable_variables)
+        self.state = self.updated + list(optimizer.variables)
         self.has_outputs = True
         self.path = path
 

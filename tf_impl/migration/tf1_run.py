@@ -117,6 +117,7 @@ class Program:
     untrained: list
     kept: list
     config: object
+    variables: list  # every variable of the graph
 
     @property
     def state(self) -> list:
@@ -163,9 +164,10 @@ def build(
         grads = [tf.convert_to_tensor(g) for g in found if g is not None]
         untrained = [v for v, g in zip(variables, found) if g is None]
         keep = set(keep)
+        every = v1.global_variables()
         kept = [
             v
-            for v in v1.global_variables()
+            for v in every
             if name_of(v) in keep and not any(v is u for u in trained + untrained)
         ]
     config = v1.ConfigProto()
@@ -173,7 +175,7 @@ def build(
         config.CopyFrom(built["session_config"])
     if threads is not None:
         config.intra_op_parallelism_threads = config.inter_op_parallelism_threads = threads
-    return Program(graph, built, trained, grads, untrained, kept, config)
+    return Program(graph, built, trained, grads, untrained, kept, config, every)
 
 
 def additive_terms(loss) -> list:
@@ -285,6 +287,7 @@ def record_tf1(
             "random": random,
             "seed": seed,
             "steps": steps,
+            "variables": [name_of(v) for v in program.variables],
             "loss_terms": [
                 {"name": t.op.name, "value": float(v), "l2_of": l2_of(t)}
                 for t, v in zip(terms, fetched["terms"])
