@@ -72,8 +72,9 @@ class StageResult:
         if self.strict:
             text += f"\n  per element: outside the tolerance at {self.strict}"
         if self.envelopes:
+            times = "infinitely many" if np.isinf(self.envelopes) else f"{self.envelopes:.3g}"
             text += (
-                f"\n  envelope: at most {self.envelopes:.3g} times how far TF1 moves from itself"
+                f"\n  envelope: at most {times} times how far TF1 moves from itself"
                 f" (margin {MARGIN}){self.envelope_at}"
             )
         if not self.agrees and self.where:

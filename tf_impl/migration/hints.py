@@ -157,7 +157,10 @@ def _sigmoid(value: np.ndarray) -> np.ndarray:
 def probabilities_hint(checker) -> str | None:
     """Logits on one side where the other gives their softmax or sigmoid."""
     old = np.asarray(checker.record.outputs, np.float64)
-    new = np.asarray(checker.port.outputs_of(checker.first), np.float64).reshape(old.shape)
+    new = np.asarray(checker.port.outputs_of(checker.first), np.float64)
+    if new.size != old.size:
+        return None
+    new = new.reshape(old.shape)
     for name, function in (("softmax", _softmax), ("sigmoid", _sigmoid)):
         with np.errstate(over="ignore"):
             if difference(function(new), old, checker.rtol, checker.atol).agrees:
@@ -293,8 +296,9 @@ def optimizer_hint(checker, failed) -> str | None:
     if kind == "Adam":
         return (
             "Keras's Adam has TF1's formula but computes 1 - beta2 as a Python float and casts it "
-            "(float32(0.001), where TF1 subtracts in float32: 0.0009999871, 1.29e-5 apart), and "
-            "beta^t as a power where TF1 multiplies a running product: past the envelope here "
+            "(float32(0.001), where TF1 subtracts in float32: 0.0009999871, 1.29e-5 apart "
+            "relatively), and beta^t as a power where TF1 multiplies a running product: here "
+            "further apart than the check allows "
             "(keras_impl.optimizers.TF1Adam is TF1's rule)"
         )
     return None

@@ -166,9 +166,7 @@ def build(
         keep = set(keep)
         every = v1.global_variables()
         kept = [
-            v
-            for v in every
-            if name_of(v) in keep and not any(v is u for u in trained + untrained)
+            v for v in every if name_of(v) in keep and not any(v is u for u in trained + untrained)
         ]
     config = v1.ConfigProto()
     if built.get("session_config") is not None:
