@@ -1,10 +1,10 @@
 """Keras 3 on JAX or PyTorch, run in a child process.
 
-Keras fixes its backend when it is imported, so a run on another backend happens in a process of
-its own (``python -m keras_impl.backend_child``) with ``KERAS_BACKEND`` set, and, for float64 on
-JAX, ``JAX_ENABLE_X64=1``: without it JAX computes in float32 even where the layers say float64
-(``tests/test_keras_backends.py`` shows it). The child trains with ``keras_impl`` itself and sends
-back the gradients at the initial weights and the run, in the weight format. One child run
+Keras fixes its backend when it is imported, so a run on another backend happens in a process of its
+own (``python -m backprop_suite.children.keras_backend``) with ``KERAS_BACKEND`` set, and, for
+float64 on JAX, ``JAX_ENABLE_X64=1``: without it JAX computes in float32 even where the layers say
+float64 (``tests/test_keras_backends.py`` shows it). The child trains with ``keras_impl`` itself and
+sends back the gradients at the initial weights and the run, in the weight format. One child run
 answers ``loss_and_grads``, ``train`` and ``forward`` for the same inputs.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import (
+from backprop_suite.core import (
     TrainConfig,
     TrainResult,
     check_inputs,
@@ -29,7 +29,7 @@ from common import (
     check_x,
     require_one_device,
 )
-from common.registry import require_backend as require
+from backprop_suite.verify.registry import require_backend as require
 
 _last: dict[str, tuple[str, dict]] = {}
 
@@ -63,7 +63,13 @@ def _child(backend: str, cases: list[tuple], x64: bool | None) -> tuple[dict, di
             if y is not None:
                 arrays[f"{case}/y"] = y
         np.savez(inputs, **arrays)
-        command = [sys.executable, "-m", "keras_impl.backend_child", str(inputs), str(outputs)]
+        command = [
+            sys.executable,
+            "-m",
+            "backprop_suite.children.keras_backend",
+            str(inputs),
+            str(outputs),
+        ]
         dtype = cases[0][0].dtype
         env = child_environment(backend, dtype, x64)
         done = subprocess.run(command, env=env, capture_output=True, text=True)

@@ -2,7 +2,7 @@
 
 TensorFlow: a ``tf.data.Dataset`` (``fit`` reads it inside its compiled loop). JAX and PyTorch: a
 ``keras.utils.PyDataset``, Keras's backend-neutral input. Either way ``fit`` sees exactly
-``common.step_batches``, one batch per step, in order.
+``backprop_suite.core.step_batches``, one batch per step, in order.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from common import TrainConfig, step_batches
+from backprop_suite.core import TrainConfig, step_batches
 
 
 class StepBatches(keras.utils.PyDataset):

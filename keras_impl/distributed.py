@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import keras
 
-from common import TrainConfig
+from backprop_suite.core import TrainConfig
 
 
 def _replica_context():
@@ -81,7 +81,7 @@ def scope(cfg: TrainConfig, strategy=None) -> Iterator[None]:
     if strategy is None and cfg.replicas == 1:
         yield
         return
-    from tf_impl.devices import strategy_for
+    from backprop_suite.distribute.devices import strategy_for
 
     with strategy_for(cfg.replicas, strategy).scope():
         yield

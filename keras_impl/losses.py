@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from common import TrainConfig
+from backprop_suite.core import TrainConfig
 from keras_impl.distributed import global_sum, in_replicas
 from keras_impl.exact_ops import mean
 

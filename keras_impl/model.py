@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 import keras
 import numpy as np
 
-from common import TrainConfig
+from backprop_suite.core import TrainConfig
 from keras_impl.distributed import global_sum, multi_worker
 from keras_impl.exact_ops import activation
 

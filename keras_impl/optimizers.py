@@ -18,7 +18,7 @@ Keras 3 turns a Python float hyperparameter into a tensor by way of float32 (``o
 ``Constant`` initializer: in a float64 model that trains at float32(β). ``in_dtype`` makes
 numbers that pass through exactly, and every number of the exact and closest mappings is one
 of them. Why each built-in parts from
-TF1, and by how much, is in ``tf_impl/MIGRATION.md`` section 2b, every gap measured by
+TF1, and by how much, is in ``docs/migration_guide.md`` section 2b, every gap measured by
 ``tests/test_keras_optimizers.py``.
 """
 
@@ -28,7 +28,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from common import TrainConfig
+from backprop_suite.core import TrainConfig
 
 MAPPINGS = ("exact", "closest", "matched", "defaults")
 

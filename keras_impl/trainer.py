@@ -2,8 +2,8 @@
 
 All ``cfg.steps`` updates run as one epoch of pre-arranged batches with
 ``steps_per_execution=cfg.steps``, so Keras enters its compiled loop once instead of paying its
-per-epoch overhead on every step. The batches are the ones ``common.step_batches`` gives every
-implementation, in the same order, with ``shuffle=False``.
+per-epoch overhead on every step. The batches are the ones ``backprop_suite.core.step_batches``
+gives every implementation, in the same order, with ``shuffle=False``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,15 @@ from collections.abc import Mapping
 import keras
 import numpy as np
 
-from common import TrainConfig, TrainResult, check_inputs, check_params, check_x, step_batches
-from common.batching import is_full_batch
+from backprop_suite.core import (
+    TrainConfig,
+    TrainResult,
+    check_inputs,
+    check_params,
+    check_x,
+    step_batches,
+)
+from backprop_suite.core.batching import is_full_batch
 from keras_impl import distributed
 from keras_impl.data import training_data
 from keras_impl.gradients import loss_and_gradients

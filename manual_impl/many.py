@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from common import TrainConfig, check_data, require_one_device, step_batches
-from common.batching import is_full_batch
-from common.many import ManyResult, check_stack
+from backprop_suite.core import TrainConfig, check_data, require_one_device, step_batches
+from backprop_suite.core.batching import is_full_batch
+from backprop_suite.core.many import ManyResult, check_stack
 from manual_impl.activations import ACTIVATIONS
 from manual_impl.optimizers import Optimizer
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from common import (
+from backprop_suite.core import (
     TrainConfig,
     TrainResult,
     check_inputs,
@@ -15,7 +15,7 @@ from common import (
     require_one_device,
     step_batches,
 )
-from common.batching import is_full_batch
+from backprop_suite.core.batching import is_full_batch
 from manual_impl.activations import ACTIVATIONS
 from manual_impl.losses import dloss_dyout, loss_value
 from manual_impl.optimizers import Optimizer

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from common import TrainConfig
+from backprop_suite.core import TrainConfig
 
 
 def gradient_descent(var, grad, slots, rate, args, state) -> None:

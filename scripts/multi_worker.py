@@ -1,25 +1,6 @@
-"""Train the seed net on MultiWorkerMirroredStrategy: worker processes on this machine.
+"""``backprop-multi-worker`` run from a checkout (``backprop_suite/cli/multi_worker.py``)."""
 
-    python scripts/multi_worker.py --workers 2 --dtype float64 --out /tmp/workers
-
-starts the workers (``python -m tf_impl.multi_worker --worker I``, each with its ``TF_CONFIG`` on
-loopback ports found free just before), waits for them within ``--timeout`` seconds (120), kills
-them if they overrun, and leaves each worker's weights, losses and outputs from the custom loop
-and from ``fit`` in ``OUT/worker-I.npz``, its output in ``OUT/worker-I.log``. Exit status: 0 when
-every worker finished; 1 when one failed or overran (its output's end is printed); 2 for bad
-input.
-"""
-
-from __future__ import annotations
-
-from common.cli import run_script
-
-
-def main(argv: list[str] | None = None) -> int:
-    from tf_impl.multi_worker import main as launch
-
-    return launch(argv)
-
+from backprop_suite.cli.multi_worker import run
 
 if __name__ == "__main__":
-    run_script(main)
+    run()

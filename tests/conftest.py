@@ -14,7 +14,7 @@ if os.environ.get("CI"):
 # The data-parallel tests train on logical CPU devices, which TensorFlow fixes when it starts, so
 # the CPU is split before any test runs TensorFlow. It changes no single-device number: every
 # bit-for-bit test of the suite runs with it.
-from tf_impl.devices import split_cpu  # noqa: E402
+from backprop_suite.distribute.devices import split_cpu  # noqa: E402
 
 split_cpu(4)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from common import TrainResult
-from common.registry import IMPLEMENTATIONS as MODULES
-from common.registry import load_implementation
+from backprop_suite.core import TrainResult
+from backprop_suite.verify.registry import IMPLEMENTATIONS as MODULES
+from backprop_suite.verify.registry import load_implementation
 
 IMPLEMENTATIONS = {name: load_implementation(name) for name in MODULES}
 

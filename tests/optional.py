@@ -8,7 +8,7 @@ import importlib.util
 
 import pytest
 
-from common.registry import BACKEND_INSTALL
+from backprop_suite.verify.registry import BACKEND_INSTALL
 
 MISSING = "needs an optional dependency:"
 INSTALL = {

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = ROOT / "scripts"
+COMMANDS = ROOT / "backprop_suite" / "cli"
 NAMES = ("compare", "explain", "check_gradients", "bench", "check_migration", "sweep")
 
 
@@ -37,10 +39,8 @@ def run(
 
 
 def load(name: str) -> ModuleType:
-    """The script as a fresh module (its ``main`` takes an argument list)."""
-    if str(SCRIPTS) not in sys.path:
-        sys.path.insert(0, str(SCRIPTS))  # compare.py imports figures.py beside it
-    spec = importlib.util.spec_from_file_location(f"{name}_script", SCRIPTS / f"{name}.py")
+    """The script's command as a fresh module (its ``main`` takes an argument list)."""
+    spec = importlib.util.spec_from_file_location(f"{name}_script", COMMANDS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -67,7 +67,7 @@ def make_cheap(module: ModuleType) -> None:
         module.ACTIVATIONS = ("sigmoid",)
         module.LOSSES = ("sum_squares",)
     elif name == "check_migration":
-        from tf_impl.migration.check import Report
+        from backprop_suite.migration.check import Report
 
         module.run_check = lambda old, new, options: Report([], {"steps": options.steps})
     elif name == "bench":

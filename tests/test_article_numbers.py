@@ -8,7 +8,7 @@ The article: inputs 0.1 and 0.2, weights 0.27 and 0.57 and bias 0.4 give the net
 import pytest
 from implementations import IMPLEMENTATIONS
 
-from common import TrainConfig
+from backprop_suite.core import TrainConfig
 
 NEURON = {"m1": [[0.27], [0.57]], "b1": [0.4]}
 INPUTS = [[0.1, 0.2]]

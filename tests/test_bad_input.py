@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from implementations import IMPLEMENTATIONS
 
-from common import TrainConfig, init_params, load_params, save_params, xor_data
+from backprop_suite.core import TrainConfig, init_params, load_params, save_params, xor_data
 
 CFG = TrainConfig(steps=2)
 X, Y = xor_data()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from script_runner import load, one_error_line, run, run_in_process
 
-from tf_impl.migration import Options, check_port, run_tf1
+from backprop_suite.migration import Options, check_port, run_tf1
 
 ROOT = Path(__file__).resolve().parent.parent
 GALLERY = ROOT / "examples" / "migrations"

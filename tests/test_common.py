@@ -6,7 +6,14 @@ import sys
 import numpy as np
 import pytest
 
-from common import TrainConfig, init_params, load_params, save_params, step_batches, xor_data
+from backprop_suite.core import (
+    TrainConfig,
+    init_params,
+    load_params,
+    save_params,
+    step_batches,
+    xor_data,
+)
 
 
 def test_default_config_is_the_seed_program():
@@ -90,7 +97,18 @@ def test_shuffled_epochs_are_permutations_drawn_from_the_seed():
     assert [b.tolist() for b in step_batches(4, cfg)] == [b.tolist() for b in batches]
 
 
-@pytest.mark.parametrize("module", ["common", "manual_impl"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "backprop_suite",
+        "backprop_suite.core",
+        "backprop_suite.verify.comparison",
+        "backprop_suite.sweep.check",
+        "backprop_suite.migration",
+        "backprop_suite.cli.check_migration",
+        "manual_impl",
+    ],
+)
 def test_importing_does_not_import_tensorflow(module):
     code = f"import sys, {module}; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

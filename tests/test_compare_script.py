@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import script_runner as scripts
 
-from common import TrainConfig, init_params, load_params, save_params
+from backprop_suite.core import TrainConfig, init_params, load_params, save_params
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -3,7 +3,7 @@
 import pytest
 from implementations import IMPLEMENTATIONS, assert_identical
 
-from common import TrainConfig, init_params, xor_data
+from backprop_suite.core import TrainConfig, init_params, xor_data
 
 
 @pytest.mark.parametrize("name", IMPLEMENTATIONS)

@@ -20,9 +20,9 @@ import tensorflow as tf
 
 import keras_impl
 import tf_impl
-from common import TrainConfig, init_params, noisy_xor, xor_data
+from backprop_suite.core import TrainConfig, init_params, noisy_xor, xor_data
+from backprop_suite.distribute.devices import mirrored_strategy
 from tf_impl import distributed
-from tf_impl.devices import mirrored_strategy
 from tf_impl.network import layer_outputs, loss_of
 
 BOUND = {"float32": 3e-6, "float64": 1e-14}
@@ -182,8 +182,8 @@ def test_a_replica_count_that_is_not_a_positive_integer_is_refused(replicas):
 
 def test_the_single_device_references_refuse_replicas():
     import manual_impl
+    from backprop_suite.reference import tf1 as tf1_reference
     from keras_impl.backends import run_many
-    from tf_impl import tf1_reference
 
     cfg, params, x, y = case("xor, full batch", "float32")
     spread = replace(cfg, replicas=2)
@@ -210,11 +210,13 @@ def test_what_data_parallel_training_refuses():
 
 
 def test_more_devices_than_tensorflow_started_with_is_a_clear_error():
-    from tf_impl.devices import split_cpu
+    from backprop_suite.distribute.devices import split_cpu
 
     tf.constant(1.0) + 1  # TensorFlow has started (conftest split the CPU in four)
     split_cpu(4)  # as many as there are: nothing to do
-    with pytest.raises(ValueError, match=r"started with 4: call tf_impl.devices.split_cpu\(8\)"):
+    with pytest.raises(
+        ValueError, match=r"started with 4: call backprop_suite.distribute.devices.split_cpu\(8\)"
+    ):
         split_cpu(8)
     with pytest.raises(ValueError, match="8 replicas need 8 logical CPU devices"):
         tf_impl.train(*case("xor, full batch", "float32")[1:], replace(TrainConfig(), replicas=8))

@@ -23,12 +23,12 @@ import tensorflow as tf
 
 import manual_impl
 import tf_impl
-from common import TrainConfig, init_params, noisy_xor, xor_data
+from backprop_suite.core import TrainConfig, init_params, noisy_xor, xor_data
+from backprop_suite.distribute.devices import mirrored_strategy
 from keras_impl.data import tf_dataset
 from keras_impl.model import build_model, floatx, get_params
 from keras_impl.optimizers import keras_optimizer
 from tf_impl import distributed
-from tf_impl.devices import mirrored_strategy
 
 
 def moved(after: dict, before: dict) -> np.ndarray:

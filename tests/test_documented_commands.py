@@ -28,9 +28,9 @@ OPTIMIZER_RUNS = [
 PROMISED = [
     ("README.md", REPLICAS, REPLICAS.split()[2:]),
     ("docs/distributed.md", REPLICAS, REPLICAS.split()[2:]),
-    ("tf_impl/MIGRATION.md", RMSPROP_60, RMSPROP_60.split()[2:]),
-    ("tf_impl/MIGRATION.md", RMSPROP_60, [*RMSPROP_60.split()[2:], "--dtype", "float64"]),
-] + [("tf_impl/MIGRATION.md", OPTIMIZERS, [*argv, "--dtype", "float64"]) for argv in OPTIMIZER_RUNS]
+    ("docs/migration_guide.md", RMSPROP_60, RMSPROP_60.split()[2:]),
+    ("docs/migration_guide.md", RMSPROP_60, [*RMSPROP_60.split()[2:], "--dtype", "float64"]),
+] + [("docs/migration_guide.md", OPTIMIZERS, [*argv, "--dtype", "float64"]) for argv in OPTIMIZER_RUNS]
 
 
 @pytest.mark.slow

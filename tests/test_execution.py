@@ -11,7 +11,7 @@ from implementations import assert_identical
 
 import keras_impl
 import tf_impl
-from common import TrainConfig, init_params, xor_data
+from backprop_suite.core import TrainConfig, init_params, xor_data
 from tf_impl.trainer import trainer_for
 
 
@@ -69,7 +69,7 @@ EAGER_VS_GRAPH = """
 import numpy as np, tensorflow as tf
 {switch}
 import tf_impl
-from common import TrainConfig, init_params, xor_data
+from backprop_suite.core import TrainConfig, init_params, xor_data
 cfg = TrainConfig(); x, y = xor_data(); params = init_params(cfg)
 eager = tf_impl.train(params, x, y, cfg, mode="eager")
 graph = tf_impl.train(params, x, y, cfg)

@@ -6,7 +6,7 @@ import pytest
 import script_runner as scripts
 
 import tf_impl
-from common import TrainConfig, init_params, xor_data
+from backprop_suite.core import TrainConfig, init_params, xor_data
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,8 @@ import tensorflow as tf
 from implementations import IMPLEMENTATIONS
 
 import manual_impl
-from common import ACTIVATIONS, LOSSES, TrainConfig, init_params, xor_data
-from common.gradcheck import central_differences, relative_error
+from backprop_suite.core import ACTIVATIONS, LOSSES, TrainConfig, init_params, xor_data
+from backprop_suite.verify.finite_differences import central_differences, relative_error
 
 SHAPES = [(2, 1), (2, 3, 1), (2, 2, 2), (3, 5, 2), (2, 4, 3, 2), (4, 3, 3, 3, 1)]
 

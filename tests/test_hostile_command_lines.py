@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from script_runner import SCRIPTS, load, one_error_line, run_in_process, user_environment
 
-from common.cli import STDOUT_CLOSED
+from backprop_suite.cli.script import STDOUT_CLOSED
 
 GALLERY = Path(__file__).resolve().parent.parent / "examples" / "migrations" / "seed_xor"
 OLD, NEW = GALLERY / "tf1.py", GALLERY / "keras3.py"
@@ -63,7 +63,7 @@ def test_a_closed_stdout_ends_the_script_quietly(script):
 def test_check_migration_refuses_bad_input_before_importing_tensorflow(tmp_path):
     (tmp_path / "data.npz").write_bytes(np.random.default_rng(0).bytes(1000))
     program = (
-        f"import sys; sys.path.insert(0, {str(SCRIPTS)!r}); import check_migration\n"
+        "import sys; from backprop_suite.cli import check_migration\n"
         f"status = check_migration.main([{str(OLD)!r}, {str(NEW)!r}, '--data', 'data.npz'])\n"
         "print(status, 'tensorflow' in sys.modules)"
     )

@@ -20,8 +20,8 @@ from optional import needs
 
 import keras_impl
 import manual_impl
-from common import TrainConfig, init_params, noisy_xor, xor_data
-from common.comparison import excess
+from backprop_suite.core import TrainConfig, init_params, noisy_xor, xor_data
+from backprop_suite.verify.comparison import excess
 from keras_impl import backends
 
 XOR = xor_data()

@@ -1,7 +1,7 @@
 """Keras 3's built-in optimizers against TF1's: each gap of the official mapping measured and
 held to its size, so that a Keras that closes one turns its test red, and each cause shown.
 
-The gaps are measured as tf_impl/MIGRATION.md section 2b tabulates them: the seed net, float64
+The gaps are measured as docs/migration_guide.md section 2b tabulates them: the seed net, float64
 unless named, 50 full-batch steps from the same weights, the largest weight difference from the
 TF1 graph. The mappings are keras_impl.optimizers'."""
 
@@ -12,10 +12,10 @@ from implementations import assert_identical, assert_keras_is_tf1
 from keras import ops
 
 import keras_impl
-from common import TrainConfig, init_params, xor_data
+from backprop_suite.core import TrainConfig, init_params, xor_data
+from backprop_suite.reference import tf1 as tf1_reference
 from keras_impl.model import floatx
 from keras_impl.optimizers import keras_optimizer
-from tf_impl import tf1_reference
 
 MOMENTUM = {"optimizer": "momentum", "optimizer_args": {"momentum": 0.9}}
 NESTEROV = {"optimizer": "momentum", "optimizer_args": {"momentum": 0.9, "use_nesterov": True}}

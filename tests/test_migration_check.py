@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from optional import needs
 
-from tf_impl.migration import STAGES, Options, check_port, run_tf1
+from backprop_suite.migration import STAGES, Options, check_port, run_tf1
 
 ROOT = Path(__file__).resolve().parent.parent
 GALLERY = ROOT / "examples" / "migrations"

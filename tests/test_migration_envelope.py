@@ -1,7 +1,7 @@
 """The migration check on programs like the real TF1 ones (tests/fixtures/tutorial_style/): a
 correct port agrees even where the program amplifies the last bit, because the steps are judged
-against how far TF1 moves from itself (``tf_impl.migration.envelope``); every mistake still fails
-at its stage, by many envelopes; and two runs of the check give the same report.
+against how far TF1 moves from itself (``backprop_suite.migration.envelope``); every mistake still
+fails at its stage, by many envelopes; and two runs of the check give the same report.
 
 The envelopes asserted below were measured with ``python scripts/check_migration.py
 tests/fixtures/tutorial_style/NAME/tf1.py tests/fixtures/tutorial_style/NAME/PORT.py --steps N``
@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 from optional import needs
 
-from common.rounding import MARGIN
-from tf_impl.migration import Options, check_port, run_tf1
-from tf_impl.migration.programs import load_module
+from backprop_suite.migration import Options, check_port, run_tf1
+from backprop_suite.migration.programs import load_module
+from backprop_suite.verify.rounding import MARGIN
 
 PROGRAMS = Path(__file__).resolve().parent / "fixtures" / "tutorial_style"
 GALLERY = Path(__file__).resolve().parent.parent / "examples" / "migrations"

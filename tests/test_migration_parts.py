@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_impl.migration.differences import difference
-from tf_impl.migration.random_ops import random_mode
-from tf_impl.migration.weights import Link, link_weights
+from backprop_suite.migration.differences import difference
+from backprop_suite.migration.random_ops import random_mode
+from backprop_suite.migration.weights import Link, link_weights
 
 TF1 = ["m1", "b1"]
 VALUES = [np.ones((2, 3)), np.ones(3)]

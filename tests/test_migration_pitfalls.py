@@ -6,7 +6,7 @@ import tensorflow as tf
 from implementations import assert_identical
 
 import tf_impl
-from common import TrainConfig, init_params, xor_data
+from backprop_suite.core import TrainConfig, init_params, xor_data
 from keras_impl.losses import keras_loss
 from keras_impl.model import build_model, floatx, get_params
 
@@ -96,7 +96,7 @@ def test_xla_rounds_differently_from_the_tf1_graph():
 def test_the_seed_program_draw_is_not_keras_random_uniform():
     # keras.initializers.RandomUniform(0.1, 0.9, seed) and TF1's random_uniform with the same
     # seeds draw different numbers; carry weights over by value (set_weights), not by seed
-    from tf_impl import tf1_reference
+    from backprop_suite.reference import tf1 as tf1_reference
 
     cfg = TrainConfig()
     tf1 = tf1_reference.draw_weights(cfg, graph_seed=1, op_seeds=[1, 1, 1, 1])

@@ -1,9 +1,9 @@
-"""The validation recipe at the end of tf_impl/MIGRATION.md runs as printed."""
+"""The validation recipe at the end of docs/migration_guide.md runs as printed."""
 
 import re
 from pathlib import Path
 
-GUIDE = Path(__file__).resolve().parent.parent / "tf_impl" / "MIGRATION.md"
+GUIDE = Path(__file__).resolve().parent.parent / "docs" / "migration_guide.md"
 
 
 def python_blocks(text):
@@ -18,5 +18,5 @@ def test_the_guides_validation_recipe_runs():
 
 def test_the_guides_checkpoint_example_names_real_functions():
     example = python_blocks(GUIDE.read_text())[0]
-    assert "from tf_impl.checkpoint import load_tf1_checkpoint" in example
-    from tf_impl.checkpoint import load_tf1_checkpoint  # noqa: F401
+    assert "from backprop_suite.reference.checkpoint import load_tf1_checkpoint" in example
+    from backprop_suite.reference.checkpoint import load_tf1_checkpoint  # noqa: F401

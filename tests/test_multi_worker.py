@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 import tf_impl
-from common import TrainConfig
+from backprop_suite.core import TrainConfig
+from backprop_suite.distribute.multi_worker import launch, worker_inputs
 from tf_impl import distributed
-from tf_impl.multi_worker import launch, worker_inputs
 
 pytestmark = pytest.mark.slow
 

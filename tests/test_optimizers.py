@@ -13,10 +13,10 @@ from implementations import assert_identical, assert_keras_is_tf1
 import keras_impl
 import manual_impl
 import tf_impl
-from common import TrainConfig, init_params, noisy_xor, xor_data
-from common.optimizers import DEFAULTS, OPTIMIZERS, REQUIRED
-from common.rounding import NUDGES, nudged
-from tf_impl import tf1_reference
+from backprop_suite.core import TrainConfig, init_params, noisy_xor, xor_data
+from backprop_suite.core.optimizers import DEFAULTS, OPTIMIZERS, REQUIRED
+from backprop_suite.reference import tf1 as tf1_reference
+from backprop_suite.verify.rounding import NUDGES, nudged
 
 TF1_CLASSES = {
     "sgd": tf.compat.v1.train.GradientDescentOptimizer,

@@ -6,8 +6,8 @@ import stat
 import numpy as np
 import pytest
 
-from common import save_params
-from common.outputs import (
+from backprop_suite.core import save_params
+from backprop_suite.core.outputs import (
     EXIT_WRITE_FAILED,
     Writes,
     check_output_file,

@@ -8,8 +8,8 @@ import textwrap
 import pytest
 import script_runner
 
-from common import quiet
-from common.quiet import LOG_LEVEL, is_tensorflow_noise
+from backprop_suite.cli.quiet import LOG_LEVEL, is_tensorflow_noise
+from backprop_suite.cli import quiet
 
 # written by TensorFlow 2.21 on this project's CPU-only machine (seen with --verbose)
 START_UP_LINES = [
@@ -47,7 +47,7 @@ def test_other_lines_are_not(line):
 FILTERED_PROCESS = textwrap.dedent(
     """
     import os, sys, warnings
-    from common.quiet import filter_stderr
+    from backprop_suite.cli.quiet import filter_stderr
     filter_stderr()
     lines = {lines!r}
     for line in lines:

@@ -8,9 +8,9 @@ from implementations import assert_close, assert_identical, assert_keras_is_tf1
 import keras_impl
 import manual_impl
 import tf_impl
-from common import ACTIVATIONS, INITS, LOSSES, TrainConfig, init_params
-from common.optimizers import OPTIMIZERS
-from tf_impl import tf1_reference
+from backprop_suite.core import ACTIVATIONS, INITS, LOSSES, TrainConfig, init_params
+from backprop_suite.core.optimizers import OPTIMIZERS
+from backprop_suite.reference import tf1 as tf1_reference
 
 numbers = st.floats(0.05, 0.95)
 

@@ -15,5 +15,5 @@ def test_the_api_example_runs(capsys):
         "manual_impl",
         "tf_impl",
         "keras_impl",
-        "tf_impl.tf1_reference",
+        "backprop_suite.reference.tf1",
     ]

@@ -19,7 +19,7 @@ import script_runner
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from common import TrainConfig, init_params, save_params
+from backprop_suite.core import TrainConfig, init_params, save_params
 
 CI_DRAWS = 25
 LONG_DRAWS = 400

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import script_runner
 
-from common.outputs import EXIT_WRITE_FAILED
+from backprop_suite.core.outputs import EXIT_WRITE_FAILED
 
 FILE_SIZE_LIMIT = 4096  # bytes: the checks' probe fits, a 500-step JSON report does not
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from implementations import IMPLEMENTATIONS
 
-from common import TrainConfig, init_params, xor_data
+from backprop_suite.core import TrainConfig, init_params, xor_data
 
 
 @pytest.mark.parametrize("name", IMPLEMENTATIONS)

@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 
 import manual_impl
-from common import TrainConfig, init_params, xor_data
-from common.many import init_stack
+from backprop_suite.core import TrainConfig, init_params, xor_data
+from backprop_suite.core.many import init_stack
+from backprop_suite.sweep.criteria import parse_criterion
+from backprop_suite.sweep.grid import Grid, parse_init, parse_seeds, parse_shard, shard_seeds
+from backprop_suite.sweep.report import record_of
+from backprop_suite.sweep.run import NOT_SOLVED, train_grid
 from manual_impl.many import train_many
-from xor_sweep.criteria import parse_criterion
-from xor_sweep.grid import Grid, parse_init, parse_seeds, parse_shard, shard_seeds
-from xor_sweep.report import record_of
-from xor_sweep.run import NOT_SOLVED, train_grid
 
 SIDES = parse_criterion("sides")
 X, Y = xor_data()
@@ -215,7 +215,7 @@ def test_a_failure_is_described_by_how_many_outputs_are_right_undecided_or_wrong
 
 
 def test_the_profile_times_each_engine_for_each_number_of_nets():
-    from xor_sweep.profile import step_costs
+    from backprop_suite.bench.many_nets import step_costs
 
     rows = step_costs({"manual": train_many}, nets=(1, 50), steps=5, repeats=1)
     assert [(row["impl"], row["nets"]) for row in rows] == [("manual", 1), ("manual", 50)]
@@ -225,7 +225,7 @@ def test_the_profile_times_each_engine_for_each_number_of_nets():
 
 
 def test_the_profile_counts_and_times_tfs_batched_matmuls():
-    from xor_sweep.profile import batched_matmul_us, batched_matmuls_per_step
+    from backprop_suite.bench.many_nets import batched_matmul_us, batched_matmuls_per_step
 
     assert batched_matmuls_per_step(TrainConfig()) >= 2  # at least the forward pass's two layers
     assert batched_matmuls_per_step(TrainConfig(layers=(2, 3, 3, 1))) > batched_matmuls_per_step(

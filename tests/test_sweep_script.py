@@ -12,10 +12,10 @@ import pytest
 import script_runner
 
 import manual_impl.many
-from xor_sweep.check import CheckReport, Retrained
-from xor_sweep.criteria import parse_criterion
-from xor_sweep.grid import Grid
-from xor_sweep.run import train_grid
+from backprop_suite.sweep.check import CheckReport, Retrained
+from backprop_suite.sweep.criteria import parse_criterion
+from backprop_suite.sweep.grid import Grid
+from backprop_suite.sweep.run import train_grid
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SMALL = ["--seeds", "0:90", "--layers", "2,2,1", "2,3,1", "--lr", "1", "2", "--steps", "150", "400"]

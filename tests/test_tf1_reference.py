@@ -16,9 +16,10 @@ import tensorflow as tf
 from implementations import assert_identical
 
 import tf_impl
-from common import TrainConfig, init_params, load_params, save_params, xor_data
-from tf_impl import random_init, tf1_reference
-from tf_impl.checkpoint import load_tf1_checkpoint
+from backprop_suite.core import TrainConfig, init_params, load_params, save_params, xor_data
+from backprop_suite.reference import tf1 as tf1_reference
+from backprop_suite.reference.checkpoint import load_tf1_checkpoint
+from tf_impl import random_init
 
 ARTICLE_PROGRAM = Path(__file__).parent / "fixtures" / "tf1_snippet.py"
 
@@ -85,7 +86,7 @@ def test_the_seed_program_and_the_generalised_train_give_the_same_numbers():
 def test_running_the_module_prints_like_the_seed_program():
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     out = subprocess.run(
-        [sys.executable, "-m", "tf_impl.tf1_reference"],
+        [sys.executable, "-m", "backprop_suite.reference.tf1"],
         capture_output=True,
         text=True,
         check=True,

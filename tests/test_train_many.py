@@ -12,8 +12,8 @@ import pytest
 
 import manual_impl
 import tf_impl
-from common import TrainConfig, noisy_xor, xor_data
-from common.many import init_stack
+from backprop_suite.core import TrainConfig, noisy_xor, xor_data
+from backprop_suite.core.many import init_stack
 from manual_impl.many import train_many as numpy_many
 from tf_impl.many import train_many as tf_many
 

@@ -7,8 +7,8 @@ from implementations import assert_close, assert_identical
 import keras_impl
 import manual_impl
 import tf_impl
-from common import TrainConfig, init_params, xor_data
-from tf_impl import tf1_reference
+from backprop_suite.core import TrainConfig, init_params, xor_data
+from backprop_suite.reference import tf1 as tf1_reference
 
 SEEDS = [0, 1, 2]
 

@@ -9,8 +9,15 @@ from implementations import assert_close, assert_identical
 import keras_impl
 import manual_impl
 import tf_impl
-from common import TrainConfig, init_params, noisy_xor, step_batches, xavier_limit, xor_data
-from tf_impl import tf1_reference
+from backprop_suite.core import (
+    TrainConfig,
+    init_params,
+    noisy_xor,
+    step_batches,
+    xavier_limit,
+    xor_data,
+)
+from backprop_suite.reference import tf1 as tf1_reference
 
 DATASETS = {"xor": xor_data("float64"), "noisy_xor": noisy_xor(10, noise=0.1, seed=3)}
 SCHEDULES = {

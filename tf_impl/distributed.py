@@ -26,8 +26,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from common import TrainConfig, TrainResult, check_inputs, step_batches
-from tf_impl.devices import strategy_for
+from backprop_suite.core import TrainConfig, TrainResult, check_inputs, step_batches
+from backprop_suite.distribute.devices import strategy_for
 from tf_impl.network import layer_outputs, loop_signature, packed_batches, weight_variables
 from tf_impl.optimizers import TF1Optimizer
 
@@ -127,9 +127,9 @@ def train(
     scaling: str = "global",
 ) -> TrainResult:
     """``cfg.steps`` data-parallel updates over ``cfg.replicas`` replicas: by default a
-    ``MirroredStrategy`` over that many logical CPUs (``tf_impl.devices``); or ``strategy``, any
-    strategy with that many replicas in sync (``MultiWorkerMirroredStrategy`` across
-    processes). ``losses`` are the global losses, the replicas' shares summed."""
+    ``MirroredStrategy`` over that many logical CPUs (``backprop_suite.distribute.devices``); or
+    ``strategy``, any strategy with that many replicas in sync (``MultiWorkerMirroredStrategy``
+    across processes). ``losses`` are the global losses, the replicas' shares summed."""
     params, x0, y0 = check_inputs(params, x, y, cfg)
     if scaling not in SCALINGS:
         raise ValueError(f"unknown scaling {scaling!r}; expected one of {', '.join(SCALINGS)}")

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 
 import tensorflow as tf
 
-from common import TrainConfig, check_data, require_one_device, step_batches
-from common.many import ManyResult, check_stack
+from backprop_suite.core import TrainConfig, check_data, require_one_device, step_batches
+from backprop_suite.core.many import ManyResult, check_stack
 from tf_impl.network import ACTIVATIONS, loop_signature, packed_batches, weight_variables
 from tf_impl.optimizers import TF1Optimizer
 

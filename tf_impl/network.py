@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-from common import TrainConfig
+from backprop_suite.core import TrainConfig
 from tf_impl.optimizers import TF1Optimizer
 
 ACTIVATIONS = {"sigmoid": tf.sigmoid, "tanh": tf.tanh, "relu": tf.nn.relu}

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import tensorflow as tf
 
-from common import TrainConfig
+from backprop_suite.core import TrainConfig
 
 raw = tf.raw_ops
 

@@ -2,7 +2,8 @@
 
 TF1's graph-level seed alone does not carry over: ``tf.random.set_seed(s)`` in TF2 draws other
 numbers than ``tf.set_random_seed(s)`` in a TF1 graph. With an op-level seed on each draw as well,
-TF2 draws the TF1 weights bit for bit (``tf_impl.tf1_reference.draw_weights`` is the TF1 side).
+TF2 draws the TF1 weights bit for bit (``backprop_suite.reference.tf1.draw_weights`` is the TF1
+side).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-from common import TrainConfig
-from common.init import UNIFORM_HIGH, UNIFORM_LOW, per_weight_seeds
+from backprop_suite.core import TrainConfig
+from backprop_suite.core.init import UNIFORM_HIGH, UNIFORM_LOW, per_weight_seeds
 
 
 def draw_weights(

@@ -13,8 +13,15 @@ from collections.abc import Mapping
 import numpy as np
 import tensorflow as tf
 
-from common import TrainConfig, TrainResult, check_inputs, check_params, check_x, step_batches
-from common.batching import is_full_batch
+from backprop_suite.core import (
+    TrainConfig,
+    TrainResult,
+    check_inputs,
+    check_params,
+    check_x,
+    step_batches,
+)
+from backprop_suite.core.batching import is_full_batch
 from tf_impl import distributed
 from tf_impl.network import layer_outputs, loss_of, packed_batches, train_step, weight_variables
 from tf_impl.optimizers import TF1Optimizer

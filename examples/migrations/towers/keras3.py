@@ -6,7 +6,7 @@ TF1; the tower code, the shared variable scope and ``average_gradients`` all go.
 import keras
 import tensorflow as tf
 
-from tf_impl.devices import split_cpu
+from backprop_suite.distribute.devices import split_cpu
 
 split_cpu(2)  # before TensorFlow starts: the two devices the towers stood on
 

@@ -7,7 +7,7 @@ The sum of the shares' gradients is what TF1's ``average_gradients`` made of the
 
 import tensorflow as tf
 
-from tf_impl.devices import split_cpu
+from backprop_suite.distribute.devices import split_cpu
 
 split_cpu(2)  # before TensorFlow starts: the two devices the towers stood on
 

@@ -1,0 +1,72 @@
+"""The child processes of ``run_tf1`` and ``measure_envelope``: run a TF1 program under v1
+behaviour and save its ``Record``, or run it again and save how far it moves from one."""
+
+from __future__ import annotations
+
+import sys
+
+from backprop_suite.cli.script import ArgumentParser
+
+
+def parse_args(argv: list[str]):
+    parser = ArgumentParser(description="Run a TF1 program for check_migration.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    record = commands.add_parser("record")
+    record.add_argument("old")
+    record.add_argument("out")
+    record.add_argument("--steps", type=int, required=True)
+    record.add_argument("--data")
+    record.add_argument("--keep", action="append", default=[])
+    spread = commands.add_parser("spread")
+    spread.add_argument("old")
+    spread.add_argument("record")
+    spread.add_argument("out")
+    spread.add_argument("--nudges", type=int, required=True)
+    spread.add_argument("--threads", type=int)
+    for command in (record, spread):
+        command.add_argument("--dtype")
+        command.add_argument("--random", default="aligned")
+        command.add_argument("--seed", type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def run(args) -> None:
+    import tensorflow as tf
+
+    tf.compat.v1.disable_v2_behavior()
+    if args.command == "record":
+        from backprop_suite.migration.tf1_run import record_tf1
+
+        record = record_tf1(
+            args.old, args.steps, args.dtype, args.random, args.seed, args.data, args.keep
+        )
+        record.save(args.out)
+    else:
+        from backprop_suite.migration.envelope import save_spreads, spreads
+        from backprop_suite.migration.record import Record
+
+        record = Record.load(args.record)
+        found = spreads(
+            args.old, record, args.dtype, args.random, args.seed, args.nudges, args.threads
+        )
+        save_spreads(args.out, found)
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    try:
+        run(args)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # the TF1 program itself failed while it ran
+        print(
+            f"error: {args.old}: the TF1 program failed: {type(error).__name__}: {error}",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

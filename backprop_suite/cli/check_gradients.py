@@ -1,0 +1,96 @@
+"""Measure how closely the gradients agree: NumPy by hand, GradientTape, Keras, and
+central finite differences, on random float64 weights and data for several nets.
+
+    python scripts/check_gradients.py
+    python scripts/check_gradients.py --json gradients.json
+
+Prints, per net, the largest absolute difference of each framework from the hand-written
+gradients, and the largest relative error of each against finite differences. Exit status: 0,
+2 for bad input (one ``error: …`` line), 3 when ``--json`` could not be written after the work
+(the figures are then printed to stdout as JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+
+from backprop_suite.cli.script import ArgumentParser, run_script
+from backprop_suite.core import ACTIVATIONS, LOSSES, TrainConfig, init_params
+from backprop_suite.core.outputs import Writes, check_output_file, write_text
+from backprop_suite.verify.finite_differences import central_differences, relative_error
+from backprop_suite.verify.registry import IMPLEMENTATIONS, load_implementation
+
+NETS = [(2, 3, 1), (2, 2, 2), (3, 5, 2), (2, 4, 3, 2)]
+
+
+def measure(layers: tuple[int, ...], activation: str, loss: str, case: int, impls: dict) -> dict:
+    """One net's gradients from every implementation, on random weights and data."""
+    cfg = TrainConfig(layers=layers, activation=activation, loss=loss, dtype="float64")
+    rng = np.random.default_rng(case)
+    params = {k: v + rng.normal(0, 0.3, v.shape) for k, v in init_params(cfg, seed=case).items()}
+    x = rng.normal(0, 1, (6, layers[0]))
+    y = rng.uniform(0, 1, (6, layers[-1]))
+    grads = {name: impl.loss_and_grads(params, x, y, cfg)[1] for name, impl in impls.items()}
+    numeric = central_differences(lambda p: impls["manual"].loss_and_grads(p, x, y, cfg)[0], params)
+    return {
+        "layers": list(layers),
+        "activation": activation,
+        "loss": loss,
+        "absolute_from_manual": {
+            name: max(float(np.max(np.abs(grads[name][k] - grads["manual"][k]))) for k in params)
+            for name in ("tf", "keras")
+        },
+        "relative_to_finite_differences": {
+            name: max(relative_error(grads[name][k], numeric[k]) for k in params) for name in impls
+        },
+    }
+
+
+def print_rows(rows: list[dict]) -> None:
+    names = list(rows[0]["relative_to_finite_differences"])
+    print(f"{'net':<10}{'activation':<12}{'loss':<18}{'tf-manual':>11}{'keras-manual':>14}", end="")
+    print("".join(f"{name + ' vs fd':>15}" for name in names))
+    for row in rows:
+        line = f"{'-'.join(map(str, row['layers'])):<10}{row['activation']:<12}{row['loss']:<18}"
+        line += f"{row['absolute_from_manual']['tf']:>11.1e}"
+        line += f"{row['absolute_from_manual']['keras']:>14.1e}"
+        print(line + "".join(f"{v:>15.1e}" for v in row["relative_to_finite_differences"].values()))
+    worst_abs = max(v for row in rows for v in row["absolute_from_manual"].values())
+    worst_rel = max(v for row in rows for v in row["relative_to_finite_differences"].values())
+    print(f"largest: {worst_abs:.1e} between implementations, ", end="")
+    print(f"{worst_rel:.1e} relative to finite differences")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", metavar="PATH", help="write every net's figures as JSON there")
+    args = parser.parse_args(argv)
+    try:
+        if args.json is not None:
+            check_output_file(args.json, "--json")
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+    impls = {name: load_implementation(name) for name in IMPLEMENTATIONS}
+    cases = [(net, a, loss) for net in NETS for a in ACTIVATIONS for loss in LOSSES]
+    rows = [measure(*case, index, impls) for index, case in enumerate(cases)]
+    print_rows(rows)
+    text = json.dumps({"nets": rows}, indent=1)
+    writes = Writes()
+    if args.json is not None:
+        writes.attempt("--json", args.json, lambda: write_text(args.json, text + "\n"))
+    failed = writes.finish(lambda: text)
+    return 0 if failed is None else failed
+
+
+def run() -> None:
+    """``backprop-check-gradients``: ``main`` on the command line, quiet, with the exit status it returns."""
+    run_script(main)
+
+
+if __name__ == "__main__":
+    run_script(main)

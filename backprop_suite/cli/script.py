@@ -1,0 +1,122 @@
+"""What every script shares: the argument parser (bad arguments end in one ``error: …`` line),
+``--verbose``, and the entry point that keeps TensorFlow's start-up lines off stderr."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import NoReturn, TypeVar
+
+from backprop_suite.cli.quiet import quiet_tensorflow
+
+VERBOSE = "--verbose"
+BAD_INPUT = 2  # a script's exit status for bad input, before any work
+T = TypeVar("T")
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """``argparse`` with the project's convention for bad input: ``error: …`` on stderr, status 2,
+    no usage dump. Every script gets ``--verbose``; options are never abbreviated, so that
+    ``run_script`` can see ``--verbose`` before TensorFlow is imported."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, allow_abbrev=False, **kwargs)
+        self.add_argument(
+            VERBOSE,
+            action="store_true",
+            help="show TensorFlow's start-up and C++ log lines (hidden by default)",
+        )
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def checked(prepare: Callable[[], T]) -> T | None:
+    """``prepare()``: a script's checks before any work. None after printing the one ``error: …``
+    line for a ``ValueError`` (bad input) or an ``ImportError`` (``--plot`` without matplotlib);
+    the script then exits with ``BAD_INPUT``."""
+    try:
+        return prepare()
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+    except ImportError as error:
+        print(f"error: --plot needs matplotlib ({error})", file=sys.stderr)
+    return None
+
+
+INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a program that Ctrl-C stopped
+STDOUT_CLOSED = 141  # 128 + SIGPIPE, as a shell reports one whose reader went away
+
+
+class CtrlC:
+    """A SIGINT handler that raises ``KeyboardInterrupt`` as Python's does, except inside a
+    garbage-collector callback (JAX installs one), where Python would print the exception and
+    drop it and the run would go on: there it signals again a moment later instead."""
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if not in_gc_callback(frame):
+            raise KeyboardInterrupt
+        again = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
+        again.daemon = True
+        again.start()
+
+
+def in_gc_callback(frame: FrameType | None) -> bool:
+    """True when ``frame`` or a frame that called it runs one of ``gc.callbacks``."""
+    callbacks = {getattr(callback, "__code__", None) for callback in gc.callbacks}
+    while frame is not None:
+        if frame.f_code in callbacks:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def run_script(main: Callable[[], int]) -> NoReturn:
+    """Run a script's ``main`` as a program: quiet unless ``--verbose`` is given or the user has
+    set ``TF_CPP_MIN_LOG_LEVEL``, then exit with its status. Ctrl-C prints ``interrupted`` and
+    exits 130 (every output is written atomically, so none is left half-written; a child
+    process is ended by ``subprocess``); a reader of stdout that goes away (``| head -1``) ends
+    the script quietly with 141."""
+    quiet_tensorflow(verbose=VERBOSE in sys.argv[1:])
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, CtrlC())
+    try:
+        status = main()
+        sys.stdout.flush()
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        print("interrupted", file=sys.stderr)
+        status = INTERRUPTED
+    except BrokenPipeError:
+        status = STDOUT_CLOSED
+    if status == STDOUT_CLOSED:
+        # what is still buffered for the closed pipe would fail again as Python exits
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(status)
+
+
+def parse_optimizer_args(text: str) -> dict[str, object]:
+    """``"momentum=0.9,use_nesterov=true"`` -> {"momentum": 0.9, "use_nesterov": True}."""
+    args: dict[str, object] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
+            raise ValueError(f"--optimizer-args takes key=value,…, got {item!r}")
+        lowered = value.strip().lower()
+        if lowered in ("true", "false"):
+            args[key.strip()] = lowered == "true"
+            continue
+        try:
+            args[key.strip()] = float(value)
+        except ValueError:
+            raise ValueError(
+                f"--optimizer-args {key.strip()}: {value!r} is not a number, true or false"
+            ) from None
+    return args

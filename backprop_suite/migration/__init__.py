@@ -1,0 +1,24 @@
+"""Check a TF1 program against its TF2 or Keras 3 port, stage by stage (``check_migration``).
+
+The names below import TensorFlow when first used; ``backprop_suite.migration.options`` and
+``backprop_suite.migration.tf1_run.read_data`` check a command line without it."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+_WHERE = {
+    "STAGES": "check",
+    "Options": "options",
+    "Report": "check",
+    "check_migration": "check",
+    "check_port": "check",
+    "run_tf1": "tf1_run",
+}
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(import_module(f"backprop_suite.migration.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'backprop_suite.migration' has no attribute {name!r}")

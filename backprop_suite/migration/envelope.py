@@ -1,0 +1,265 @@
+"""How far the TF1 program moves from itself under what any correct port is entitled to: the
+envelope that the steps after the first are judged against.
+
+Each source reruns the program from the record's initial weights on the record's batches and
+measures, element by element, the absolute difference from the record of the gradients on the
+first batch, and step by step of the loss before the update and of every variable after it:
+
+- ``NUDGES`` runs from the initial weights each moved by one rounding
+  (``backprop_suite.verify.rounding``);
+- ``NUDGES`` runs with every gradient that reaches a ``tf.compat.v1.train`` optimizer moved by
+  one rounding of its largest element, drawn anew at each step (``rounding_noise``);
+- one run with TensorFlow's oneDNN graph rewrites switched the other way, and one on one thread,
+  each in a process of its own (both are read when TensorFlow starts).
+
+The envelope is the largest of them, element by element: an element that an optimizer makes
+sensitive (Adam's update of a gradient near 0) gets a wide one, the others stay narrow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+from backprop_suite.migration.record import Record
+from backprop_suite.verify.rounding import NUDGES, nudge
+
+NUDGED = "one rounding of the initial weights"
+NOISE = "a rounding's noise in every gradient"
+ONEDNN = "oneDNN's graph rewrites {}"
+THREADS = "one thread"
+PLAIN = "run"  # the key of a child's one run, named by the settings it ran under
+
+
+@contextlib.contextmanager
+def rounding_noise(run: int, applied: list) -> Iterator[None]:
+    """While building, every gradient given to a ``tf.compat.v1.train`` optimizer's
+    ``apply_gradients`` (``minimize`` calls it) moves by one rounding of its variable's largest
+    gradient, ``± eps · max|g|``, at each element that is not exactly 0, the sign drawn anew at
+    each step: the rounding of a sum whose terms are as large as that, as a port's own sums
+    round. Each call appends to ``applied``."""
+    import tensorflow as tf
+    from tensorflow.python.training.optimizer import Optimizer
+
+    original = Optimizer.apply_gradients
+
+    def noisy(gradient, index: int):
+        values = gradient.values if isinstance(gradient, tf.IndexedSlices) else gradient
+        eps = np.finfo(values.dtype.as_numpy_dtype).eps
+        draws = tf.random.uniform(tf.shape(values), -1, 1, values.dtype, seed=1000 * run + index)
+        scale = eps * tf.reduce_max(tf.abs(values))
+        values = values + tf.where(
+            tf.equal(values, 0), tf.zeros_like(values), scale * tf.sign(draws)
+        )
+        if isinstance(gradient, tf.IndexedSlices):
+            return tf.IndexedSlices(values, gradient.indices, gradient.dense_shape)
+        return values
+
+    def apply_gradients(self, grads_and_vars, *args, **kwargs):
+        pairs = [
+            (g if g is None else noisy(g, i), v) for i, (g, v) in enumerate(list(grads_and_vars))
+        ]
+        applied.append(len(pairs))
+        return original(self, pairs, *args, **kwargs)
+
+    Optimizer.apply_gradients = apply_gradients
+    try:
+        yield
+    finally:
+        Optimizer.apply_gradients = original
+
+
+def gap(new, old) -> np.ndarray:
+    """|new - old| element by element, in float32 (as a stored envelope), NaN apart as infinity."""
+    with np.errstate(invalid="ignore"):
+        found = np.abs(np.asarray(new, np.float64) - np.asarray(old, np.float64))
+    return np.nan_to_num(found, nan=np.inf).astype(np.float32)
+
+
+def rerun(
+    module: ModuleType,
+    old_path: str,
+    record: Record,
+    dtype: str | None,
+    random: str,
+    seed: int,
+    initial: list[np.ndarray],
+    threads: int | None = None,
+    noise: int | None = None,
+) -> dict[str, np.ndarray] | None:
+    """The program run again from ``initial``: |difference| from ``record``, element by
+    element, of each gradient on the first batch (``grad/i``), the loss before each update
+    (``loss``), and every trained and state variable after it (``after/step/i``). None for a
+    noise run of a program whose train_op no ``tf.compat.v1.train`` optimizer builds."""
+    import tensorflow as tf
+
+    from backprop_suite.migration.random_ops import random_mode
+    from backprop_suite.migration.tf1_run import build, name_of
+
+    v1 = tf.compat.v1
+    applied: list = []
+    noisy = rounding_noise(noise, applied) if noise is not None else contextlib.nullcontext()
+    with random_mode(random), noisy:
+        program = build(module, old_path, dtype, seed, record.state_names, threads)
+    if noise is not None and not applied:
+        return None
+    names = [name_of(v) for v in program.trained], [name_of(v) for v in program.state]
+    if names != (record.names, record.state_names):
+        raise ValueError(f"{old_path}: the program made other variables when it ran again")
+    feeds = program.feeds(record.batches, "the record's batches")
+    found: dict[str, np.ndarray] = {}
+    losses = []
+    with program.graph.as_default(), v1.Session(config=program.config) as session:
+        session.run([v1.global_variables_initializer(), v1.local_variables_initializer()])
+        for variable, value in zip(program.trained, initial):
+            variable.load(value, session)
+        for i, (g, r) in enumerate(zip(session.run(program.grads, feeds[0]), record.grads)):
+            found[f"grad/{i}"] = gap(g, r)
+        for step, (loss, values) in enumerate(program.train(session, feeds)):
+            losses.append(loss)
+            old = record.after[step] + record.state_after[step]
+            for i, (a, b) in enumerate(zip(values, old)):
+                found[f"after/{step}/{i}"] = gap(a, b)
+    found["loss"] = gap(losses, record.losses)
+    return found
+
+
+def widest(runs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Element by element, the largest of several runs' differences."""
+    return {key: np.max([run[key] for run in runs], axis=0) for key in runs[0]}
+
+
+def spreads(
+    old_path: str,
+    record: Record,
+    dtype: str | None,
+    random: str,
+    seed: int,
+    nudges: int,
+    threads: int | None = None,
+) -> dict[str, dict[str, np.ndarray]]:
+    """The child's sources: with ``nudges`` > 0, ``NUDGED`` and ``NOISE`` over that many runs
+    each; otherwise one run as the record's, on ``threads`` threads when given."""
+    from backprop_suite.migration.programs import load_module
+
+    module = load_module(old_path)
+    same = (module, old_path, record, dtype, random, seed)
+    if nudges == 0:
+        return {PLAIN: rerun(*same, record.initial, threads)}
+    rng = np.random.default_rng(0)
+    found: dict[str, list] = {}
+    for run in range(nudges):
+        moved = [nudge(value, rng) for value in record.initial]
+        found.setdefault(NUDGED, []).append(rerun(*same, moved, threads))
+        noisy = rerun(*same, record.initial, threads, noise=run)
+        if noisy is not None:
+            found.setdefault(NOISE, []).append(noisy)
+    return {source: widest(runs) for source, runs in found.items()}
+
+
+@dataclass
+class Envelope:
+    """Per source, how far TF1 moved from its record, element by element (``rerun``'s keys),
+    and the sources it could not measure. The envelope of a quantity is the largest over the
+    sources."""
+
+    sources: dict[str, dict[str, np.ndarray]]
+    missing: list[str]
+
+    def __post_init__(self) -> None:
+        self.total = widest(list(self.sources.values()))
+
+    def loss(self, step: int) -> np.ndarray:
+        return self.total["loss"][step]
+
+    def after(self, step: int, index: int) -> np.ndarray:
+        """Trained variable ``index`` after ``step`` (state variables follow the trained)."""
+        return self.total[f"after/{step}/{index}"]
+
+    def gradient(self, index: int) -> np.ndarray:
+        return self.total[f"grad/{index}"]
+
+    def largest(self, source: str, step: int) -> float:
+        """How far ``source`` moved TF1 at ``step``: its largest difference of any quantity."""
+        found = self.sources[source]
+        keys = [key for key in found if key.startswith(f"after/{step}/")]
+        return float(max([found["loss"][step]] + [found[key].max(initial=0) for key in keys]))
+
+
+def onednn_enabled() -> bool:
+    from tensorflow.python.util import _pywrap_util_port
+
+    return bool(_pywrap_util_port.IsMklEnabled())
+
+
+def measure_envelope(
+    old_path: str, record: Record, dtype: str | None, random: str, seed: int
+) -> Envelope:
+    """Every source of the envelope, in three child processes run together: the nudged and
+    noisy runs under this process's settings, one run with oneDNN switched, one on one thread."""
+    from backprop_suite.migration.tf1_run import child_environment
+
+    onednn = onednn_enabled()
+    switched = ONEDNN.format("off" if onednn else "on")
+    with tempfile.TemporaryDirectory() as folder:
+        recorded = Path(folder) / "record.npz"
+        record.save(recorded)
+        base = [
+            sys.executable,
+            "-m",
+            "backprop_suite.children.migration",
+            "spread",
+            str(old_path),
+            str(recorded),
+        ]
+        base += ["--random", random, "--seed", str(seed)] + (["--dtype", dtype] if dtype else [])
+        jobs = {
+            NUDGED: (base + ["--nudges", str(NUDGES)], {}),
+            switched: (base + ["--nudges", "0"], {"TF_ENABLE_ONEDNN_OPTS": "0" if onednn else "1"}),
+            THREADS: (base + ["--nudges", "0", "--threads", "1"], {}),
+        }
+        running = {}
+        for name, (command, changed) in jobs.items():
+            out = Path(folder) / f"spread{len(running)}.npz"
+            env = dict(child_environment(), **changed)
+            running[name] = (
+                out,
+                subprocess.Popen(command + [str(out)], env=env, stderr=subprocess.PIPE, text=True),
+            )
+        sources: dict[str, dict[str, np.ndarray]] = {}
+        for name, (out, process) in running.items():
+            _, stderr = process.communicate()
+            if process.returncode != 0:
+                lines = [line for line in stderr.splitlines() if line.startswith("error: ")]
+                raise ValueError(
+                    f"the envelope's run ({name}) failed: "
+                    + (lines[-1][len("error: ") :] if lines else stderr.strip()[-2000:])
+                )
+            for source, found in load_spreads(out).items():
+                sources[name if source == PLAIN else source] = found
+    missing = [] if NOISE in sources else [NOISE]
+    return Envelope(sources, missing)
+
+
+def save_spreads(path: str | os.PathLike, found: dict[str, dict[str, np.ndarray]]) -> None:
+    np.savez(
+        path, **{f"{source}|{key}": v for source, run in found.items() for key, v in run.items()}
+    )
+
+
+def load_spreads(path: str | os.PathLike) -> dict[str, dict[str, np.ndarray]]:
+    found: dict[str, dict[str, np.ndarray]] = {}
+    with np.load(path) as stored:
+        for name in stored.files:
+            source, key = name.split("|", 1)
+            found.setdefault(source, {})[key] = stored[name]
+    return found

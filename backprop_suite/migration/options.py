@@ -1,0 +1,60 @@
+"""The migration check's options, checked before TensorFlow is imported."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from backprop_suite.core import DTYPES
+from backprop_suite.core.memory import require_fits
+from backprop_suite.migration.differences import TOLERANCES
+
+RANDOM_MODES = ("aligned", "off", "as-is")
+ENVELOPE_MODES = ("auto", "always", "off")
+# what the check keeps of every step at the least: its batch and its weights, a list each
+STEP_BYTES = 2 * sys.getsizeof([])
+
+
+@dataclass(frozen=True)
+class Options:
+    """``steps`` updates from the same weights; ``dtype`` passed to both programs (when given);
+    tolerances ``|new - old| <= atol + rtol * |old|``, by default those of the loss's dtype
+    (``differences.TOLERANCES``); ``random``: what dropout does (``random_ops``); ``envelope``:
+    when TF1's own envelope is measured (``envelope``): when a step after the first is outside
+    the tolerance (auto), before the check (always), or never (off: every step strict)."""
+
+    steps: int = 10
+    dtype: str | None = None
+    rtol: float | None = None
+    atol: float | None = None
+    random: str = "aligned"
+    seed: int = 0
+    data: str | None = None
+    envelope: str = "auto"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
+            raise ValueError(f"steps must be a whole number of at least 1, got {self.steps!r}")
+        require_fits(
+            f"steps {self.steps} (each step's batch and weights, kept)", self.steps * STEP_BYTES
+        )
+        if self.dtype is not None and self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        for name in ("rtol", "atol"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, float | int) and 0 <= value < np.inf):
+                raise ValueError(f"{name} must be a number of at least 0, got {value!r}")
+        if self.envelope not in ENVELOPE_MODES:
+            raise ValueError(
+                f"envelope must be one of {', '.join(ENVELOPE_MODES)}, got {self.envelope!r}"
+            )
+        if self.random not in RANDOM_MODES:
+            raise ValueError(
+                f"random must be one of {', '.join(RANDOM_MODES)}, got {self.random!r}"
+            )
+
+    def tolerances(self, dtype: str) -> tuple[float, float]:
+        rtol, atol = TOLERANCES.get(dtype, TOLERANCES["float32"])
+        return (rtol if self.rtol is None else self.rtol, atol if self.atol is None else self.atol)

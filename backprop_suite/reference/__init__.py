@@ -1,0 +1,3 @@
+"""The reference every port is judged against: the seed article's TF1 program, runnable on
+TensorFlow 2 (``tf1``, also ``load_implementation("tf1")``), and the reading of its Saver
+checkpoints (``checkpoint``)."""
