@@ -6,8 +6,23 @@ import keras
 from keras import ops
 
 from backprop_suite.core import TrainConfig
+from backprop_suite.core.config import choice
 from keras_impl.distributed import global_sum, in_replicas
 from keras_impl.exact_ops import mean
+
+
+def mean_squares(squares):
+    if in_replicas():  # this replica's share of the global batch's mean
+        return ops.sum(squares) / global_sum(ops.cast(ops.size(squares), squares.dtype))
+    return mean(squares)
+
+
+# Keras's one table of the losses, each of the squared errors of the batch
+LOSSES = {
+    "sum_squares": ops.sum,
+    "half_sum_squares": lambda squares: 0.5 * ops.sum(squares),
+    "mean_squares": mean_squares,
+}
 
 
 class SquaredError(keras.losses.Loss):
@@ -26,18 +41,10 @@ class SquaredError(keras.losses.Loss):
 
     def __init__(self, kind: str, **kwargs) -> None:
         super().__init__(name=kind, reduction="sum", **kwargs)
-        self.kind = kind
+        self.kind = choice("loss", kind, LOSSES) and kind
 
     def call(self, y_true, y_pred):
-        squares = ops.square(y_true - y_pred)
-        if self.kind == "sum_squares":
-            return ops.sum(squares)
-        if self.kind == "half_sum_squares":
-            return 0.5 * ops.sum(squares)
-        if in_replicas():  # this replica's share of the global batch's mean
-            elements = ops.cast(ops.size(squares), squares.dtype)
-            return ops.sum(squares) / global_sum(elements)
-        return mean(squares)
+        return LOSSES[self.kind](ops.square(y_true - y_pred))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "kind": self.kind}

@@ -18,6 +18,7 @@ from backprop_suite.core import TrainConfig, check_data, require_one_device, ste
 from backprop_suite.core.batching import is_full_batch
 from backprop_suite.core.many import ManyResult, check_stack
 from manual_impl.activations import ACTIVATIONS
+from manual_impl.losses import dloss_dyout, loss_value
 from manual_impl.optimizers import Optimizer
 
 
@@ -54,27 +55,14 @@ def layer_outputs(params: Mapping[str, np.ndarray], x0: np.ndarray, cfg: TrainCo
 def losses_of(cfg: TrainConfig, y0: np.ndarray, y_out: np.ndarray) -> np.ndarray:
     """Each net's loss, (K,)."""
     total = np.square(y0[:, :, None] - y_out).sum(axis=(0, 1))
-    if cfg.loss == "half_sum_squares":
-        return 0.5 * total
-    if cfg.loss == "mean_squares":
-        return total / y0.size
-    return total
-
-
-def dloss_dyout(cfg: TrainConfig, y0: np.ndarray, y_out: np.ndarray) -> np.ndarray:
-    error = y0[:, :, None] - y_out
-    if cfg.loss == "sum_squares":
-        return -2 * error
-    if cfg.loss == "half_sum_squares":
-        return -error
-    return -2 * error / y0.size
+    return loss_value(cfg.loss, total, y0.size)
 
 
 def backward(params: Mapping[str, np.ndarray], h: list, y0: np.ndarray, cfg: TrainConfig) -> dict:
     """dloss/dm_i (fan_in, fan_out, K) and dloss/db_i (fan_out, K) for every net."""
     _, activation_derivative = ACTIVATIONS[cfg.activation]
     grads = {}
-    dloss_dh = dloss_dyout(cfg, y0, h[-1])
+    dloss_dh = dloss_dyout(cfg.loss, y0[:, :, None] - h[-1], y0.size)
     for layer in range(cfg.depth, 0, -1):
         dloss_dnet = dloss_dh * activation_derivative(h[layer])
         # dnet/dm = h_prev: the sum over samples of h_prev[n, i] · dloss_dnet[n, j]

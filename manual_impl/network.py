@@ -17,7 +17,7 @@ from backprop_suite.core import (
 )
 from backprop_suite.core.batching import is_full_batch
 from manual_impl.activations import ACTIVATIONS
-from manual_impl.losses import dloss_dyout, loss_value
+from manual_impl.losses import dloss_dyout, net_loss
 from manual_impl.optimizers import Optimizer
 
 
@@ -35,7 +35,7 @@ def backward_steps(params: Mapping[str, np.ndarray], h: list, y0: np.ndarray, cf
     """Walk the chain rule from y_out back to x0. For each layer, last first, yield
     (layer, dloss/dh, dh/dnet, dloss/dnet), each (samples, width)."""
     _, activation_derivative = ACTIVATIONS[cfg.activation]
-    dloss_dh = dloss_dyout(cfg.loss, y0, h[-1])  # dE/dy_out
+    dloss_dh = dloss_dyout(cfg.loss, y0 - h[-1], y0.size)  # dE/dy_out
     for layer in range(cfg.depth, 0, -1):
         dh_dnet = activation_derivative(h[layer])  # dy_out/dnet for the last layer
         dloss_dnet = dloss_dh * dh_dnet
@@ -68,7 +68,7 @@ def loss_and_grads(
     """The loss on (x, y) and its gradient for every weight, by hand."""
     params, x0, y0 = check_inputs(params, x, y, cfg)
     h = layer_outputs(params, x0, cfg)
-    return float(loss_value(cfg.loss, y0, h[-1])), backward(params, h, y0, cfg)
+    return float(net_loss(cfg.loss, y0, h[-1])), backward(params, h, y0, cfg)
 
 
 def train(params: Mapping[str, object], x: object, y: object, cfg: TrainConfig) -> TrainResult:
@@ -82,7 +82,7 @@ def train(params: Mapping[str, object], x: object, y: object, cfg: TrainConfig) 
         for step, rows in enumerate(step_batches(len(x0), cfg)):
             x_batch, y_batch = (x0, y0) if full_batch else (x0[rows], y0[rows])
             h = layer_outputs(params, x_batch, cfg)
-            losses[step] = loss_value(cfg.loss, y_batch, h[-1])
+            losses[step] = net_loss(cfg.loss, y_batch, h[-1])
             optimizer.apply(params, backward(params, h, y_batch, cfg))
         y_out = layer_outputs(params, x0, cfg)[-1]
     return TrainResult(params=params, losses=losses, outputs=y_out)

@@ -23,7 +23,8 @@ import tf_impl
 from backprop_suite.core import TrainConfig, init_params, noisy_xor, xor_data
 from backprop_suite.distribute.devices import mirrored_strategy
 from tf_impl import distributed
-from tf_impl.network import layer_outputs, loss_of
+from tf_impl.losses import loss_of
+from tf_impl.network import layer_outputs
 
 BOUND = {"float32": 3e-6, "float64": 1e-14}
 # name: (rows (None: XOR), batch_size, loss, learning rate). 22 rows in batches of 7 are steps of
@@ -187,7 +188,7 @@ def test_the_single_device_references_refuse_replicas():
 
     cfg, params, x, y = case("xor, full batch", "float32")
     spread = replace(cfg, replicas=2)
-    for name, train in (("manual_impl", manual_impl.train), ("tf1_reference", tf1_reference.train)):
+    for name, train in (("manual_impl", manual_impl.train), ("tf1", tf1_reference.train)):
         with pytest.raises(ValueError, match=f"{name} trains on one device; replicas=2"):
             train(params, x, y, spread)
     with pytest.raises(ValueError, match="keras-jax trains on one device"):

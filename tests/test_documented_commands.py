@@ -30,7 +30,10 @@ PROMISED = [
     ("docs/distributed.md", REPLICAS, REPLICAS.split()[2:]),
     ("docs/migration_guide.md", RMSPROP_60, RMSPROP_60.split()[2:]),
     ("docs/migration_guide.md", RMSPROP_60, [*RMSPROP_60.split()[2:], "--dtype", "float64"]),
-] + [("docs/migration_guide.md", OPTIMIZERS, [*argv, "--dtype", "float64"]) for argv in OPTIMIZER_RUNS]
+] + [
+    ("docs/migration_guide.md", OPTIMIZERS, [*argv, "--dtype", "float64"])
+    for argv in OPTIMIZER_RUNS
+]
 
 
 @pytest.mark.slow

@@ -8,8 +8,8 @@ import textwrap
 import pytest
 import script_runner
 
-from backprop_suite.cli.quiet import LOG_LEVEL, is_tensorflow_noise
 from backprop_suite.cli import quiet
+from backprop_suite.cli.quiet import LOG_LEVEL, is_tensorflow_noise
 
 # written by TensorFlow 2.21 on this project's CPU-only machine (seen with --verbose)
 START_UP_LINES = [

@@ -28,6 +28,7 @@ import tensorflow as tf
 
 from backprop_suite.core import TrainConfig, TrainResult, check_inputs, step_batches
 from backprop_suite.distribute.devices import strategy_for
+from tf_impl.losses import loss_of
 from tf_impl.network import layer_outputs, loop_signature, packed_batches, weight_variables
 from tf_impl.optimizers import TF1Optimizer
 
@@ -46,14 +47,9 @@ def replica_loss(
     y0: tf.Tensor, y_out: tf.Tensor, cfg: TrainConfig, global_elements: tf.Tensor, scaling: str
 ) -> tf.Tensor:
     """This replica's share of the loss (``scaling="global"``), or one of the wrong ones."""
-    squares = tf.square(y0 - y_out)
-    if cfg.loss == "sum_squares":
-        return tf.reduce_sum(squares)
-    if cfg.loss == "half_sum_squares":
-        return 0.5 * tf.reduce_sum(squares)
-    if scaling == "per_replica":
-        return tf.reduce_mean(squares)
-    return tf.reduce_sum(squares) / global_elements
+    if cfg.loss != "mean_squares" or scaling == "per_replica":
+        return loss_of(y0, y_out, cfg)
+    return tf.reduce_sum(tf.square(y0 - y_out)) / global_elements
 
 
 class DistributedTrainer:

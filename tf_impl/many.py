@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from backprop_suite.core import TrainConfig, check_data, require_one_device, step_batches
 from backprop_suite.core.many import ManyResult, check_stack
+from tf_impl.losses import loss_of
 from tf_impl.network import ACTIVATIONS, loop_signature, packed_batches, weight_variables
 from tf_impl.optimizers import TF1Optimizer
 
@@ -27,16 +28,6 @@ def layer_outputs(weights: list, x0: tf.Tensor, cfg: TrainConfig) -> list:
     for m, b in zip(weights[0::2], weights[1::2]):
         h.append(activation(tf.matmul(h[-1], m) + b[:, None, :]))
     return h
-
-
-def losses_of(y0: tf.Tensor, y_out: tf.Tensor, cfg: TrainConfig) -> tf.Tensor:
-    """Each net's loss, (K,), as ``tf_impl.network.loss_of`` computes one net's."""
-    squares = tf.square(y0 - y_out)
-    if cfg.loss == "sum_squares":
-        return tf.reduce_sum(squares, axis=[1, 2])
-    if cfg.loss == "half_sum_squares":
-        return 0.5 * tf.reduce_sum(squares, axis=[1, 2])
-    return tf.reduce_mean(squares, axis=[1, 2])
 
 
 class ManyTrainer:
@@ -54,7 +45,8 @@ class ManyTrainer:
 
     def _step(self, x0, y0, learning_rate):
         with tf.GradientTape() as tape:
-            losses = losses_of(y0, layer_outputs(self.variables, x0, self.cfg)[-1], self.cfg)
+            y_out = layer_outputs(self.variables, x0, self.cfg)[-1]
+            losses = loss_of(y0, y_out, self.cfg, axis=[1, 2])
             total = tf.reduce_sum(losses)
         self.optimizer.apply(self.variables, tape.gradient(total, self.variables), learning_rate)
         return losses

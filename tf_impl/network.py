@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from backprop_suite.core import TrainConfig
+from tf_impl.losses import loss_of
 from tf_impl.optimizers import TF1Optimizer
 
 ACTIVATIONS = {"sigmoid": tf.sigmoid, "tanh": tf.tanh, "relu": tf.nn.relu}
@@ -26,14 +27,6 @@ def layer_outputs(weights: Sequence[tf.Tensor], x0: tf.Tensor, cfg: TrainConfig)
     for m, b in zip(weights[0::2], weights[1::2]):
         h.append(activation(tf.matmul(h[-1], m) + b))
     return h
-
-
-def loss_of(y0: tf.Tensor, y_out: tf.Tensor, cfg: TrainConfig) -> tf.Tensor:
-    if cfg.loss == "sum_squares":
-        return tf.reduce_sum(tf.square(y0 - y_out))
-    if cfg.loss == "half_sum_squares":
-        return 0.5 * tf.reduce_sum(tf.square(y0 - y_out))
-    return tf.reduce_mean(tf.square(y0 - y_out))
 
 
 def train_step(

@@ -23,7 +23,8 @@ from backprop_suite.core import (
 )
 from backprop_suite.core.batching import is_full_batch
 from tf_impl import distributed
-from tf_impl.network import layer_outputs, loss_of, packed_batches, train_step, weight_variables
+from tf_impl.losses import loss_of
+from tf_impl.network import layer_outputs, packed_batches, train_step, weight_variables
 from tf_impl.optimizers import TF1Optimizer
 
 MODES = ("loop", "step", "eager")

@@ -588,7 +588,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """``backprop-bench``: ``main`` on the command line, quiet, with the exit status it returns."""
+    """The ``backprop-bench`` command: ``main``, quiet, its status the exit status."""
     run_script(main)
 
 

@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """``backprop-check-gradients``: ``main`` on the command line, quiet, with the exit status it returns."""
+    """The ``backprop-check-gradients`` command: ``main``, quiet, its status the exit status."""
     run_script(main)
 
 

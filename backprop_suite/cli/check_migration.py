@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """``backprop-check-migration``: ``main`` on the command line, quiet, with the exit status it returns."""
+    """The ``backprop-check-migration`` command: ``main``, quiet, its status the exit status."""
     run_script(main)
 
 

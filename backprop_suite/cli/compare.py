@@ -377,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """``backprop-compare``: ``main`` on the command line, quiet, with the exit status it returns."""
+    """The ``backprop-compare`` command: ``main``, quiet, its status the exit status."""
     run_script(main)
 
 

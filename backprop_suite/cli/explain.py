@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """``backprop-explain``: ``main`` on the command line, quiet, with the exit status it returns."""
+    """The ``backprop-explain`` command: ``main``, quiet, its status the exit status."""
     run_script(main)
 
 

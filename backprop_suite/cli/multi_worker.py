@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """``backprop-multi-worker``: ``main`` on the command line, quiet, with the exit status it returns."""
+    """The ``backprop-multi-worker`` command: ``main``, quiet, its status the exit status."""
     run_script(main)
 
 

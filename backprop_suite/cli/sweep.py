@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """``backprop-sweep``: ``main`` on the command line, quiet, with the exit status it returns."""
+    """The ``backprop-sweep`` command: ``main``, quiet, its status the exit status."""
     run_script(main)
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -15,15 +16,19 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu")
 LOSSES = ("sum_squares", "half_sum_squares", "mean_squares")
 INITS = ("uniform", "xavier")
 DTYPES = ("float32", "float64")
+T = TypeVar("T")
 
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _require_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"unknown {name} {value!r}; expected one of {', '.join(choices)}")
+def choice(kind: str, name: object, choices: Iterable[str] | Mapping[str, T]) -> T | str:
+    """``choices[name]`` from a table (the name itself from a tuple), or a ValueError naming the
+    ``kind`` and every name there is: every table of names in the suite is read through this."""
+    if name not in choices:
+        raise ValueError(f"unknown {kind} {name!r}; expected one of {', '.join(choices)}")
+    return choices[name] if isinstance(choices, Mapping) else name
 
 
 @dataclass(frozen=True)
@@ -67,10 +72,10 @@ class TrainConfig:
             raise ValueError(f"layers needs at least two widths (input and output), got {layers}")
         if not all(_is_int(width) and width > 0 for width in layers):
             raise ValueError(f"layers must be positive integers, got {layers}")
-        _require_choice("activation", self.activation, ACTIVATIONS)
-        _require_choice("loss", self.loss, LOSSES)
-        _require_choice("init", self.init, INITS)
-        _require_choice("dtype", self.dtype, DTYPES)
+        choice("activation", self.activation, ACTIVATIONS)
+        choice("loss", self.loss, LOSSES)
+        choice("init", self.init, INITS)
+        choice("dtype", self.dtype, DTYPES)
         rate = self.learning_rate
         if isinstance(rate, bool) or not isinstance(rate, (int, float)):
             raise ValueError(f"learning_rate must be a number, got {rate!r}")

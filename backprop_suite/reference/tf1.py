@@ -38,6 +38,7 @@ from backprop_suite.core import (  # noqa: E402
     require_one_device,
     step_batches,
 )
+from backprop_suite.core.config import choice  # noqa: E402
 from backprop_suite.core.init import UNIFORM_HIGH, UNIFORM_LOW, per_weight_seeds  # noqa: E402
 
 ACTIVATIONS = {"sigmoid": tf.sigmoid, "tanh": tf.tanh, "relu": tf.nn.relu}
@@ -182,6 +183,15 @@ def optimizer(cfg: TrainConfig, dtype: tf.DType) -> tf.train.Optimizer:
     return tf.train.GradientDescentOptimizer(rate)
 
 
+# TF1's own table of the losses, written apart from the port's (tf_impl.losses) so that the
+# reference shares no code with what it judges
+LOSSES = {
+    "sum_squares": tf.reduce_sum,
+    "half_sum_squares": lambda squares: 0.5 * tf.reduce_sum(squares),
+    "mean_squares": tf.reduce_mean,
+}
+
+
 def build_graph(cfg: TrainConfig) -> dict:
     """The seed's graph for any ``cfg``: placeholders for the batch and for each weight's initial
     value, one Variable per weight, the loss and the training op."""
@@ -195,12 +205,7 @@ def build_graph(cfg: TrainConfig) -> dict:
     for m, b in zip(weights[0::2], weights[1::2]):
         h = activation(tf.matmul(h, m) + b)
     y_out = h
-    if cfg.loss == "sum_squares":
-        loss = tf.reduce_sum(tf.square(y0 - y_out))
-    elif cfg.loss == "half_sum_squares":
-        loss = 0.5 * tf.reduce_sum(tf.square(y0 - y_out))
-    else:
-        loss = tf.reduce_mean(tf.square(y0 - y_out))
+    loss = choice("loss", cfg.loss, LOSSES)(tf.square(y0 - y_out))
     with tf_warnings_off():
         train = optimizer(cfg, dtype).minimize(loss, global_step=global_step(cfg))
     return {
@@ -299,7 +304,7 @@ def train(
     ``backprop_suite.reference.checkpoint.load_tf1_checkpoint``).
     """
     params, x_value, y_value = check_inputs(params, x, y, cfg)
-    require_one_device(cfg, "backprop_suite.reference.tf1")
+    require_one_device(cfg, "tf1")
     with SessionTrainer(cfg) as session:
         return session.run(params, x_value, y_value, checkpoint)
 

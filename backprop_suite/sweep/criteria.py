@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop_suite.core import TrainConfig
+from manual_impl.losses import loss_value
 
 DEFAULT = "sides"
 HELP = (
@@ -22,12 +23,7 @@ HELP = (
 
 def loss_of(cfg: TrainConfig, y0: np.ndarray, y_out: np.ndarray) -> np.ndarray:
     """Each net's ``cfg.loss`` on all the rows, (K,), from its outputs (K, samples, outputs)."""
-    total = np.square(y0 - y_out).sum(axis=(1, 2))
-    if cfg.loss == "half_sum_squares":
-        return 0.5 * total
-    if cfg.loss == "mean_squares":
-        return total / y0.size
-    return total
+    return loss_value(cfg.loss, np.square(y0 - y_out).sum(axis=(1, 2)), y0.size)
 
 
 @dataclass(frozen=True)
