@@ -7,6 +7,7 @@ import numpy as np
 from backprop_suite.core import TrainResult
 from backprop_suite.verify.registry import IMPLEMENTATIONS as MODULES
 from backprop_suite.verify.registry import load_implementation
+from backprop_suite.verify.tolerances import NESTEROV_ROUNDING
 
 IMPLEMENTATIONS = {name: load_implementation(name) for name in MODULES}
 
@@ -28,16 +29,9 @@ def assert_close(a: TrainResult, b: TrainResult, atol: float) -> None:
     np.testing.assert_allclose(a.losses, b.losses, rtol=0, atol=atol, err_msg="losses")
 
 
-# Keras's Nesterov step parts from TF1's kernel by rounding alone: TF's graph optimizer rewrites
-# grad·rate + accumulation·momentum·rate as (grad + accumulation·momentum)·rate, which
-# tests/test_keras_optimizers.py proves by turning that rewrite off. Measured over
-# tests/test_optimizers.py's full matrix (-m exhaustive): 1.2e-7 in float32, 4.4e-16 in float64.
-NESTEROV_ROUNDING = {"float32": 5e-7, "float64": 2e-15}
-
-
 def assert_keras_is_tf1(keras_result: TrainResult, tf1_result: TrainResult, cfg) -> None:
     """Bit for bit, but for Nesterov momentum, which is held to its measured rounding."""
     if cfg.optimizer == "momentum" and cfg.optimizer_args["use_nesterov"]:
-        assert_close(keras_result, tf1_result, NESTEROV_ROUNDING[cfg.dtype])
+        assert_close(keras_result, tf1_result, NESTEROV_ROUNDING[cfg.dtype].atol)
     else:
         assert_identical(keras_result, tf1_result)

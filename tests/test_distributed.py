@@ -22,11 +22,11 @@ import keras_impl
 import tf_impl
 from backprop_suite.core import TrainConfig, init_params, noisy_xor, xor_data
 from backprop_suite.distribute.devices import mirrored_strategy
+from backprop_suite.verify.tolerances import REPLICAS
 from tf_impl import distributed
 from tf_impl.losses import loss_of
 from tf_impl.network import layer_outputs
 
-BOUND = {"float32": 3e-6, "float64": 1e-14}
 # name: (rows (None: XOR), batch_size, loss, learning rate). 22 rows in batches of 7 are steps of
 # 7, 7, 7 and 1 row: shares 4+3 and 1+0 on two replicas, 2+2+2+1 and 1+0+0+0 on four
 CASES = {
@@ -64,7 +64,7 @@ def test_replicas_agree_with_one_device(name, dtype):
     for replicas in (2, 4):
         custom_loop = tf_impl.train(params, x, y, replace(cfg, replicas=replicas))
         gaps = largest(custom_loop, one_device)
-        assert max(gaps.values()) <= BOUND[dtype], (replicas, gaps)
+        assert max(gaps.values()) <= REPLICAS[dtype].atol, (replicas, gaps)
 
 
 # Keras's distributed fit costs a model, a trace and about 5 ms a step per case: CI runs two

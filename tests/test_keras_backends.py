@@ -2,9 +2,9 @@
 every per-step loss and the gradients at the initial weights, for a covering set of activations,
 losses, optimizers, decays, batch schedules and both dtypes.
 
-Each backend runs in one child process per dtype (``keras_impl.backends.run_many``). The bounds
-are ``|a - b| <= bound * max(1, |b|)``; the largest differences measured on this project's machine
-are written beside each (``python -m pytest tests/test_keras_backends.py -s`` prints them).
+Each backend runs in one child process per dtype (``keras_impl.backends.run_many``). The bounds are
+``backprop_suite.verify.tolerances.BACKENDS``; the largest differences measured on this project's
+machine are written beside each (``python -m pytest tests/test_keras_backends.py -s`` prints them).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from optional import needs
 import keras_impl
 import manual_impl
 from backprop_suite.core import TrainConfig, init_params, noisy_xor, xor_data
-from backprop_suite.verify.comparison import excess
+from backprop_suite.verify.tolerances import BACKENDS, excess
 from keras_impl import backends
 
 XOR = xor_data()
@@ -78,20 +78,8 @@ CASES = [
     ),
 ]
 
-# (backend, dtype) -> bound against Keras on TF and against NumPy, with the largest difference
-# measured over the five cases against either (2-core AMD EPYC, Keras 3.15.1, jax 0.10.2, torch
-# 2.13.0+cpu).
-BOUNDS = {
-    ("jax", "float64"): 1e-12,  # measured 2.2e-14 (Keras's own tanh and mean replaced: exact_ops)
-    ("jax", "float32"): 1e-4,  # the NumPy tolerance; measured 9.9e-6
-    ("torch", "float32"): 1e-4,  # measured 1.2e-5
-    # Keras 3.15's torch backend does its matmul in float32 for float64 tensors
-    # (keras-team/keras#23704): float64 on torch is float32 arithmetic in its matmuls.
-    ("torch", "float64"): 1e-4,  # measured 3.2e-6
-}
 
-
-def largest(a: dict, b: dict, bound: float) -> tuple[float, float]:
+def largest(a: dict, b: dict, bound) -> tuple[float, float]:
     """The largest |a - b| over every array of the two, and its largest ratio to the bound."""
     differences = [float(np.max(np.abs(a[k] - b[k]))) for k in a]
     ratios = [float(np.max(excess(a[k], b[k], bound))) for k in a]
@@ -115,7 +103,7 @@ def test_keras_on_another_backend_trains_what_keras_on_tensorflow_and_numpy_trai
         cfg = TrainConfig(dtype=dtype, **fields)
         cases.append((init_params(cfg), x.astype(dtype), y.astype(dtype), cfg))
     answers = backends.run_many(backend, cases)
-    bound = BOUNDS[(backend, dtype)]
+    bound = BACKENDS[(backend, dtype)]
     for (params, x, y, cfg), answer in zip(cases, answers):
         other = arrays(answer["result"], answer["grads"])
         for name, impl in (("keras on tensorflow", keras_impl), ("numpy", manual_impl)):

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from backprop_suite.migration.differences import difference
 from backprop_suite.migration.random_ops import random_mode
 from backprop_suite.migration.weights import Link, link_weights
+from backprop_suite.verify.tolerances import Tolerance, difference
 
 TF1 = ["m1", "b1"]
 VALUES = [np.ones((2, 3)), np.ones(3)]
@@ -66,12 +66,12 @@ def test_gradients_cross_an_affine_transform_by_its_linear_part():
 def test_a_difference_names_the_worst_element_against_its_tolerance():
     old = np.array([[1.0, 100.0], [0.0, 2.0]])
     new = old + np.array([[0.0, 1e-3], [2e-6, 0.0]])
-    diff = difference(new, old, rtol=1e-5, atol=1e-6)
+    diff = difference(new, old, Tolerance(atol=1e-6, rtol=1e-5))
     # 1e-3 at 100 is within its tolerance (1.001e-3); 2e-6 at 0 is twice its own.
     assert diff.index == (1, 0) and diff.excess == pytest.approx(2.0) and not diff.agrees
     assert diff.largest == pytest.approx(1e-3)
-    assert difference(old, old, 0.0, 0.0).excess == 0.0
-    assert difference([np.nan], [1.0], 1.0, 1.0).excess == np.inf
+    assert difference(old, old, Tolerance(atol=0.0, rtol=0.0)).excess == 0.0
+    assert difference([np.nan], [1.0], Tolerance(atol=1.0, rtol=1.0)).excess == np.inf
 
 
 def test_aligned_dropout_draws_the_same_mask_in_a_tf1_graph_and_in_keras():

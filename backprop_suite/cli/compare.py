@@ -202,7 +202,7 @@ def print_table(comparison: Comparison, samples: int) -> None:
 
 
 def verdict(comparison: Comparison) -> str:
-    bound = f"{comparison.tolerance:.0e} x max(1, |value|) for {comparison.cfg.dtype}"
+    bound = f"{comparison.tolerance.describe()} for {comparison.cfg.dtype}"
     if comparison.diverged():
         names = ", ".join(comparison.diverged())
         return f"DIVERGED: {names} went to NaN or inf; no agreement to check"
@@ -213,7 +213,9 @@ def verdict(comparison: Comparison) -> str:
         )
         wider = [n for n in comparison.names if comparison.tolerance_for(n) > comparison.tolerance]
         if wider:
-            bound += ", " + ", ".join(f"{n}'s {comparison.tolerance_for(n):.0e}" for n in wider)
+            bound += ", " + ", ".join(
+                f"{n}'s {comparison.tolerance_for(n).rtol:.0e}" for n in wider
+            )
         notes = "".join(f"\nnote: {note}" for note in comparison.notes)
         return f"agree: every difference within {bound} (largest {largest:.1e}){notes}"
     lines = []
@@ -232,8 +234,7 @@ def verdict(comparison: Comparison) -> str:
         where = ",".join(map(str, index))
         lines.append(
             f"DISAGREE: {name}: {parted}; worst weight at the end {key}[{where}], "
-            f"off by {difference:.2e} (tolerance {comparison.tolerance_for(name):.0e} x max(1, "
-            f"|value|))"
+            f"off by {difference:.2e} (tolerance {comparison.tolerance_for(name).describe()})"
         )
     return "\n".join(lines)
 
@@ -262,13 +263,13 @@ def report(comparison: Comparison) -> dict:
                     k: finite_or_none(v) for k, v in comparison.largest_differences(name).items()
                 },
                 "first_parting_step": comparison.first_parting_step(name),
-                "tolerance": comparison.tolerance_for(name),
+                "tolerance": comparison.tolerance_for(name).rtol,
                 "versions": result.versions,
             }
             for name, result in comparison.results.items()
         },
         "agree": comparison.agree,
-        "tolerance": comparison.tolerance,
+        "tolerance": comparison.tolerance.rtol,
         "notes": comparison.notes,
     }
 

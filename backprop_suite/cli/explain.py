@@ -26,9 +26,9 @@ import manual_impl
 from backprop_suite.cli.script import ArgumentParser, parse_optimizer_args, run_script
 from backprop_suite.core import TrainConfig, check_inputs, init_params, xor_data
 from backprop_suite.core.optimizers import OPTIMIZERS
+from backprop_suite.verify.tolerances import CHAIN_RULE
 from manual_impl.optimizers import RULES, Optimizer
 
-CHECK_TOLERANCE = 1e-12  # float64 throughout: the hand-written numbers and TF's agree to rounding
 WEIGHT = re.compile(r"^([mb])(\d+)\[(\d+)(?:,(\d+))?\]$")
 
 
@@ -154,7 +154,7 @@ def check_slots(params, tf_grads, cfg, key, index, slots_after) -> list[bool]:
 
 def check(label: str, ours: np.ndarray | float, theirs: np.ndarray | float) -> bool:
     difference = float(np.max(np.abs(np.asarray(ours) - np.asarray(theirs))))
-    ok = difference <= CHECK_TOLERANCE
+    ok = difference <= CHAIN_RULE.atol
     print(f"  {label:<50} largest difference {difference:.1e}  {'OK' if ok else 'MISMATCH'}")
     return ok
 

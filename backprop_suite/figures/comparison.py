@@ -52,7 +52,7 @@ def loss_curves(comparison: Comparison, caption: str, path: Path) -> Path:
             identical.append(name)
             continue
         bottom.plot(steps, np.where(gap > 0, gap, np.nan), styles[index % 4], label=name)
-    bottom.axhline(comparison.tolerance, color="0.5", lw=1, ls="--", label="tolerance")
+    bottom.axhline(comparison.tolerance.rtol, color="0.5", lw=1, ls="--", label="tolerance")
     bottom.set_yscale("log")
     bottom.set_xlabel("step")
     bottom.set_ylabel(f"|loss - {comparison.reference} loss|")

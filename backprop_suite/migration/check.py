@@ -14,14 +14,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from backprop_suite.migration import hints
-from backprop_suite.migration.differences import (
-    Difference,
-    Outside,
-    at,
-    difference,
-    in_envelopes,
-    worst,
-)
+from backprop_suite.migration.differences import Outside, at, in_envelopes, worst
 from backprop_suite.migration.envelope import Envelope, measure_envelope
 from backprop_suite.migration.options import Options
 from backprop_suite.migration.port import Port, make_port
@@ -31,6 +24,7 @@ from backprop_suite.migration.record import Record
 from backprop_suite.migration.tf1_run import run_tf1
 from backprop_suite.migration.weights import Link, link_weights
 from backprop_suite.verify.rounding import MARGIN
+from backprop_suite.verify.tolerances import Difference, Tolerance, difference
 
 STAGES = ("weights", "forward", "loss", "gradients", "one step", "many steps")
 
@@ -167,7 +161,7 @@ class Checker:
         envelope: Callable[[], Envelope] | None = None,
     ) -> None:
         self.record, self.port, self.links, self.state = record, port, links, list(state)
-        self.rtol, self.atol = options.tolerances(record.dtype)
+        self.bound = options.tolerance(record.dtype)
         self.steps = len(record.batches)
         self.first = record.batches[0]
         self.measure_envelope = envelope
@@ -212,13 +206,13 @@ class Checker:
 
     @property
     def tolerance(self) -> str:
-        return f"rtol {self.rtol:g}, atol {self.atol:g}"
+        return f"rtol {self.bound.rtol:g}, atol {self.bound.atol:g}"
 
     def over_variables(
         self, stage: str, new: list, old: list, exact: bool = False, prefix: str = ""
     ) -> StageResult:
-        rtol, atol = (0.0, 0.0) if exact else (self.rtol, self.atol)
-        diffs = [difference(n, o, rtol, atol) for n, o in zip(new, old)]
+        bound = Tolerance(atol=0.0, rtol=0.0) if exact else self.bound
+        diffs = [difference(n, o, bound) for n, o in zip(new, old)]
         i, diff = worst(diffs)
         result = self.result(stage, diff, prefix + at(self.name(self.links[i]), diff.index), exact)
         largest = max(range(len(diffs)), key=lambda j: diffs[j].largest)
@@ -253,13 +247,13 @@ class Checker:
         if new.size != old.size:
             where = f"outputs of shape {list(new.shape)} against TF1's {list(old.shape)}"
             return StageResult("forward", False, float("inf"), where, tolerance="the same shape")
-        diff = difference(new.reshape(old.shape), old, self.rtol, self.atol)
+        diff = difference(new.reshape(old.shape), old, self.bound)
         return self.result("forward", diff, at("outputs", diff.index))
 
     def loss(self) -> StageResult:
         with self.guarded("loss", self.first):
             new = np.asarray(self.port.loss_of(self.first))
-        diff = difference(new, self.record.loss, self.rtol, self.atol)
+        diff = difference(new, self.record.loss, self.bound)
         return self.result("loss", diff, "the loss of the first batch")
 
     def gradients(self) -> StageResult:
@@ -275,7 +269,7 @@ class Checker:
             return result
         names = [f"the gradient of {self.name(link)}" for link in self.links]
         own = [self.carried_envelope(link, envelope.gradient(link.tf1)) for link in self.links]
-        outside = [in_envelopes(n, o, self.rtol, self.atol, e) for n, o, e in zip(new, old, own)]
+        outside = [in_envelopes(n, o, self.bound, e) for n, o, e in zip(new, old, own)]
         i = furthest(outside)
         result.agrees = outside[i].envelopes <= MARGIN
         result.strict = at(names[i], outside[i].index)
@@ -298,7 +292,7 @@ class Checker:
             for link in self.state:
                 new.append(values[link.port])
                 old.append(link.carry(self.record.state_after[step][link.tf1]))
-        found = Step(names, [difference(n, o, self.rtol, self.atol) for n, o in zip(new, old)])
+        found = Step(names, [difference(n, o, self.bound) for n, o in zip(new, old)])
         if self.envelope is not None:
             count = len(self.record.names)
             own = [self.envelope.loss(step)]
@@ -307,9 +301,7 @@ class Checker:
                 self.carried_envelope(k, self.envelope.after(step, count + k.tf1))
                 for k in self.state
             ]
-            found.outside = [
-                in_envelopes(n, o, self.rtol, self.atol, e) for n, o, e in zip(new, old, own)
-            ]
+            found.outside = [in_envelopes(n, o, self.bound, e) for n, o, e in zip(new, old, own)]
         return found
 
     def trajectory(self) -> list[Step]:
@@ -496,9 +488,9 @@ def check_port(record: Record, new_path: str, options: Options = Options(), prog
         if options.envelope == "always":
             checker.own_envelope()
         stages = checker.run()
-    rtol, atol = options.tolerances(record.dtype)
+    bound = options.tolerance(record.dtype)
     settings = dict(
-        record.meta, steps=len(record.batches), dtype=record.dtype, rtol=rtol, atol=atol
+        record.meta, steps=len(record.batches), dtype=record.dtype, rtol=bound.rtol, atol=bound.atol
     )
     settings["state"] = {
         record.state_names[link.tf1]: port.state_names[link.port] for link in state

@@ -16,7 +16,7 @@ import itertools
 
 import numpy as np
 
-from backprop_suite.migration.differences import difference
+from backprop_suite.verify.tolerances import difference
 
 TF1_GATES = "ijfo"  # BasicLSTMCell / LSTMCell: input, new input (j), forget, output
 KERAS_GATES = "ifco"
@@ -137,7 +137,7 @@ def _outputs_agree(checker, values, eager: bool = False) -> bool:
     checker.port.assign(values)
     forward = checker.port.forward if eager else checker.port.outputs_of
     new = np.asarray(forward(checker.first))
-    return difference(new, checker.record.outputs, checker.rtol, checker.atol).agrees
+    return difference(new, checker.record.outputs, checker.bound).agrees
 
 
 def _gate_blocks(value: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
@@ -163,13 +163,13 @@ def probabilities_hint(checker) -> str | None:
     new = new.reshape(old.shape)
     for name, function in (("softmax", _softmax), ("sigmoid", _sigmoid)):
         with np.errstate(over="ignore"):
-            if difference(function(new), old, checker.rtol, checker.atol).agrees:
+            if difference(function(new), old, checker.bound).agrees:
                 return (
                     f"the port's outputs are logits where TF1's are probabilities: their {name} "
                     f"is TF1's outputs (end the model in the {name}, and give the loss "
                     "from_logits=False)"
                 )
-            if difference(new, function(old), checker.rtol, checker.atol).agrees:
+            if difference(new, function(old), checker.bound).agrees:
                 return (
                     f"the port's outputs are probabilities where TF1's are logits: TF1's {name} "
                     "is the port's outputs (end the model in the logits)"

@@ -9,7 +9,7 @@ import numpy as np
 
 from backprop_suite.core import DTYPES
 from backprop_suite.core.memory import require_fits
-from backprop_suite.migration.differences import TOLERANCES
+from backprop_suite.verify.tolerances import MIGRATION, Tolerance
 
 RANDOM_MODES = ("aligned", "off", "as-is")
 ENVELOPE_MODES = ("auto", "always", "off")
@@ -21,9 +21,10 @@ STEP_BYTES = 2 * sys.getsizeof([])
 class Options:
     """``steps`` updates from the same weights; ``dtype`` passed to both programs (when given);
     tolerances ``|new - old| <= atol + rtol * |old|``, by default those of the loss's dtype
-    (``differences.TOLERANCES``); ``random``: what dropout does (``random_ops``); ``envelope``:
-    when TF1's own envelope is measured (``envelope``): when a step after the first is outside
-    the tolerance (auto), before the check (always), or never (off: every step strict)."""
+    (``backprop_suite.verify.tolerances.MIGRATION``); ``random``: what dropout does
+    (``random_ops``); ``envelope``: when TF1's own envelope is measured (``envelope``): when a step
+    after the first is outside the tolerance (auto), before the check (always), or never (off: every
+    step strict)."""
 
     steps: int = 10
     dtype: str | None = None
@@ -55,6 +56,10 @@ class Options:
                 f"random must be one of {', '.join(RANDOM_MODES)}, got {self.random!r}"
             )
 
-    def tolerances(self, dtype: str) -> tuple[float, float]:
-        rtol, atol = TOLERANCES.get(dtype, TOLERANCES["float32"])
-        return (rtol if self.rtol is None else self.rtol, atol if self.atol is None else self.atol)
+    def tolerance(self, dtype: str) -> Tolerance:
+        """The bound for a loss of ``dtype``: its own, with the ``rtol`` and ``atol`` given."""
+        default = MIGRATION.get(dtype, MIGRATION["float32"])
+        return Tolerance(
+            atol=default.atol if self.atol is None else self.atol,
+            rtol=default.rtol if self.rtol is None else self.rtol,
+        )

@@ -17,14 +17,15 @@ import numpy as np
 from backprop_suite.core import xor_data
 from backprop_suite.sweep.criteria import Criterion, loss_of
 from backprop_suite.sweep.run import Cell
-from backprop_suite.verify.comparison import TOLERANCE, excess
 from backprop_suite.verify.registry import IMPLEMENTATIONS, load_implementation
 from backprop_suite.verify.rounding import MARGIN, NUDGES, nudged
+from backprop_suite.verify.tolerances import BETWEEN_IMPLEMENTATIONS, excess, within
 from manual_impl.many import train_many
 
 DEFAULT_NETS = 100
+RELATIVE = within(1.0)  # differences as a fraction of 1 + |value|
 # How far a retrained net may be from the vectorised run: its dtype's bound for two
-# implementations (backprop_suite.verify.comparison.TOLERANCE), or, for a net whose training
+# implementations (backprop_suite.verify.tolerances), or, for a net whose training
 # amplifies rounding, MARGIN times how far one rounding of its initial weights moves it
 # (``sensitivity``, backprop_suite.verify.rounding).
 
@@ -85,7 +86,7 @@ def sample(cells: Sequence[Cell], count: int) -> list[tuple[Cell, int]]:
 class Reference:
     """A sampled net's vectorised run, repeated for the check: its outputs and per-step losses,
     whether its outputs are the sweep's bit for bit, and its sensitivity: the largest difference
-    (relative to max(1, |value|)) in losses and outputs between this run and ``NUDGES`` runs from
+    (relative to 1 + |value|) in losses and outputs between this run and ``NUDGES`` runs from
     its initial weights each moved by one rounding, how much its training amplifies a rounding."""
 
     outputs: np.ndarray
@@ -106,8 +107,8 @@ def rerun(cell: Cell, indices: Sequence[int]) -> list[Reference]:
         moved = train_many(nudged(stack, rng), x0, y0, cfg)
         pairs = ((moved.losses, base.losses, 1), (moved.outputs, base.outputs, (1, 2)))
         for ours, theirs, axes in pairs:
-            gap = np.abs(ours - theirs) / np.maximum(1.0, np.abs(theirs))
-            spread = np.maximum(spread, np.nan_to_num(gap, nan=np.inf).max(axis=axes))
+            gap = excess(ours, theirs, RELATIVE)
+            spread = np.maximum(spread, gap.max(axis=axes))
     return [
         Reference(
             outputs=base.outputs[j],
@@ -143,7 +144,7 @@ def retrain(
     for (cell, index), reference in zip(pairs, references(pairs)):
         cfg = replace(cell.run.cfg, steps=cell.steps)
         spread = reference.sensitivity
-        tolerance = max(TOLERANCE[cfg.dtype], MARGIN * spread)
+        tolerance = max(BETWEEN_IMPLEMENTATIONS[cfg.dtype].rtol, MARGIN * spread)
         stack = cell.run.stack([int(cell.seeds[index])])
         params = {key: value[0] for key, value in stack.items()}
         net = Retrained(cell, index, tolerance, spread, reference.same_as_sweep)
@@ -157,8 +158,8 @@ def retrain(
             net.output_differences[name] = float(np.max(np.abs(result.outputs - reference.outputs)))
             net.loss_differences[name] = float(np.max(np.abs(result.losses - reference.losses)))
             gap = max(
-                np.max(excess(result.outputs, reference.outputs, 1.0)),
-                np.max(excess(result.losses, reference.losses, 1.0)),
+                np.max(excess(result.outputs, reference.outputs, RELATIVE)),
+                np.max(excess(result.losses, reference.losses, RELATIVE)),
             )
             net.worst[name] = float(gap / tolerance)
             net.within[name] = net.worst[name] <= 1
@@ -192,12 +193,13 @@ class CheckReport:
     def text(self) -> str:
         dtype = self.nets[0].cell.run.cfg.dtype
         failed = sum(not net.verdicts["vectorised"] for net in self.nets)
-        amplified = sum(net.bound > TOLERANCE[dtype] for net in self.nets)
+        bound = BETWEEN_IMPLEMENTATIONS[dtype]
+        amplified = sum(net.bound > bound.rtol for net in self.nets)
         roundings = [net.sensitivity / float(np.finfo(dtype).eps) for net in self.nets]
         lines = [
             f"check: {len(self.nets)} nets ({failed} of them failed in the sweep) retrained one "
             f"at a time in {', '.join(self.names)}, against the vectorised NumPy run",
-            f"bound: {TOLERANCE[dtype]:.0e} x max(1, |value|) for {dtype}, or {MARGIN} x how far "
+            f"bound: {bound.describe()} for {dtype}, or {MARGIN} x how far "
             f"one rounding of the initial weights moves the net, if larger ({amplified} nets)",
             f"sensitivity: one rounding of the initial weights moves a net by up to "
             f"{max(roundings):,.0f} roundings (median {np.median(roundings):,.0f})",

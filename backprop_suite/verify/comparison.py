@@ -11,24 +11,7 @@ import numpy as np
 from backprop_suite.core.config import TrainConfig
 from backprop_suite.core.result import TrainResult
 from backprop_suite.verify.registry import DATA_PARALLEL, load_implementation
-
-# The loosest bound the tests hold between two implementations after 500 XOR steps: hand-written
-# NumPy against the frameworks (TF1, TF2 and Keras agree bit for bit).
-TOLERANCE = {"float32": 1e-4, "float64": 1e-12}
-# Where an implementation cannot meet its dtype's bound, the bound it is judged at, and why.
-WIDER = {
-    ("keras-torch", "float64"): (
-        TOLERANCE["float32"],
-        "Keras 3.15's torch backend does its matmul in float32 even for float64 tensors "
-        "(keras-team/keras#23704), so keras-torch is judged at the float32 tolerance",
-    )
-}
-
-
-def excess(a: np.ndarray, b: np.ndarray, tolerance: float) -> np.ndarray:
-    """|a - b| / (tolerance * max(1, |b|)): above 1 where a and b disagree (NaN counts as apart)."""
-    ratio = np.abs(a - b) / (tolerance * np.maximum(1.0, np.abs(b)))
-    return np.where(np.isnan(ratio), np.inf, ratio)
+from backprop_suite.verify.tolerances import BETWEEN_IMPLEMENTATIONS, WIDER, Tolerance, excess
 
 
 @dataclass
@@ -39,12 +22,12 @@ class Comparison:
     results: dict[str, TrainResult]
     seconds: dict[str, float]
     start_grads: dict[str, dict[str, np.ndarray]]
-    tolerance: float = field(init=False)
+    tolerance: Tolerance = field(init=False)
 
     def __post_init__(self) -> None:
-        self.tolerance = TOLERANCE[self.cfg.dtype]
+        self.tolerance = BETWEEN_IMPLEMENTATIONS[self.cfg.dtype]
 
-    def tolerance_for(self, name: str) -> float:
+    def tolerance_for(self, name: str) -> Tolerance:
         """The bound between ``name`` and the reference: the dtype's, or the wider one either
         of the two needs (``WIDER``)."""
         pairs = [(n, self.cfg.dtype) for n in (name, self.reference)]
@@ -101,7 +84,7 @@ class Comparison:
 
     def agrees(self, name: str) -> bool:
         """Params, outputs, losses and start gradients all within the tolerance of the
-        reference's: |difference| <= tolerance * max(1, |reference value|)."""
+        reference's (``backprop_suite.verify.tolerances``)."""
         a, b = self.results[name], self.results[self.reference]
         ga, gb = self.start_grads[name], self.start_grads[self.reference]
         pairs = [(a.outputs, b.outputs), (a.losses, b.losses)]
