@@ -29,6 +29,7 @@ import numpy as np
 from keras import ops
 
 from backprop_suite.core import TrainConfig
+from backprop_suite.core.optimizers import slot_starts
 
 MAPPINGS = ("exact", "closest", "matched", "defaults")
 
@@ -37,6 +38,14 @@ def _filled(value):
     """An initializer that fills with ``value`` in the variable's dtype, without float32 on the
     way (``keras.initializers.Constant`` casts a Python float through it)."""
     return lambda shape, dtype: ops.full(shape, value, dtype=dtype)
+
+
+def _tf1_slots(optimizer, variables, kind: str, args=None) -> dict[str, list]:
+    """TF1's slots of ``kind`` for every variable, named and started as TF1 does."""
+    return {
+        name: [optimizer.add_variable_from_reference(v, name, _filled(start)) for v in variables]
+        for name, start in slot_starts(kind, args or {}).items()
+    }
 
 
 def _constants(dtype, *values):
@@ -62,7 +71,7 @@ class TF1Momentum(keras.optimizers.Optimizer):
         if self.built:
             return
         super().build(variables)
-        self.accumulations = [self.add_variable_from_reference(v, "momentum") for v in variables]
+        self.accumulations = _tf1_slots(self, variables, "momentum")["momentum"]
 
     def update_step(self, gradient, variable, learning_rate) -> None:
         rate = ops.cast(learning_rate, variable.dtype)
@@ -100,8 +109,8 @@ class TF1Adam(keras.optimizers.Optimizer):
         if self.built:
             return
         super().build(variables)
-        self.m = [self.add_variable_from_reference(v, "m") for v in variables]
-        self.v = [self.add_variable_from_reference(v, "v") for v in variables]
+        slots = _tf1_slots(self, variables, "adam")
+        self.m, self.v = slots["m"], slots["v"]
         dtype = variables[0].dtype
         self.beta1_power = self.add_variable((), _filled(self.beta1), dtype, name="beta1_power")
         self.beta2_power = self.add_variable((), _filled(self.beta2), dtype, name="beta2_power")
@@ -150,10 +159,8 @@ class TF1RMSProp(keras.optimizers.Optimizer):
         if self.built:
             return
         super().build(variables)
-        self.rms = [self.add_variable_from_reference(v, "rms", "ones") for v in variables]
-        self.mom = [self.add_variable_from_reference(v, "momentum") for v in variables]
-        if self.centered:
-            self.mg = [self.add_variable_from_reference(v, "mg") for v in variables]
+        slots = _tf1_slots(self, variables, "rmsprop", {"centered": self.centered})
+        self.rms, self.mom, self.mg = slots["rms"], slots["momentum"], slots.get("mg")
         # a variable, not a constant: Grappler's constant folding would rewrite
         # (ms − mg²) + epsilon as ms − (mg² − epsilon), which rounds differently
         dtype = variables[0].dtype

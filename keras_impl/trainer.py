@@ -34,6 +34,8 @@ MODES = ("one_epoch", "epoch_per_step", "train_on_batch")
 
 
 CACHED_MODELS = 32
+# what each call gives the cached model: its weights and its batches
+WEIGHTS_AND_BATCHES = ("init", "seed", "batch_size", "shuffle")
 _models: dict[tuple, keras.Model] = {}
 
 
@@ -64,13 +66,10 @@ def compiled_model(
 
     ``cfg.replicas`` > 1 (or a ``tf.distribute`` ``strategy``): built and compiled under the
     strategy's scope (``keras_impl.distributed``)."""
-    decay = (cfg.learning_rate, cfg.decay_steps, cfg.decay_rate, cfg.staircase)
     xla = jit_compile()
-    key = (
-        (cfg.layers, cfg.activation, cfg.loss, cfg.dtype, cfg.steps, steps_per_execution),
-        (cfg.optimizer, cfg.optimizer_args, mapping, decay if cfg.decay_steps else None),
-        (xla, cfg.replicas, id(strategy)),
-    )
+    # the rate is set on the optimizer at every call, unless a decay schedule traced it in
+    per_call = WEIGHTS_AND_BATCHES + (() if cfg.decay_steps else ("learning_rate",))
+    key = (cfg.cache_key(per_call), steps_per_execution, mapping, xla, id(strategy))
     model = _models.get(key)
     if model is None:
         with floatx(cfg.dtype), distributed.scope(cfg, strategy):
@@ -134,8 +133,9 @@ def train(
     ``train_on_batch`` call per step. All three give the same numbers; only the speed differs.
 
     ``mapping`` chooses the Keras optimizer (``keras_impl.optimizers``): ``"exact"`` trains what
-    TF1 trains; ``"builtin"`` and ``"defaults"`` are Keras's built-ins as the official mapping
-    uses them, kept to measure how far they part from TF1.
+    TF1 trains; ``"closest"``, ``"matched"`` and ``"defaults"`` are Keras's built-ins, set as
+    close to TF1 as they go, with TF1's arguments, and at Keras's defaults, kept to measure how
+    far they part from TF1.
 
     ``cfg.replicas`` > 1: data-parallel, the model built and compiled under a MirroredStrategy
     over that many logical CPUs, or under ``strategy`` (``MultiWorkerMirroredStrategy`` across

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from backprop_suite.core import TrainConfig
+from backprop_suite.core.optimizers import slot_starts
 
 
 def gradient_descent(var, grad, slots, rate, args, state) -> None:
@@ -84,17 +85,8 @@ RULES = {
 
 def initial_slots(var: np.ndarray, cfg: TrainConfig) -> dict[str, np.ndarray]:
     """One weight's slots, as TF1 creates them."""
-    args = cfg.optimizer_args
-    if cfg.optimizer == "momentum":
-        return {"momentum": np.zeros_like(var)}
-    if cfg.optimizer == "adam":
-        return {"m": np.zeros_like(var), "v": np.zeros_like(var)}
-    if cfg.optimizer == "rmsprop":
-        slots = {"rms": np.ones_like(var), "momentum": np.zeros_like(var)}
-        return {**slots, "mg": np.zeros_like(var)} if args["centered"] else slots
-    if cfg.optimizer == "adagrad":
-        return {"accumulator": np.full_like(var, args["initial_accumulator_value"])}
-    return {}
+    starts = slot_starts(cfg.optimizer, cfg.optimizer_args)
+    return {name: np.full_like(var, start) for name, start in starts.items()}
 
 
 class Optimizer:

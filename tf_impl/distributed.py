@@ -29,7 +29,13 @@ import tensorflow as tf
 from backprop_suite.core import TrainConfig, TrainResult, check_inputs, step_batches
 from backprop_suite.distribute.devices import strategy_for
 from tf_impl.losses import loss_of
-from tf_impl.network import layer_outputs, loop_signature, packed_batches, weight_variables
+from tf_impl.network import (
+    CALL_ARGUMENTS,
+    layer_outputs,
+    loop_signature,
+    packed_batches,
+    weight_variables,
+)
 from tf_impl.optimizers import TF1Optimizer
 
 SCALINGS = ("global", "per_replica", "averaged")
@@ -130,8 +136,7 @@ def train(
     if scaling not in SCALINGS:
         raise ValueError(f"unknown scaling {scaling!r}; expected one of {', '.join(SCALINGS)}")
     strategy = strategy_for(cfg.replicas, strategy)
-    key = (cfg.layers, cfg.activation, cfg.loss, cfg.dtype, cfg.optimizer, cfg.optimizer_args)
-    key += (cfg.decay_steps, cfg.decay_rate, cfg.staircase, id(strategy), scaling)
+    key = (cfg.cache_key(CALL_ARGUMENTS), id(strategy), scaling)
     if key not in _trainers:
         _trainers[key] = DistributedTrainer(cfg, strategy, scaling)
     trainer = _trainers[key]

@@ -16,7 +16,13 @@ import tensorflow as tf
 from backprop_suite.core import TrainConfig, check_data, require_one_device, step_batches
 from backprop_suite.core.many import ManyResult, check_stack
 from tf_impl.losses import loss_of
-from tf_impl.network import ACTIVATIONS, loop_signature, packed_batches, weight_variables
+from tf_impl.network import (
+    ACTIVATIONS,
+    CALL_ARGUMENTS,
+    loop_signature,
+    packed_batches,
+    weight_variables,
+)
 from tf_impl.optimizers import TF1Optimizer
 
 
@@ -74,8 +80,7 @@ def train_many(
     x0, y0 = check_data(x, y, cfg)
     require_one_device(cfg, "tf_impl.train_many")
     count = next(iter(stack.values())).shape[0]
-    key = (cfg.layers, cfg.activation, cfg.loss, cfg.dtype, cfg.optimizer, cfg.optimizer_args)
-    key += (cfg.decay_steps, cfg.decay_rate, cfg.staircase, count)
+    key = (cfg.cache_key(CALL_ARGUMENTS), count)
     if key not in _trainers:
         _trainers[key] = ManyTrainer(cfg, count)
     trainer = _trainers[key]

@@ -20,6 +20,11 @@ from tf_impl.optimizers import TF1Optimizer
 ACTIVATIONS = {"sigmoid": tf.sigmoid, "tanh": tf.tanh, "relu": tf.nn.relu}
 
 
+# What the compiled loops take as arguments, so one trace serves every value of them: the rate,
+# and the weights, data and batches (init, seed, steps, batch_size, shuffle) they are given
+CALL_ARGUMENTS = ("learning_rate", "steps", "batch_size", "shuffle", "init", "seed")
+
+
 def layer_outputs(weights: Sequence[tf.Tensor], x0: tf.Tensor, cfg: TrainConfig) -> list:
     """[x0, h1, …, y_out] for weights in the order m1, b1, m2, b2, …"""
     activation = ACTIVATIONS[cfg.activation]

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import tensorflow as tf
 
 from backprop_suite.core import TrainConfig
+from backprop_suite.core.optimizers import slot_starts
 
 raw = tf.raw_ops
 
@@ -41,21 +42,8 @@ class TF1Optimizer:
 
     def _initial_slots(self, variable: tf.Variable) -> dict[str, tf.Tensor]:
         """TF1's slots for one weight, at their initial values."""
-        zeros = tf.zeros_like(variable)
-        if self.cfg.optimizer == "momentum":
-            return {"momentum": zeros}
-        if self.cfg.optimizer == "adam":
-            return {"m": zeros, "v": zeros}
-        if self.cfg.optimizer == "rmsprop":
-            slots = {"rms": tf.ones_like(variable), "momentum": zeros}
-            return {**slots, "mg": zeros} if self.args["centered"] else slots
-        if self.cfg.optimizer == "adagrad":
-            return {
-                "accumulator": tf.fill(
-                    variable.shape, self._constant(self.args["initial_accumulator_value"])
-                )
-            }
-        return {}
+        starts = slot_starts(self.cfg.optimizer, self.args)
+        return {name: tf.fill(variable.shape, self._constant(v)) for name, v in starts.items()}
 
     def reset(self) -> None:
         """Slots, step counter and Adam's powers back to where TF1's initializer puts them."""

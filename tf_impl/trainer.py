@@ -24,7 +24,13 @@ from backprop_suite.core import (
 from backprop_suite.core.batching import is_full_batch
 from tf_impl import distributed
 from tf_impl.losses import loss_of
-from tf_impl.network import layer_outputs, packed_batches, train_step, weight_variables
+from tf_impl.network import (
+    CALL_ARGUMENTS,
+    layer_outputs,
+    packed_batches,
+    train_step,
+    weight_variables,
+)
 from tf_impl.optimizers import TF1Optimizer
 
 MODES = ("loop", "step", "eager")
@@ -105,8 +111,7 @@ _trainers: dict[tuple, CompiledTrainer] = {}
 def trainer_for(cfg: TrainConfig) -> CompiledTrainer:
     """The cached trainer for ``cfg``'s structure and optimizer; the rate, steps and data are
     call arguments."""
-    key = (cfg.layers, cfg.activation, cfg.loss, cfg.dtype, cfg.optimizer, cfg.optimizer_args)
-    key += (cfg.decay_steps, cfg.decay_rate, cfg.staircase)
+    key = cfg.cache_key(CALL_ARGUMENTS)
     if key not in _trainers:
         _trainers[key] = CompiledTrainer(cfg)
     return _trainers[key]

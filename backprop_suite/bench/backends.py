@@ -11,24 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
-import time
 
 import keras
 
 import keras_impl
+from backprop_suite.bench.timing import first_and_median
 from backprop_suite.core import TrainConfig, init_params, xor_data
 from backprop_suite.reference import tf1 as tf1_reference
-
-
-def first_and_median(run, repeats: int) -> tuple[float, float]:
-    def timed() -> float:
-        start = time.perf_counter()
-        run()
-        return time.perf_counter() - start
-
-    first = timed()
-    return first, statistics.median(timed() for _ in range(repeats))
 
 
 def modes(cfg: TrainConfig) -> dict:

@@ -9,28 +9,23 @@ outgrow the caches says whether memory traffic bounds it.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from backprop_suite.bench.timing import first_and_median
 from backprop_suite.core import TrainConfig, xor_data
 from backprop_suite.core.many import init_stack
 
 NETS = (1, 100, 1_000, 10_000, 100_000)
-# the seed net's arithmetic per net-step (forward, backward and update on 4 rows), as issue 14
-# estimates it: the GFLOP/s column says how far from the arithmetic's limit a step runs
+# the seed net's arithmetic per net-step (forward, backward and update on 4 rows), as the
+# profile estimates it: the GFLOP/s column says how far from the arithmetic's limit a step runs
 FLOPS_PER_NET_STEP = 250
 
 
 def median_seconds(run: Callable[[], object], repeats: int) -> float:
-    run()  # the first call traces (TF) and warms caches
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
+    """The median of ``repeats`` warm calls; the first call traces (TF) and warms caches."""
+    return first_and_median(run, repeats)[1]
 
 
 def step_costs(

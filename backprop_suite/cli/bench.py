@@ -40,6 +40,7 @@ from backprop_suite.bench.many_nets import (
     print_matmul,
     step_costs,
 )
+from backprop_suite.bench.timing import first_and_median, timed
 from backprop_suite.cli.script import BAD_INPUT, ArgumentParser, checked, run_script
 from backprop_suite.core import TrainConfig, init_params, noisy_xor, xor_data
 from backprop_suite.core.memory import require_fits
@@ -99,18 +100,6 @@ def modes(cfg: TrainConfig) -> dict[str, Callable[[dict, np.ndarray, np.ndarray]
         MANUAL: lambda p, x, y: manual_impl.train(p, x, y, cfg),
         BASELINE: lambda p, x, y: numpy_baseline(p, x, y, cfg.steps, cfg.learning_rate),
     }
-
-
-def timed(run: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    run()
-    return time.perf_counter() - start
-
-
-def first_and_median(run: Callable[[], object], repeats: int) -> tuple[float, float]:
-    """The cold first call, then the median of ``repeats`` warm calls, in seconds."""
-    first = timed(run)
-    return first, statistics.median(timed(run) for _ in range(repeats))
 
 
 def silent(message: str) -> None:
@@ -183,7 +172,7 @@ def end_to_end(repeats: int) -> dict:
 
 
 def targets(rows: list[dict], e2e: dict | None) -> list[dict]:
-    """The issue's four targets, as ratios taken in this one run."""
+    """The speed targets the README states, as ratios taken in this one run."""
     median = {row["mode"]: row["median_s"] for row in rows}
     checks = [
         (

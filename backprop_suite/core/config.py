@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TypeVar
 
 import numpy as np
@@ -120,6 +120,20 @@ class TrainConfig:
     def plain_gradient_descent(self) -> bool:
         """The seed's update: ``sgd`` at a constant rate."""
         return self.optimizer == "sgd" and self.decay_steps is None
+
+    def cache_key(self, per_call: Iterable[str] = ()) -> tuple:
+        """Every field but those ``per_call`` (what a compiled trainer takes as arguments), as
+        (name, value) pairs: the key a compiled trainer or model is cached under, so that a field
+        added later keeps trainers for different values apart without a word here."""
+        skipped = set(per_call)
+        unknown = skipped - {field.name for field in fields(self)}
+        if unknown:
+            raise ValueError(f"TrainConfig has no field {sorted(unknown)[0]!r}")
+        return tuple(
+            (field.name, getattr(self, field.name))
+            for field in fields(self)
+            if field.name not in skipped
+        )
 
     def to_json(self) -> dict:
         """The fields as JSON values."""

@@ -26,6 +26,21 @@ DEFAULTS: dict[str, dict[str, object]] = {
 }
 OPTIMIZERS = tuple(DEFAULTS)
 
+
+def slot_starts(optimizer: str, args: Mapping[str, object]) -> dict[str, float]:
+    """The slots TF1's optimizer keeps for every weight, named as TF1 names them, each with the
+    value it starts at: the one place they are written, for NumPy, TF2 and Keras alike."""
+    if optimizer == "momentum":
+        return {"momentum": 0.0}
+    if optimizer == "adam":
+        return {"m": 0.0, "v": 0.0}
+    if optimizer == "rmsprop":
+        return {"rms": 1.0, "momentum": 0.0} | ({"mg": 0.0} if args["centered"] else {})
+    if optimizer == "adagrad":
+        return {"accumulator": args["initial_accumulator_value"]}
+    return {}
+
+
 # the range each number may take: (low, low included, high, high included)
 RANGES = {
     "momentum": (0.0, True, math.inf, False),
