@@ -46,39 +46,37 @@ def load(name: str) -> ModuleType:
     return module
 
 
-def run_in_process(module: ModuleType, *args: object) -> subprocess.CompletedProcess:
-    """``module.main(args)`` with its stdout and stderr captured, shaped like ``run``'s result."""
+def run_in_process(main: ModuleType | Callable, *args: object) -> subprocess.CompletedProcess:
+    """``main(args)`` (a command's module: its ``main``) with its stdout and stderr captured,
+    shaped like ``run``'s result."""
+    main = main.main if isinstance(main, ModuleType) else main
     argv = list(map(str, args))
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = exit_status(module.main, argv)
+        status = exit_status(main, argv)
     return subprocess.CompletedProcess(argv, status, out.getvalue(), err.getvalue())
 
 
-def make_cheap(module: ModuleType) -> None:
-    """Shrink a loaded script's work to a fraction of a second, for tests about its command line
-    and its outputs rather than its numbers: ``check_gradients`` checks one net, ``bench`` times
-    empty jobs, skips the end-to-end processes, the data-parallel rows and the sweep, and scales
-    the NumPy implementation over one size; ``check_migration`` checks its arguments and files
-    and then reports an empty check. Other scripts are left as they are."""
+def cheap(module: ModuleType) -> Callable[[list[str]], int]:
+    """The command's ``main`` with its work shrunk to a fraction of a second, for tests about
+    its command line and its outputs rather than its numbers: ``check_gradients`` checks one
+    net, ``bench`` runs its smallest plan (NumPy only, two steps, one size), ``check_migration``
+    checks its arguments and files and then reports an empty check. Other commands' ``main`` as
+    it is."""
     name = module.__name__.removesuffix("_script")
     if name == "check_gradients":
-        module.NETS = [(2, 2, 1)]
-        module.ACTIVATIONS = ("sigmoid",)
-        module.LOSSES = ("sum_squares",)
-    elif name == "check_migration":
+        return functools.partial(module.main, cases=[((2, 2, 1), "sigmoid", "sum_squares")])
+    if name == "check_migration":
         from backprop_suite.migration.check import Report
 
-        module.run_check = lambda old, new, options: Report([], {"steps": options.steps})
-    elif name == "bench":
-        names = (module.TF1_LOOP, module.TF2_DEFAULT, module.KERAS_EPOCHS, module.KERAS_DEFAULT)
-        names += (module.MANUAL, module.BASELINE)
-        module.modes = lambda cfg: {name: (lambda p, x, y: None) for name in names}
-        module.end_to_end = lambda repeats: {"compare_s": 5.0, "import_s": 4.0}
-        module.IMPLEMENTATIONS = {"manual": "manual_impl"}
-        module.scaling = functools.partial(module.scaling, widths=(3,), samples=(4,))
-        module.replica_rows = lambda repeats, **kwargs: []
-        module.sweep_rows = lambda repeats, **kwargs: []
+        return functools.partial(
+            module.main, check=lambda old, new, options: Report([], {"steps": options.steps})
+        )
+    if name == "bench":
+        from backprop_suite.bench.plan import SMALLEST
+
+        return functools.partial(module.main, chosen=SMALLEST)
+    return module.main
 
 
 def one_error_line(done: subprocess.CompletedProcess) -> str:

@@ -175,8 +175,7 @@ def tree(folder: Path) -> list[str]:
 
 
 def run_in_process(script: str, argv: list[str]) -> int:
-    module = script_runner.load(script)
-    script_runner.make_cheap(module)
+    main = script_runner.cheap(script_runner.load(script))
     home = os.getcwd()
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
@@ -184,7 +183,7 @@ def run_in_process(script: str, argv: list[str]) -> int:
         before = tree(folder)
         os.chdir(folder)
         try:
-            out = script_runner.run_in_process(module, *argv)
+            out = script_runner.run_in_process(main, *argv)
         finally:
             os.chdir(home)
         status, stderr = out.returncode, out.stderr

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import script_runner
 
+from backprop_suite.bench import replicas, sweep
 from backprop_suite.core.outputs import EXIT_WRITE_FAILED
 
 FILE_SIZE_LIMIT = 4096  # bytes: the checks' probe fits, a 500-step JSON report does not
@@ -147,17 +148,16 @@ def test_bench_quick_run_is_quiet_and_writes_its_json(tmp_path):
 
 
 def test_bench_times_train_many_against_one_net_at_a_time(capsys):
-    bench = script_runner.load("bench")
-    timings = bench.sweep_rows(1, nets=50, steps=5)
+    timings = sweep.sweep_rows(1, nets=50, steps=5)
     assert [row["impl"] for row in timings] == ["manual", "tf", "keras", "tf1"]
     for row in timings[:2]:
         assert row["ns_per_net_step"] == pytest.approx(row["median_s"] / (50 * 5) * 1e9)
     assert all(row["one_at_a_time_ns_per_net_step"] > 0 for row in timings)
     assert [row["ns_per_net_step"] for row in timings[2:]] == [None, None]  # no train_many
-    checks = bench.sweep_checks(timings)
+    checks = sweep.sweep_checks(timings)
     assert [c["bound"] for c in checks] == [200.0, 400.0]
     assert all(c["met"] == (c["measured"] <= c["bound"]) for c in checks)
-    bench.print_sweep(timings, quick=False)
+    sweep.print_sweep(timings, quick=False)
     out = capsys.readouterr().out
     assert "50 seed nets x 5 steps at once (train_many)" in out
     rows = [line.split()[:2] for line in out.splitlines() if line.startswith(("keras", "tf1"))]
@@ -165,24 +165,22 @@ def test_bench_times_train_many_against_one_net_at_a_time(capsys):
 
 
 def test_bench_times_tf_and_keras_on_1_2_and_4_replicas(capsys):
-    bench = script_runner.load("bench")
-    timings = bench.replica_rows(1, rows=64, steps=2)  # the CPU is split in four (conftest)
+    timings = replicas.replica_rows(1, rows=64, steps=2)  # the CPU is split in four (conftest)
     spread = [(row["impl"], row["replicas"], row["ratio_to_one"]) for row in timings]
     assert [(name, n) for name, n, _ in spread] == [
         (name, n) for name in ("tf", "keras") for n in (1, 2, 4)
     ]
     assert all(ratio == 1.0 for _, n, ratio in spread if n == 1)
     assert all(np.isfinite(row["median_s"]) and row["median_s"] > 0 for row in timings)
-    bench.print_replicas(timings)
+    replicas.print_replicas(timings)
     printed = capsys.readouterr().out
     assert "data-parallel on logical CPUs of one CPU (overhead, not speed-up)" in printed
 
 
 def test_bench_draws_its_scaling_figure_atomically(tmp_path, capsys):
-    bench = script_runner.load("bench")
-    script_runner.make_cheap(bench)  # the NumPy implementation over one width and one size
+    bench = script_runner.cheap(script_runner.load("bench"))  # NumPy, one width, one size
     (tmp_path / "scaling.png").write_text("the previous figure")
-    assert bench.main(["--quick", "--plot", str(tmp_path / "scaling.png")]) == 0
+    assert bench(["--quick", "--plot", str(tmp_path / "scaling.png")]) == 0
     assert (tmp_path / "scaling.png").read_bytes().startswith(b"\x89PNG")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scaling.png"]
     assert "by hidden width" in capsys.readouterr().out

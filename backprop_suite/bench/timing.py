@@ -7,6 +7,12 @@ import statistics
 import time
 from collections.abc import Callable
 
+Progress = Callable[[str], None]
+
+
+def silent(message: str) -> None:
+    pass
+
 
 def timed(run: Callable[[], object]) -> float:
     start = time.perf_counter()

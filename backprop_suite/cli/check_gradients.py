@@ -64,7 +64,13 @@ def print_rows(rows: list[dict]) -> None:
     print(f"{worst_rel:.1e} relative to finite differences")
 
 
-def main(argv: list[str] | None = None) -> int:
+def every_case() -> list[tuple[tuple[int, ...], str, str]]:
+    """Every net of ``NETS`` with every activation and loss."""
+    return [(net, a, loss) for net in NETS for a in ACTIVATIONS for loss in LOSSES]
+
+
+def main(argv: list[str] | None = None, cases: list | None = None) -> int:
+    """The command line; ``cases`` (net, activation, loss) replaces ``every_case()``."""
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", metavar="PATH", help="write every net's figures as JSON there")
     args = parser.parse_args(argv)
@@ -76,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     impls = {name: load_implementation(name) for name in IMPLEMENTATIONS}
-    cases = [(net, a, loss) for net in NETS for a in ACTIVATIONS for loss in LOSSES]
+    cases = every_case() if cases is None else cases
     rows = [measure(*case, index, impls) for index, case in enumerate(cases)]
     print_rows(rows)
     text = json.dumps({"nets": rows}, indent=1)

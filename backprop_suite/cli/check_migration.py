@@ -95,13 +95,14 @@ def run_check(old: str, new: str, options: Options):
     return check_migration(old, new, options)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, check=run_check) -> int:
+    """The command line; ``check(old, new, options)`` gives the report (``run_check``)."""
     args = parse_args(argv)
     options = checked(lambda: prepare(args))
     if options is None:
         return BAD_INPUT
     try:
-        report = run_check(args.old, args.new, options)
+        report = check(args.old, args.new, options)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return BAD_INPUT

@@ -1,1 +1,2 @@
-"""The PNG figures the commands write (matplotlib's Agg backend, selected on import)."""
+"""The PNG figures the commands write, each module on matplotlib's Agg backend (it selects it
+before pyplot is imported), each file written atomically (``core.outputs.save_png``)."""
