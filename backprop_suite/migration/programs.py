@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import inspect
 import sys
+import sysconfig
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+
+# where installed packages live: a module imported from there is never displaced by a user's
+INSTALLED = {Path(sysconfig.get_paths()[key]).resolve() for key in ("stdlib", "purelib", "platlib")}
 
 
 def _raised(error: BaseException) -> str:
@@ -38,6 +44,40 @@ def program_file(path: str | Path) -> Path:
     return path
 
 
+def provided(folder: Path) -> set[str]:
+    """The top-level module names a folder provides: its ``.py`` files and its subfolders."""
+    names = {p.stem for p in folder.glob("*.py")}
+    names |= {p.name for p in folder.iterdir() if p.is_dir() and p.name.isidentifier()}
+    return names
+
+
+def imported_from_elsewhere(module: ModuleType, folder: Path) -> bool:
+    """Whether ``module`` came from a file outside ``folder`` and outside the installed
+    packages: the suite's own or another user program's."""
+    file = getattr(module, "__file__", None)
+    if file is None:
+        return False
+    where = Path(file).resolve()
+    return not where.is_relative_to(folder) and not any(where.is_relative_to(i) for i in INSTALLED)
+
+
+@contextlib.contextmanager
+def own_imports(folder: Path) -> Iterator[None]:
+    """While a user's program imports: its folder first on the path, as ``python OLD.py`` puts
+    it, and every module of a name that folder provides imported from there, not taken from a
+    module of that name imported before (another program's ``common`` or ``utils``)."""
+    folder = folder.resolve()
+    names = provided(folder)
+    for name in [n for n in sys.modules if n.partition(".")[0] in names]:
+        if imported_from_elsewhere(sys.modules[name], folder):
+            del sys.modules[name]
+    sys.path.insert(0, str(folder))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(folder))
+
+
 def load_module(path: str | Path) -> ModuleType:
     """Import ``path`` as a module of its own; a missing file or one that does not import is a
     ``ValueError`` that names the file and the exception."""
@@ -46,13 +86,11 @@ def load_module(path: str | Path) -> ModuleType:
     if spec is None or spec.loader is None:
         raise ValueError(f"{path}: not a Python file")
     module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.parent))  # its own helpers beside it, as `python OLD.py` would
-    try:
-        spec.loader.exec_module(module)
-    except Exception as error:
-        raise ValueError(f"{path} does not import: {_raised(error)}") from None
-    finally:
-        sys.path.remove(str(path.parent))
+    with own_imports(path.parent):
+        try:
+            spec.loader.exec_module(module)
+        except Exception as error:
+            raise ValueError(f"{path} does not import: {_raised(error)}") from None
     return module
 
 
