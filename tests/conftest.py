@@ -11,14 +11,6 @@ settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-# The data-parallel tests train on logical CPU devices, which TensorFlow fixes when it starts, so
-# the CPU is split before any test runs TensorFlow. It changes no single-device number: every
-# bit-for-bit test of the suite runs with it.
-from backprop_suite.distribute.devices import split_cpu  # noqa: E402
-
-split_cpu(4)
-
-
 # CI installs every optional dependency: a test skipped for a missing one fails the run there
 _skipped_for_missing: list[str] = []
 

@@ -13,7 +13,7 @@ from script_runner import load, run_in_process, user_environment
 
 from backprop_suite.migration.programs import load_module
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OWN = ROOT / "tests" / "fixtures" / "own_packages"
 OTHER = ROOT / "tests" / "fixtures" / "other_packages"
 

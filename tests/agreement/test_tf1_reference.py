@@ -21,7 +21,7 @@ from backprop_suite.reference import tf1 as tf1_reference
 from backprop_suite.reference.checkpoint import load_tf1_checkpoint
 from tf_impl import random_init
 
-ARTICLE_PROGRAM = Path(__file__).parent / "fixtures" / "tf1_snippet.py"
+ARTICLE_PROGRAM = Path(__file__).resolve().parents[1] / "fixtures" / "tf1_snippet.py"
 
 
 def stripped_lines(text):

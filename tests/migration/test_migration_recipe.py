@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-GUIDE = Path(__file__).resolve().parent.parent / "docs" / "migration_guide.md"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "migration_guide.md"
 
 
 def python_blocks(text):

@@ -15,7 +15,7 @@ from script_runner import SCRIPTS, load, one_error_line, run_in_process, user_en
 
 from backprop_suite.cli.script import STDOUT_CLOSED
 
-GALLERY = Path(__file__).resolve().parent.parent / "examples" / "migrations" / "seed_xor"
+GALLERY = Path(__file__).resolve().parents[2] / "examples" / "migrations" / "seed_xor"
 OLD, NEW = GALLERY / "tf1.py", GALLERY / "keras3.py"
 HUGE = 10**22
 

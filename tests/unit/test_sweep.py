@@ -222,13 +222,3 @@ def test_the_profile_times_each_engine_for_each_number_of_nets():
     assert rows[0]["overhead_share"] == 1.0
     for row in rows:
         assert row["ns_per_net_step"] * row["nets"] == pytest.approx(row["step_us"] * 1e3)
-
-
-def test_the_profile_counts_and_times_tfs_batched_matmuls():
-    from backprop_suite.bench.many_nets import batched_matmul_us, batched_matmuls_per_step
-
-    assert batched_matmuls_per_step(TrainConfig()) >= 2  # at least the forward pass's two layers
-    assert batched_matmuls_per_step(TrainConfig(layers=(2, 3, 3, 1))) > batched_matmuls_per_step(
-        TrainConfig()
-    )
-    assert np.isfinite(batched_matmul_us(nets=100, steps=5, repeats=1))

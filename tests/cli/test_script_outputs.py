@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import script_runner
 
-from backprop_suite.bench import replicas, sweep
+from backprop_suite.bench import sweep
 from backprop_suite.core.outputs import EXIT_WRITE_FAILED
 
 FILE_SIZE_LIMIT = 4096  # bytes: the checks' probe fits, a 500-step JSON report does not
@@ -136,7 +136,7 @@ def test_check_gradients_default_run_is_quiet_and_its_json_holds_every_net(tmp_p
 @pytest.mark.slow
 def test_bench_quick_run_is_quiet_and_writes_its_json(tmp_path):
     # the scaling figure: test_bench_draws_its_scaling_figure_atomically, below
-    # the data-parallel rows: test_bench_times_tf_and_keras_on_1_2_and_4_replicas, below
+    # the data-parallel rows: tests/distributed/test_replica_commands.py
     args = ("--quick", "--no-scaling", "--no-replicas", "--no-sweep", "--json", "b.json")
     out = script_runner.run("bench", *args, cwd=tmp_path)
     assert out.returncode == 0 and out.stderr == ""
@@ -162,19 +162,6 @@ def test_bench_times_train_many_against_one_net_at_a_time(capsys):
     assert "50 seed nets x 5 steps at once (train_many)" in out
     rows = [line.split()[:2] for line in out.splitlines() if line.startswith(("keras", "tf1"))]
     assert rows == [["keras", "-"], ["tf1", "-"]]
-
-
-def test_bench_times_tf_and_keras_on_1_2_and_4_replicas(capsys):
-    timings = replicas.replica_rows(1, rows=64, steps=2)  # the CPU is split in four (conftest)
-    spread = [(row["impl"], row["replicas"], row["ratio_to_one"]) for row in timings]
-    assert [(name, n) for name, n, _ in spread] == [
-        (name, n) for name in ("tf", "keras") for n in (1, 2, 4)
-    ]
-    assert all(ratio == 1.0 for _, n, ratio in spread if n == 1)
-    assert all(np.isfinite(row["median_s"]) and row["median_s"] > 0 for row in timings)
-    replicas.print_replicas(timings)
-    printed = capsys.readouterr().out
-    assert "data-parallel on logical CPUs of one CPU (overhead, not speed-up)" in printed
 
 
 def test_bench_draws_its_scaling_figure_atomically(tmp_path, capsys):

@@ -21,9 +21,9 @@ from backprop_suite.migration import Options, check_port, run_tf1
 from backprop_suite.migration.programs import load_module
 from backprop_suite.verify.rounding import MARGIN
 
-PROGRAMS = Path(__file__).resolve().parent / "fixtures" / "tutorial_style"
-GALLERY = Path(__file__).resolve().parent.parent / "examples" / "migrations"
-WRONG = Path(__file__).resolve().parent / "fixtures" / "wrong_ports"
+PROGRAMS = Path(__file__).resolve().parents[1] / "fixtures" / "tutorial_style"
+GALLERY = Path(__file__).resolve().parents[2] / "examples" / "migrations"
+WRONG = Path(__file__).resolve().parents[1] / "fixtures" / "wrong_ports"
 
 # program -> steps checked; each program's keras3.py agrees over them
 STEPS = {

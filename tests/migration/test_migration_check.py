@@ -16,9 +16,9 @@ from optional import needs
 
 from backprop_suite.migration import STAGES, Options, check_port, run_tf1
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GALLERY = ROOT / "examples" / "migrations"
-WRONG = Path(__file__).resolve().parent / "fixtures" / "wrong_ports"
+WRONG = Path(__file__).resolve().parents[1] / "fixtures" / "wrong_ports"
 STEPS = 10
 F32 = 1.2e-7  # one float32 rounding of values near 1: the bound where "not bit for bit" is asserted
 

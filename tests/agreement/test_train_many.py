@@ -148,3 +148,13 @@ def test_a_bad_stack_is_refused_before_training(change, message):
     for train_many in (numpy_many, tf_many):
         with pytest.raises(ValueError, match=re.escape(message)):
             train_many(stack, x, y, cfg)
+
+
+def test_the_profile_counts_and_times_tfs_batched_matmuls():
+    from backprop_suite.bench.many_nets import batched_matmul_us, batched_matmuls_per_step
+
+    assert batched_matmuls_per_step(TrainConfig()) >= 2  # at least the forward pass's two layers
+    assert batched_matmuls_per_step(TrainConfig(layers=(2, 3, 3, 1))) > batched_matmuls_per_step(
+        TrainConfig()
+    )
+    assert np.isfinite(batched_matmul_us(nets=100, steps=5, repeats=1))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ARTICLE_PROGRAM = Path(__file__).parent / "fixtures" / "tf1_snippet.py"
+ARTICLE_PROGRAM = Path(__file__).resolve().parents[1] / "fixtures" / "tf1_snippet.py"
 UPGRADE = shutil.which(
     "tf_upgrade_v2", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 )

@@ -13,9 +13,9 @@ from script_runner import load, one_error_line, run, run_in_process
 
 from backprop_suite.migration import Options, check_port, run_tf1
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GALLERY = ROOT / "examples" / "migrations"
-WRONG = Path(__file__).resolve().parent / "fixtures" / "wrong_ports"
+WRONG = Path(__file__).resolve().parents[1] / "fixtures" / "wrong_ports"
 SEED_OLD, SEED_NEW = GALLERY / "seed_xor" / "tf1.py", GALLERY / "seed_xor" / "keras3.py"
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from tensorflow.python.util import _pywrap_util_port
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 MARKED = 6  # the tests marked cpu_kernels in CI's selection
 ONEDNN = {"TF_ENABLE_ONEDNN_OPTS": "1"}
 # what the AVX2 EPYC runs by default: Eigen's ops with oneDNN's AVX2 matmul kernels (Eigen's

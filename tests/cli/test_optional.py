@@ -9,7 +9,7 @@ from pathlib import Path
 
 from optional import MISSING
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 
 
 def test_a_skip_for_a_missing_dependency_fails_ci_but_not_a_users_run(tmp_path):
