@@ -3,9 +3,9 @@
 Keras fixes its backend when it is imported, so a run on another backend happens in a process of its
 own (``python -m backprop_suite.children.keras_backend``) with ``KERAS_BACKEND`` set, and, for
 float64 on JAX, ``JAX_ENABLE_X64=1``: without it JAX computes in float32 even where the layers say
-float64 (``tests/test_keras_backends.py`` shows it). The child trains with ``keras_impl`` itself and
-sends back the gradients at the initial weights and the run, in the weight format. One child run
-answers ``loss_and_grads``, ``train`` and ``forward`` for the same inputs.
+float64 (``tests/backends/test_keras_backends.py`` shows it). The child trains with ``keras_impl``
+itself and sends back the gradients at the initial weights and the run, in the weight format. One
+child run answers ``loss_and_grads``, ``train`` and ``forward`` for the same inputs.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ Keras 3 turns a Python float hyperparameter into a tensor by way of float32 (``o
 numbers that pass through exactly, and every number of the exact and closest mappings is one
 of them. Why each built-in parts from
 TF1, and by how much, is in ``docs/migration_guide.md`` section 2b, every gap measured by
-``tests/test_keras_optimizers.py``.
+``tests/agreement/test_keras_optimizers.py``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ import numpy as np
 from keras import ops
 
 from backprop_suite.core import TrainConfig
-from backprop_suite.core.optimizers import slot_starts
+from backprop_suite.core.config import choice
+from backprop_suite.core.optimizers import OPTIMIZERS, slot_starts
 
 MAPPINGS = ("exact", "closest", "matched", "defaults")
 
@@ -81,7 +82,7 @@ class TF1Momentum(keras.optimizers.Optimizer):
         if self.use_nesterov:
             # TF's graph optimizer (Grappler) hoists the rate out of this sum, as
             # (grad + accumulation · momentum) · rate: that rounds differently from TF1's kernel
-            # (tests/test_keras_optimizers.py measures it and proves the cause)
+            # (tests/agreement/test_keras_optimizers.py measures it and proves the cause)
             step = ops.add(
                 ops.multiply(gradient, rate),
                 ops.multiply(ops.multiply(accumulation, momentum), rate),
@@ -243,6 +244,7 @@ def keras_optimizer(cfg: TrainConfig, mapping: str = "exact") -> keras.optimizer
     """The Keras optimizer for ``cfg.optimizer`` under ``mapping`` (see the module docstring)."""
     if mapping not in MAPPINGS:
         raise ValueError(f"unknown mapping {mapping!r}; expected one of {', '.join(MAPPINGS)}")
+    choice("optimizer", cfg.optimizer, OPTIMIZERS)
     exact, args, name = in_dtype(cfg), cfg.optimizer_args, cfg.optimizer
     if mapping == "matched" or (mapping == "defaults" and name in ("sgd", "momentum")):
         return builtin(cfg, float)

@@ -56,7 +56,7 @@ def compiled_model(
     """The model compiled with the config's optimizer (``keras_impl.optimizers``, under
     ``mapping``) and exact loss, holding ``params``. XLA stays off except on JAX
     (``jit_compile``): it fuses operations and so rounds differently from the TF1 graph
-    (tests/test_migration_pitfalls.py measures 2.2e-7 after 50 float32 steps).
+    (tests/migration/test_migration_pitfalls.py measures 2.2e-7 after 50 float32 steps).
 
     One model is kept per structure and optimizer: a later call sets its weights, rate, step
     counter, optimizer slots and recorded losses anew and so reuses the train function Keras

@@ -16,6 +16,7 @@ import numpy as np
 
 from backprop_suite.core import TrainConfig, check_data, require_one_device, step_batches
 from backprop_suite.core.batching import is_full_batch
+from backprop_suite.core.config import choice
 from backprop_suite.core.many import ManyResult, check_stack
 from manual_impl.activations import ACTIVATIONS
 from manual_impl.losses import dloss_dyout, loss_value
@@ -39,7 +40,7 @@ def sigmoid(net: np.ndarray) -> np.ndarray:
 
 
 def activation_of(cfg: TrainConfig):
-    activation, _ = ACTIVATIONS[cfg.activation]
+    activation, _ = choice("activation", cfg.activation, ACTIVATIONS)
     return sigmoid if cfg.activation == "sigmoid" else activation
 
 
@@ -60,7 +61,7 @@ def losses_of(cfg: TrainConfig, y0: np.ndarray, y_out: np.ndarray) -> np.ndarray
 
 def backward(params: Mapping[str, np.ndarray], h: list, y0: np.ndarray, cfg: TrainConfig) -> dict:
     """dloss/dm_i (fan_in, fan_out, K) and dloss/db_i (fan_out, K) for every net."""
-    _, activation_derivative = ACTIVATIONS[cfg.activation]
+    _, activation_derivative = choice("activation", cfg.activation, ACTIVATIONS)
     grads = {}
     dloss_dh = dloss_dyout(cfg.loss, y0[:, :, None] - h[-1], y0.size)
     for layer in range(cfg.depth, 0, -1):

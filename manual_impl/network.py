@@ -16,6 +16,7 @@ from backprop_suite.core import (
     step_batches,
 )
 from backprop_suite.core.batching import is_full_batch
+from backprop_suite.core.config import choice
 from manual_impl.activations import ACTIVATIONS
 from manual_impl.losses import dloss_dyout, net_loss
 from manual_impl.optimizers import Optimizer
@@ -23,7 +24,7 @@ from manual_impl.optimizers import Optimizer
 
 def layer_outputs(params: Mapping[str, np.ndarray], x0: np.ndarray, cfg: TrainConfig) -> list:
     """[x0, h1, h2, …, y_out]: each layer's output, h_i = f(h_{i-1} · m_i + b_i)."""
-    activation, _ = ACTIVATIONS[cfg.activation]
+    activation, _ = choice("activation", cfg.activation, ACTIVATIONS)
     h = [x0]
     for layer in range(1, cfg.depth + 1):
         net = h[-1] @ params[f"m{layer}"] + params[f"b{layer}"]
@@ -34,7 +35,7 @@ def layer_outputs(params: Mapping[str, np.ndarray], x0: np.ndarray, cfg: TrainCo
 def backward_steps(params: Mapping[str, np.ndarray], h: list, y0: np.ndarray, cfg: TrainConfig):
     """Walk the chain rule from y_out back to x0. For each layer, last first, yield
     (layer, dloss/dh, dh/dnet, dloss/dnet), each (samples, width)."""
-    _, activation_derivative = ACTIVATIONS[cfg.activation]
+    _, activation_derivative = choice("activation", cfg.activation, ACTIVATIONS)
     dloss_dh = dloss_dyout(cfg.loss, y0 - h[-1], y0.size)  # dE/dy_out
     for layer in range(cfg.depth, 0, -1):
         dh_dnet = activation_derivative(h[layer])  # dy_out/dnet for the last layer

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from backprop_suite.core import TrainConfig
+from backprop_suite.core.config import choice
 from backprop_suite.core.optimizers import slot_starts
 
 
@@ -95,7 +96,7 @@ class Optimizer:
     def __init__(self, params: Mapping[str, np.ndarray], cfg: TrainConfig) -> None:
         dtype = np.dtype(cfg.dtype).type
         self.cfg = cfg
-        self.rule = RULES[cfg.optimizer]
+        self.rule = choice("optimizer", cfg.optimizer, RULES)
         # hyperparameters as numbers of the weights' dtype, as TF1 casts them to the variable's
         self.args = {
             k: v if isinstance(v, bool) else dtype(v) for k, v in cfg.optimizer_args.items()

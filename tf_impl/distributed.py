@@ -13,8 +13,8 @@ another rate:
   instead (``scaling="per_replica"``) trains N times too fast.
 
 ``scaling="averaged"`` averages the summed gradients over the replicas, as TF1's tower programs
-averaged theirs by hand: right for a mean over each tower, 1/N of the rate for the seed's sum.
-Both wrong scalings are here to be measured (``tests/test_distributed.py``), never defaults.
+averaged theirs by hand: right for a mean over each tower, 1/N of the rate for the seed's sum. Both
+wrong scalings are here to be measured (``tests/distributed/test_distributed.py``), never defaults.
 
 A batch is split as ``strategy.experimental_distribute_dataset`` splits one, which is what
 ``model.fit`` sees: ceil(B/N) rows per replica in order, the last replicas what is left, maybe

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import tensorflow as tf
 
 from backprop_suite.core import TrainConfig, check_data, require_one_device, step_batches
+from backprop_suite.core.config import choice
 from backprop_suite.core.many import ManyResult, check_stack
 from tf_impl.losses import loss_of
 from tf_impl.network import (
@@ -29,7 +30,7 @@ from tf_impl.optimizers import TF1Optimizer
 def layer_outputs(weights: list, x0: tf.Tensor, cfg: TrainConfig) -> list:
     """[x0, h1, …, y_out] for the K nets: x0 (samples, inputs) is shared, the rest
     (K, samples, width)."""
-    activation = ACTIVATIONS[cfg.activation]
+    activation = choice("activation", cfg.activation, ACTIVATIONS)
     h = [x0]
     for m, b in zip(weights[0::2], weights[1::2]):
         h.append(activation(tf.matmul(h[-1], m) + b[:, None, :]))

@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from backprop_suite.core import TrainConfig
+from backprop_suite.core.config import choice
 from tf_impl.losses import loss_of
 from tf_impl.optimizers import TF1Optimizer
 
@@ -27,7 +28,7 @@ CALL_ARGUMENTS = ("learning_rate", "steps", "batch_size", "shuffle", "init", "se
 
 def layer_outputs(weights: Sequence[tf.Tensor], x0: tf.Tensor, cfg: TrainConfig) -> list:
     """[x0, h1, …, y_out] for weights in the order m1, b1, m2, b2, …"""
-    activation = ACTIVATIONS[cfg.activation]
+    activation = choice("activation", cfg.activation, ACTIVATIONS)
     h = [x0]
     for m, b in zip(weights[0::2], weights[1::2]):
         h.append(activation(tf.matmul(h[-1], m) + b))

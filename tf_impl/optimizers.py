@@ -1,9 +1,9 @@
 """TF1's optimizers in the TF2 port, without Keras: slots as ``tf.Variable``s, the update by the
 same training kernels TF1's ``tf.compat.v1.train`` optimizers call (``tf.raw_ops.ResourceApply*``).
 
-Calling the kernel TF1 calls, rather than writing its formula again in ``tf`` ops, leaves no
-room for another order of operations: the port trains bit for bit as the TF1 graph does, for
-every optimizer, with and without decay, in float32 and float64 (``tests/test_optimizers.py``).
+Calling the kernel TF1 calls, rather than writing its formula again in ``tf`` ops, leaves no room
+for another order of operations: the port trains bit for bit as the TF1 graph does, for every
+optimizer, with and without decay, in float32 and float64 (``tests/agreement/test_optimizers.py``).
 The rate decays as TF1's ``exponential_decay`` computes it, from a step counter that counts as
 ``minimize(global_step=...)`` does.
 """
@@ -15,7 +15,8 @@ from collections.abc import Sequence
 import tensorflow as tf
 
 from backprop_suite.core import TrainConfig
-from backprop_suite.core.optimizers import slot_starts
+from backprop_suite.core.config import choice
+from backprop_suite.core.optimizers import OPTIMIZERS, slot_starts
 
 raw = tf.raw_ops
 
@@ -25,6 +26,7 @@ class TF1Optimizer:
 
     def __init__(self, variables: Sequence[tf.Variable], cfg: TrainConfig) -> None:
         self.cfg = cfg
+        choice("optimizer", cfg.optimizer, OPTIMIZERS)
         self.args = cfg.optimizer_args
         self.initial = [self._initial_slots(v) for v in variables]
         self.slots = [

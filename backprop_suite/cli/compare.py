@@ -234,7 +234,8 @@ def verdict(comparison: Comparison) -> str:
         where = ",".join(map(str, index))
         lines.append(
             f"DISAGREE: {name}: {parted}; worst weight at the end {key}[{where}], "
-            f"off by {difference:.2e} (tolerance {comparison.tolerance_for(name).describe()})"
+            f"off by {difference:.2e} (tolerance {comparison.tolerance_for(name).describe()} "
+            f"for {comparison.cfg.dtype})"
         )
     return "\n".join(lines)
 

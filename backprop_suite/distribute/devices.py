@@ -2,8 +2,9 @@
 
 TensorFlow fixes its devices when it runs its first operation, so the split has to come first:
 ``split_cpu`` before anything else, or ``replica_devices``, which splits when it still can and
-otherwise says how to. Splitting changes no single-device number (``tests/test_distributed.py``
-trains the seed net bit for bit as TF1 with the CPU split in four).
+otherwise says how to. Splitting changes no single-device number
+(``tests/distributed/test_distributed.py`` trains the seed net bit for bit as TF1 with the CPU split
+in four).
 """
 
 from __future__ import annotations

@@ -215,7 +215,7 @@ def optimizers(comparison: Comparison, initial: dict, x: np.ndarray, y: np.ndarr
     """Which optimizer trains the net fastest: each of TF1's optimizers from the same weights,
     each at the rate of OPTIMIZER_RATES that ends lowest, the config's decay and batches kept.
     Trained by the NumPy implementation, which follows TF1's graph to 1e-12 in float64
-    (tests/test_optimizers.py), so the figure needs no framework."""
+    (tests/agreement/test_optimizers.py), so the figure needs no framework."""
     cfg, n = comparison.cfg, len(x)
     steps = min(cfg.steps, max(1, OPTIMIZER_STEP_BUDGET // n))
     fig, ax = plt.subplots(figsize=(8, 5))

@@ -8,9 +8,9 @@
 - ``tf.Variable(weights[...])`` instead of ``tf.Variable(tf.random_uniform(...))``;
 - ``print(...)`` for the Python 2 ``print`` statement.
 
-``tests/test_tf1_reference.py`` diffs it against the article's program to hold that promise.
-``train`` is the same program generalised the TF1 way: any depth, activation and loss, batches fed
-through ``tf.placeholder`` and ``feed_dict``.
+``tests/agreement/test_tf1_reference.py`` diffs it against the article's program to hold that
+promise. ``train`` is the same program generalised the TF1 way: any depth, activation and loss,
+batches fed through ``tf.placeholder`` and ``feed_dict``.
 
     python -m backprop_suite.reference.tf1 [--seed N]    # run the seed program as the article did
 """
@@ -40,6 +40,7 @@ from backprop_suite.core import (  # noqa: E402
 )
 from backprop_suite.core.config import choice  # noqa: E402
 from backprop_suite.core.init import UNIFORM_HIGH, UNIFORM_LOW, per_weight_seeds  # noqa: E402
+from backprop_suite.core.optimizers import OPTIMIZERS  # noqa: E402
 
 ACTIVATIONS = {"sigmoid": tf.sigmoid, "tanh": tf.tanh, "relu": tf.nn.relu}
 
@@ -143,6 +144,7 @@ def optimizer(cfg: TrainConfig, dtype: tf.DType) -> tf.train.Optimizer:
     A Python float hyperparameter becomes a float32 tensor and is then cast to the variable's
     dtype: in float64 that would train at float32(rate), so every number is given as a tensor of
     the model's dtype."""
+    choice("optimizer", cfg.optimizer, OPTIMIZERS)
     args = cfg.optimizer_args
 
     def constant(value: float) -> tf.Tensor:
@@ -200,7 +202,7 @@ def build_graph(cfg: TrainConfig) -> dict:
     y0 = tf.placeholder(dtype, [None, cfg.layers[-1]], name="y0")
     initial = {key: tf.placeholder(dtype, shape) for key, shape in cfg.param_shapes().items()}
     weights = [tf.Variable(initial[key], name=key) for key in cfg.param_shapes()]
-    activation = ACTIVATIONS[cfg.activation]
+    activation = choice("activation", cfg.activation, ACTIVATIONS)
     h = x0
     for m, b in zip(weights[0::2], weights[1::2]):
         h = activation(tf.matmul(h, m) + b)

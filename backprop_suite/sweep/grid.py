@@ -3,7 +3,7 @@
 A *run* is one ``train_many`` call: every seed's net of one structure, rate, optimizer and init,
 trained for the longest number of steps asked for. A *cell* is a run read after one of those
 step counts: nothing in training depends on how many steps follow, so the first 500 updates of a
-5,000-step run are the 500-step run (``tests/test_sweep.py`` checks it).
+5,000-step run are the 500-step run (``tests/unit/test_sweep.py`` checks it).
 """
 
 from __future__ import annotations

@@ -49,8 +49,8 @@ MIGRATION = {
 # backprop-explain's hand-written chain rule against TF's gradient, float64 throughout
 CHAIN_RULE = Tolerance(atol=1e-12, rtol=0.0)
 # Keras 3 on another backend against Keras on TensorFlow and against NumPy, (backend, dtype) ->
-# bound, with the largest difference measured over tests/test_keras_backends.py's five cases
-# (2-core AMD EPYC, Keras 3.15.1, jax 0.10.2, torch 2.13.0+cpu)
+# bound, with the largest difference measured over tests/backends/test_keras_backends.py's five
+# cases (2-core AMD EPYC, Keras 3.15.1, jax 0.10.2, torch 2.13.0+cpu)
 BACKENDS = {
     ("jax", "float64"): within(1e-12),  # 2.2e-14 (Keras's tanh and mean replaced: exact_ops)
     ("jax", "float32"): within(1e-4),  # the NumPy tolerance; 9.9e-6
@@ -60,12 +60,13 @@ BACKENDS = {
     ("torch", "float64"): within(1e-4),  # 3.2e-6
 }
 # Data-parallel training against one device: the replicas' partial sums add in another order
-# (tests/test_distributed.py), absolute
+# (tests/distributed/test_distributed.py), absolute
 REPLICAS = {"float32": Tolerance(atol=3e-6, rtol=0.0), "float64": Tolerance(atol=1e-14, rtol=0.0)}
 # Keras's Nesterov step against TF1's kernel, by rounding alone: TF's graph optimizer rewrites
 # grad·rate + accumulation·momentum·rate as (grad + accumulation·momentum)·rate, which
-# tests/test_keras_optimizers.py proves by turning that rewrite off. Measured over
-# tests/test_optimizers.py's full matrix (-m exhaustive): 1.2e-7 in float32, 4.4e-16 in float64.
+# tests/agreement/test_keras_optimizers.py proves by turning that rewrite off. Measured over
+# tests/agreement/test_optimizers.py's full matrix (-m exhaustive): 1.2e-7 in float32, 4.4e-16 in
+# float64.
 NESTEROV_ROUNDING = {
     "float32": Tolerance(atol=5e-7, rtol=0.0),
     "float64": Tolerance(atol=2e-15, rtol=0.0),

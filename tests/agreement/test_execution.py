@@ -93,7 +93,7 @@ def eager_equals_graph(switch: str) -> bool:
 def test_grappler_remapping_is_the_only_cause_of_any_eager_float32_difference():
     # with the remapper off, eager and graph are bit for bit on every CPU and kernel path; with
     # it on they are bit for bit on Eigen's path and one ulp apart at the first loss on oneDNN's
-    # (the previous test bounds that; tests/test_cpu_kernels.py says which CPU runs which)
+    # (the previous test bounds that; tests/agreement/test_cpu_kernels.py says which CPU runs which)
     assert eager_equals_graph("tf.config.optimizer.set_experimental_options({'remapping': False})")
 
 

@@ -117,7 +117,7 @@ def test_the_exact_mapping_uses_keras_own_sgd_and_adagrad_and_tf1s_rules_otherwi
 def test_keras_rmsprops_first_step_is_the_rate_whatever_the_gradient():
     # the cause of the RMSProp gap: Keras starts its mean square at 0, so its first step is
     # rate · g / sqrt((1 - rho) g² + eps), about rate / sqrt(1 - rho) against the gradient's
-    # sign; TF1 starts at 1 (tests/test_optimizers.py checks TF1's first step)
+    # sign; TF1 starts at 1 (tests/agreement/test_optimizers.py checks TF1's first step)
     cfg = TrainConfig(optimizer="rmsprop", learning_rate=0.05, steps=1, dtype="float64")
     x, y = xor_data("float64")
     params = init_params(cfg)

@@ -1,7 +1,7 @@
 """TF1's optimizers and exponential decay: the configuration names and defaults them as TF1's
-constructors do, the hand-written NumPy rules train as TF1's graph does, and the TF2 port and
-Keras train bit for bit as it does. Drawn settings: tests/test_random_configs.py; the gaps of
-Keras's built-ins: tests/test_keras_optimizers.py."""
+constructors do, the hand-written NumPy rules train as TF1's graph does, and the TF2 port and Keras
+train bit for bit as it does. Drawn settings: tests/agreement/test_random_configs.py; the gaps of
+Keras's built-ins: tests/agreement/test_keras_optimizers.py."""
 
 import inspect
 

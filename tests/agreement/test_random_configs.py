@@ -87,7 +87,7 @@ def test_tf1_tf2_and_keras_train_bit_for_bit_alike_with_every_optimizer(cfg, sam
 # Rounding differences between NumPy's and Eigen's tanh, sigmoid and sums grow with every step,
 # by up to 2x a step when a high rate makes training oscillate (Hypothesis found a 2-3 tanh net
 # at rate 1.0 that parts by 1.4e-10 after 15 steps), so the hand-written trajectory is compared
-# over a few steps; each single step is held to 1e-12 in tests/test_gradients.py.
+# over a few steps; each single step is held to 1e-12 in tests/agreement/test_gradients.py.
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cfg=configs(max_steps=8), samples=st.integers(1, 8), data_seed=st.integers(0, 2**16))
 def test_hand_written_training_follows_tf_on_random_configs(cfg, samples, data_seed):

@@ -4,7 +4,8 @@ losses, optimizers, decays, batch schedules and both dtypes.
 
 Each backend runs in one child process per dtype (``keras_impl.backends.run_many``). The bounds are
 ``backprop_suite.verify.tolerances.BACKENDS``; the largest differences measured on this project's
-machine are written beside each (``python -m pytest tests/test_keras_backends.py -s`` prints them).
+machine are written beside each (``python -m pytest tests/backends/test_keras_backends.py -s``
+prints them).
 """
 
 from __future__ import annotations

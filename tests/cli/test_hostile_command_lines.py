@@ -1,6 +1,6 @@
 """Hostile but plausible command lines: sizes that cannot fit, a reader that closes stdout, bad
 files given to the migration check. Each ends in one ``error:`` line (exit 2) or quietly, before
-any work. Ctrl-C: tests/test_interrupts.py; drawn at random: tests/test_script_fuzz.py."""
+any work. Ctrl-C: tests/cli/test_interrupts.py; drawn at random: tests/cli/test_script_fuzz.py."""
 
 from __future__ import annotations
 

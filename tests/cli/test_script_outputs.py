@@ -77,7 +77,7 @@ def test_compare_reports_each_failed_output_and_still_writes_the_rest(
 
 
 def test_a_failed_run_with_a_failed_write_is_still_not_exit_1(tmp_path, monkeypatch, capsys):
-    # a run that diverges exits 1 on its own (tests/test_compare_script.py); a failed write
+    # a run that diverges exits 1 on its own (tests/cli/test_compare_script.py); a failed write
     # after it must say 3, so that "could not write" is never read as "disagree"
     compare = script_runner.load("compare")
     monkeypatch.setattr(compare, "write_text", fail_to_write)
@@ -127,7 +127,7 @@ def test_check_gradients_default_run_is_quiet_and_its_json_holds_every_net(tmp_p
     assert out.returncode == 0 and out.stderr == ""
     nets = json.loads((tmp_path / "g.json").read_text())["nets"]
     assert len(nets) == 36
-    # the bounds the gradient tests hold (tests/test_gradients.py)
+    # the bounds the gradient tests hold (tests/agreement/test_gradients.py)
     assert max(v for n in nets for v in n["absolute_from_manual"].values()) < 1e-12
     assert max(v for n in nets for v in n["relative_to_finite_differences"].values()) < 1e-7
     assert out.stdout.splitlines()[-1].startswith("largest: ")

@@ -2,12 +2,12 @@
 
 The CPU is split into four logical devices in ``conftest.py``, before TensorFlow starts.
 
-Measured here (``python -m pytest tests/test_distributed.py``), weights, outputs and every
-step's loss, N = 2 and 4 against one device, on the cases below: at most 4.7e-15 in float64 and
-1.7e-6 in float32. The cause is the order of the batch's sum: each replica sums its own rows and
+Measured here (``python -m pytest tests/distributed/test_distributed.py``), weights, outputs and
+every step's loss, N = 2 and 4 against one device, on the cases below: at most 4.7e-15 in float64
+and 1.7e-6 in float32. The cause is the order of the batch's sum: each replica sums its own rows and
 the all-reduce adds the replicas' sums, where one device sums all rows in one pass.
-``test_the_difference_is_only_the_order_of_the_sum`` proves it: a one-device run that sums the
-same shares in the same order is bit for bit the N-replica run.
+``test_the_difference_is_only_the_order_of_the_sum`` proves it: a one-device run that sums the same
+shares in the same order is bit for bit the N-replica run.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def test_replicas_agree_with_one_device(name, dtype):
 
 # Keras's distributed fit costs a model, a trace and about 5 ms a step per case: CI runs two
 # cases that cover both losses, both dtypes, even and uneven shares and an empty replica;
-# ``python -m pytest -m exhaustive tests/test_distributed.py`` runs all eight.
+# ``python -m pytest -m exhaustive tests/distributed/test_distributed.py`` runs all eight.
 FIT_CASES = [
     ("xor, full batch", "float32"),
     ("noisy_xor, batches of 5, uneven, mean", "float64"),

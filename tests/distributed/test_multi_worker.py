@@ -2,10 +2,10 @@
 cleaned up by the test.
 
 Each worker trains one replica of the seed net with the custom loop and with ``fit``, on 22 noisy
-XOR rows in batches of 5 (shares of 3 + 2 and, at the end of each epoch, 1 + 1) with the mean
-loss, in float64. Measured: both workers end bit for bit equal, and bit for bit the two-replica
-MirroredStrategy run in one process (two replicas add their gradients in one addition, whichever
-way round); against one device 3.3e-16, inside the bound of ``tests/test_distributed.py``.
+XOR rows in batches of 5 (shares of 3 + 2 and, at the end of each epoch, 1 + 1) with the mean loss,
+in float64. Measured: both workers end bit for bit equal, and bit for bit the two-replica
+MirroredStrategy run in one process (two replicas add their gradients in one addition, whichever way
+round); against one device 3.3e-16, inside the bound of ``tests/distributed/test_distributed.py``.
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ ROUNDING_ONLY = {"autoencoder_rmsprop": ["autoencoder_keras_mse"]}
 
 
 # the LSTM's TF1 program runs on legacy Keras; the autoencoder's rounding-only port depends on
-# the CPU's kernels (tests/test_cpu_kernels.py)
+# the CPU's kernels (tests/agreement/test_cpu_kernels.py)
 MARKS = {"lstm": needs("tf_keras"), "autoencoder_rmsprop": pytest.mark.cpu_kernels}
 
 

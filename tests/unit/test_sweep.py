@@ -63,7 +63,8 @@ def test_losses_can_be_left_out_of_a_long_run_without_changing_it():
 
 
 def test_the_first_200_seeds_fail_where_nets_trained_one_at_a_time_fail():
-    # tests/test_seed_program_run.py found these seven with manual_impl.train, one net at a time
+    # tests/agreement/test_seed_program_run.py found these seven with manual_impl.train, one net at
+    # a time
     (cell,) = train_grid(grid(), range(200), SIDES)
     assert list(cell.seeds[~cell.solved]) == [56, 60, 132, 150, 172, 179, 198]
 
@@ -207,7 +208,8 @@ def test_a_net_that_diverges_is_counted_and_its_loss_is_null():
 
 
 def test_a_failure_is_described_by_how_many_outputs_are_right_undecided_or_wrong():
-    # tests/test_seed_program_run.py: seed 56 ends at 0.050, 0.507, 0.937, 0.497, loss 0.517
+    # tests/agreement/test_seed_program_run.py: seed 56 ends at 0.050, 0.507, 0.937, 0.497, loss
+    # 0.517
     (cell,) = train_grid(grid(), [56, 0], SIDES)
     (shape,) = record_of(cell)["failure_shapes"]
     assert (shape["right"], shape["undecided"], shape["wrong"], shape["nets"]) == (2, 2, 0, 1)
