@@ -1,8 +1,13 @@
 """The child processes of ``run_tf1`` and ``measure_envelope``: run a TF1 program under v1
-behaviour and save its ``Record``, or run it again and save how far it moves from one."""
+behaviour and save its ``Record``, or run it again and save how far it moves from one; with
+``serve``, one such job after another, TensorFlow imported once (``migration.processes``)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
+import os
 import sys
 
 from backprop_suite.cli.script import ArgumentParser
@@ -68,5 +73,27 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def serve() -> int:
+    """Jobs from stdin, one JSON line each (``argv`` and ``cwd``); for each, one JSON line on
+    stdout: its exit status and what it wrote to stderr. What a job prints to stdout goes to
+    stderr, so that it cannot garble the answers."""
+    import tensorflow  # noqa: F401  once, for every job
+
+    answers = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = log = sys.stderr
+    for line in sys.stdin:
+        job = json.loads(line)
+        os.chdir(job["cwd"])
+        written = io.StringIO()
+        with contextlib.redirect_stderr(written), contextlib.redirect_stdout(log):
+            try:
+                status = main(job["argv"])
+            except SystemExit as exit_:  # argparse, or a program that exits
+                status = exit_.code if isinstance(exit_.code, int) else 1
+        answers.write(json.dumps({"status": status, "stderr": written.getvalue()}) + "\n")
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(serve() if sys.argv[1:] == ["serve"] else main(sys.argv[1:]))

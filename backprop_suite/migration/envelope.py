@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from types import ModuleType
 
 import numpy as np
 
+from backprop_suite.migration.processes import Job
 from backprop_suite.migration.record import Record
 from backprop_suite.verify.rounding import NUDGES, nudge
 
@@ -204,8 +203,9 @@ def onednn_enabled() -> bool:
 def measure_envelope(
     old_path: str, record: Record, dtype: str | None, random: str, seed: int
 ) -> Envelope:
-    """Every source of the envelope, in three child processes run together: the nudged and
-    noisy runs under this process's settings, one run with oneDNN switched, one on one thread."""
+    """Every source of the envelope, in three child processes run together (warm ones:
+    ``processes``): the nudged and noisy runs under this process's settings, one run with oneDNN
+    switched, one on one thread."""
     from backprop_suite.migration.tf1_run import child_environment
 
     onednn = onednn_enabled()
@@ -213,36 +213,27 @@ def measure_envelope(
     with tempfile.TemporaryDirectory() as folder:
         recorded = Path(folder) / "record.npz"
         record.save(recorded)
-        base = [
-            sys.executable,
-            "-m",
-            "backprop_suite.children.migration",
-            "spread",
-            str(old_path),
-            str(recorded),
-        ]
-        base += ["--random", random, "--seed", str(seed)] + (["--dtype", dtype] if dtype else [])
-        jobs = {
-            NUDGED: (base + ["--nudges", str(NUDGES)], {}),
-            switched: (base + ["--nudges", "0"], {"TF_ENABLE_ONEDNN_OPTS": "0" if onednn else "1"}),
-            THREADS: (base + ["--nudges", "0", "--threads", "1"], {}),
+        base = ["spread", str(old_path), str(recorded), "--random", random, "--seed", str(seed)]
+        base += ["--dtype", dtype] if dtype else []
+        switched_env = {"TF_ENABLE_ONEDNN_OPTS": "0" if onednn else "1"}
+        jobs = {  # name: (arguments, environment changed, lane)
+            NUDGED: (base + ["--nudges", str(NUDGES)], {}, ""),
+            switched: (base + ["--nudges", "0"], switched_env, ""),
+            THREADS: (base + ["--nudges", "0", "--threads", "1"], {}, "one thread"),
         }
         running = {}
-        for name, (command, changed) in jobs.items():
+        for name, (command, changed, lane) in jobs.items():
             out = Path(folder) / f"spread{len(running)}.npz"
             env = dict(child_environment(), **changed)
-            running[name] = (
-                out,
-                subprocess.Popen(command + [str(out)], env=env, stderr=subprocess.PIPE, text=True),
-            )
+            running[name] = (out, Job(command + [str(out)], env, lane))
         sources: dict[str, dict[str, np.ndarray]] = {}
-        for name, (out, process) in running.items():
-            _, stderr = process.communicate()
-            if process.returncode != 0:
-                lines = [line for line in stderr.splitlines() if line.startswith("error: ")]
+        for name, (out, job) in running.items():
+            done = job.wait()
+            if done.returncode != 0:
+                lines = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
                 raise ValueError(
                     f"the envelope's run ({name}) failed: "
-                    + (lines[-1][len("error: ") :] if lines else stderr.strip()[-2000:])
+                    + (lines[-1][len("error: ") :] if lines else done.stderr.strip()[-2000:])
                 )
             for source, found in load_spreads(out).items():
                 sources[name if source == PLAIN else source] = found

@@ -17,8 +17,6 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import os
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ import numpy as np
 from backprop_suite.core import load_npz
 from backprop_suite.core.memory import describe_bytes, require_fits
 from backprop_suite.core.validation import numeric_array, require_finite
+from backprop_suite.migration.processes import run_job
 from backprop_suite.migration.programs import call, function, load_module
 from backprop_suite.migration.record import Record
 
@@ -318,23 +317,17 @@ def run_tf1(
     data: str | None = None,
     keep: Iterable[str] = (),
 ) -> Record:
-    """``record_tf1`` in a child process. Bad input there (status 2) is a ``ValueError`` here
-    with the child's ``error:`` line; any other failure a ``RuntimeError`` with its stderr."""
+    """``record_tf1`` in a child process (a warm one: ``processes``). Bad input there (status 2)
+    is a ``ValueError`` here with the child's ``error:`` line; any other failure a
+    ``RuntimeError`` with its stderr."""
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "tf1.npz"
-        command = [
-            sys.executable,
-            "-m",
-            "backprop_suite.children.migration",
-            "record",
-            str(old_path),
-            str(out),
-        ]
+        command = ["record", str(old_path), str(out)]
         command += ["--steps", str(steps), "--random", random, "--seed", str(seed)]
         command += ["--dtype", dtype] if dtype else []
         command += ["--data", str(data)] if data else []
         command += [f"--keep={name}" for name in keep]
-        done = subprocess.run(command, env=child_environment(), capture_output=True, text=True)
+        done = run_job(command, child_environment())
         if done.returncode == 2:
             lines = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
             raise ValueError(lines[-1][len("error: ") :] if lines else done.stderr.strip())

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gallery import check_first_step_mistake
 from optional import needs
 
 from backprop_suite.migration import Options, check_port, run_tf1
@@ -22,8 +23,6 @@ from backprop_suite.migration.programs import load_module
 from backprop_suite.verify.rounding import MARGIN
 
 PROGRAMS = Path(__file__).resolve().parents[1] / "fixtures" / "tutorial_style"
-GALLERY = Path(__file__).resolve().parents[2] / "examples" / "migrations"
-WRONG = Path(__file__).resolve().parents[1] / "fixtures" / "wrong_ports"
 
 # program -> steps checked; each program's keras3.py agrees over them
 STEPS = {
@@ -118,18 +117,13 @@ def test_a_correct_port_agrees_and_each_mistake_fails_at_its_stage(program):
     [
         ("mlp_adam", "mlp_keras_adam_defaults"),
         ("autoencoder_rmsprop", "autoencoder_keras_rmsprop"),
-        ("towers", "towers_replica_mean"),
     ],
 )
 def test_a_gallery_mistake_at_the_first_step_is_outside_many_envelopes(program, wrong):
     """The wrong ports that fail at the first step fail there with the envelope measured too
     (measured: 1,170, 515,000 and infinitely many envelopes; the others fail before any step,
-    where no envelope applies but the gradients')."""
-    record = run_tf1(str(GALLERY / program / "tf1.py"), 3)
-    report = check_port(record, str(WRONG / f"{wrong}.py"), Options(steps=3, envelope="always"))
-    failed = report.failed
-    assert failed is not None and failed.stage == "one step", report.text()
-    assert failed.envelopes > 10 * MARGIN, report.text()
+    where no envelope applies but the gradients'). Towers: tests/distributed/."""
+    check_first_step_mistake(program, wrong)
 
 
 @needs("tf_keras")

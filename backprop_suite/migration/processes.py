@@ -1,0 +1,115 @@
+"""The processes that run TF1 programs for the check, each kept warm for the next job.
+
+A TF1 program runs in a process of its own (``tf1_run``): under v1 behaviour, with legacy Keras
+where it is installed, and for the envelope with oneDNN switched or on one thread. Importing
+TensorFlow there takes some 4 of the 4.5 CPU seconds such a process costs for a small program
+(AMD EPYC, TF 2.21), and a check needs four of them: the record and three envelope runs. So
+each process stays up and takes the next job of its kind: ``python -m
+backprop_suite.children.migration serve`` reads one job a line (the child command line's
+arguments and the folder to run in), runs it as a fresh child would, and answers its exit status
+and what it wrote to stderr.
+
+A job goes to the process of its ``lane`` whose environment is the one it asks for: a process
+started for the oneDNN-switched runs only ever runs those, and one started for one-thread runs
+only those (TensorFlow fixes its thread pools at the first session of a process). A process that
+dies with its job (a program that calls ``os._exit``, a crash) answers with its exit status and
+the end of its stderr, and the next job starts a new one. All of them end when this process
+exits, Ctrl-C included.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+
+COMMAND = [sys.executable, "-m", "backprop_suite.children.migration", "serve"]
+STDERR_KEPT = 4000  # of a process that died: the end of what it wrote
+
+
+@dataclass(frozen=True)
+class Done:
+    returncode: int
+    stderr: str
+
+
+class Server:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            COMMAND,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+        )
+        self.busy = False
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def send(self, argv: list[str]) -> None:
+        self.busy = True
+        try:
+            self.process.stdin.write(json.dumps({"argv": argv, "cwd": os.getcwd()}) + "\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            pass
+
+    def receive(self) -> Done:
+        line = self.process.stdout.readline()
+        self.busy = False
+        if line:
+            reply = json.loads(line)
+            return Done(reply["status"], reply["stderr"])
+        returncode = self.process.wait()
+        self.log.seek(0)
+        ended = self.log.read().decode(errors="replace")[-STDERR_KEPT:]
+        return Done(returncode if returncode != 0 else 1, ended)
+
+    def stop(self) -> None:
+        if self.alive():
+            self.process.kill()
+        self.process.wait()
+        self.log.close()
+
+
+_servers: dict[tuple, Server] = {}
+
+
+class Job:
+    """A job sent to its warm process; ``wait`` gives its ``Done``."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], lane: str = "") -> None:
+        key = (lane, tuple(sorted(env.items())))
+        server = _servers.get(key)
+        if server is not None and (server.busy or not server.alive()):
+            server.stop()  # dead, or left with a job nobody waited for (an interrupted wait)
+            server = None
+        if server is None:
+            server = _servers[key] = Server(env)
+        self.server, self.key = server, key
+        server.send(argv)  # a process that died before it read the job answers at receive
+
+    def wait(self) -> Done:
+        done = self.server.receive()
+        if not self.server.alive():
+            _servers.pop(self.key, None)
+            self.server.stop()
+        return done
+
+
+def run_job(argv: list[str], env: dict[str, str], lane: str = "") -> Done:
+    return Job(argv, env, lane).wait()
+
+
+@atexit.register
+def stop_all() -> None:
+    for server in _servers.values():
+        server.stop()
+    _servers.clear()
