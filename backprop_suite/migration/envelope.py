@@ -30,6 +30,7 @@ import numpy as np
 
 from backprop_suite.migration.processes import Job
 from backprop_suite.migration.record import Record
+from backprop_suite.migration.tf1_run import Program
 from backprop_suite.verify.rounding import NUDGES, nudge
 
 NUDGED = "one rounding of the initial weights"
@@ -94,23 +95,24 @@ def rerun(
     initial: list[np.ndarray],
     threads: int | None = None,
     noise: int | None = None,
+    program: Program | None = None,
 ) -> dict[str, np.ndarray] | None:
     """The program run again from ``initial``: |difference| from ``record``, element by
     element, of each gradient on the first batch (``grad/i``), the loss before each update
     (``loss``), and every trained and state variable after it (``after/step/i``). None for a
-    noise run of a program whose train_op no ``tf.compat.v1.train`` optimizer builds."""
+    noise run of a program whose train_op no ``tf.compat.v1.train`` optimizer builds.
+
+    The graph is built anew, or ``program``'s is run again in a new session, which starts every
+    variable and every random op as a new graph would (``unmoved`` builds one for the nudges)."""
     import tensorflow as tf
 
-    from backprop_suite.migration.random_ops import random_mode
-    from backprop_suite.migration.tf1_run import build, name_of
+    from backprop_suite.migration.tf1_run import name_of
 
     v1 = tf.compat.v1
-    applied: list = []
-    noisy = rounding_noise(noise, applied) if noise is not None else contextlib.nullcontext()
-    with random_mode(random), noisy:
-        program = build(module, old_path, dtype, seed, record.state_names, threads)
-    if noise is not None and not applied:
-        return None
+    if program is None:
+        program = built(module, old_path, record, dtype, random, seed, threads, noise)
+        if program is None:
+            return None
     names = [name_of(v) for v in program.trained], [name_of(v) for v in program.state]
     if names != (record.names, record.state_names):
         raise ValueError(f"{old_path}: the program made other variables when it ran again")
@@ -130,6 +132,28 @@ def rerun(
                 found[f"after/{step}/{i}"] = gap(a, b)
     found["loss"] = gap(losses, record.losses)
     return found
+
+
+def built(
+    module: ModuleType,
+    old_path: str,
+    record: Record,
+    dtype: str | None,
+    random: str,
+    seed: int,
+    threads: int | None = None,
+    noise: int | None = None,
+) -> Program | None:
+    """The program's graph as ``rerun`` runs it, with the gradient noise of run ``noise`` when
+    given; None for noise where no ``tf.compat.v1.train`` optimizer applies the gradients."""
+    from backprop_suite.migration.random_ops import random_mode
+    from backprop_suite.migration.tf1_run import build
+
+    applied: list = []
+    noisy = rounding_noise(noise, applied) if noise is not None else contextlib.nullcontext()
+    with random_mode(random), noisy:
+        program = build(module, old_path, dtype, seed, record.state_names, threads)
+    return None if noise is not None and not applied else program
 
 
 def widest(runs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -156,9 +180,10 @@ def spreads(
         return {PLAIN: rerun(*same, record.initial, threads)}
     rng = np.random.default_rng(0)
     found: dict[str, list] = {}
+    unmoved = built(*same, threads)  # one graph for every nudged run: only the weights differ
     for run in range(nudges):
         moved = [nudge(value, rng) for value in record.initial]
-        found.setdefault(NUDGED, []).append(rerun(*same, moved, threads))
+        found.setdefault(NUDGED, []).append(rerun(*same, moved, threads, program=unmoved))
         noisy = rerun(*same, record.initial, threads, noise=run)
         if noisy is not None:
             found.setdefault(NOISE, []).append(noisy)
