@@ -41,34 +41,40 @@ PLAIN = "run"  # the key of a child's one run, named by the settings it ran unde
 
 
 @contextlib.contextmanager
-def rounding_noise(run: int, applied: list) -> Iterator[None]:
+def rounding_noise(runs: int, chosen: list) -> Iterator[None]:
     """While building, every gradient given to a ``tf.compat.v1.train`` optimizer's
     ``apply_gradients`` (``minimize`` calls it) moves by one rounding of its variable's largest
     gradient, ``± eps · max|g|``, at each element that is not exactly 0, the sign drawn anew at
     each step: the rounding of a sum whose terms are as large as that, as a port's own sums
-    round. Each call appends to ``applied``."""
+    round. The graph holds the draws of ``runs`` runs, run ``k``'s seeded ``1000 k + index``,
+    and each call appends to ``chosen`` the placeholder that says which run a step takes."""
     import tensorflow as tf
     from tensorflow.python.training.optimizer import Optimizer
 
     original = Optimizer.apply_gradients
 
-    def noisy(gradient, index: int):
+    def noisy(gradient, index: int, run):
         values = gradient.values if isinstance(gradient, tf.IndexedSlices) else gradient
         eps = np.finfo(values.dtype.as_numpy_dtype).eps
-        draws = tf.random.uniform(tf.shape(values), -1, 1, values.dtype, seed=1000 * run + index)
+        draws = [
+            tf.random.uniform(tf.shape(values), -1, 1, values.dtype, seed=1000 * k + index)
+            for k in range(runs)
+        ]
         scale = eps * tf.reduce_max(tf.abs(values))
         values = values + tf.where(
-            tf.equal(values, 0), tf.zeros_like(values), scale * tf.sign(draws)
+            tf.equal(values, 0), tf.zeros_like(values), scale * tf.sign(tf.gather(draws, run))
         )
         if isinstance(gradient, tf.IndexedSlices):
             return tf.IndexedSlices(values, gradient.indices, gradient.dense_shape)
         return values
 
     def apply_gradients(self, grads_and_vars, *args, **kwargs):
+        run = tf.compat.v1.placeholder_with_default(0, [], name="noise_run")
+        chosen.append(run)
         pairs = [
-            (g if g is None else noisy(g, i), v) for i, (g, v) in enumerate(list(grads_and_vars))
+            (g if g is None else noisy(g, i, run), v)
+            for i, (g, v) in enumerate(list(grads_and_vars))
         ]
-        applied.append(len(pairs))
         return original(self, pairs, *args, **kwargs)
 
     Optimizer.apply_gradients = apply_gradients
@@ -94,29 +100,28 @@ def rerun(
     seed: int,
     initial: list[np.ndarray],
     threads: int | None = None,
-    noise: int | None = None,
     program: Program | None = None,
-) -> dict[str, np.ndarray] | None:
+    chosen: dict | None = None,
+) -> dict[str, np.ndarray]:
     """The program run again from ``initial``: |difference| from ``record``, element by
     element, of each gradient on the first batch (``grad/i``), the loss before each update
-    (``loss``), and every trained and state variable after it (``after/step/i``). None for a
-    noise run of a program whose train_op no ``tf.compat.v1.train`` optimizer builds.
+    (``loss``), and every trained and state variable after it (``after/step/i``).
 
     The graph is built anew, or ``program``'s is run again in a new session, which starts every
-    variable and every random op as a new graph would (``unmoved`` builds one for the nudges)."""
+    variable and every random op as a new graph would; ``chosen`` is fed at every step (which
+    run's gradient noise a graph of ``built(noise=...)`` takes)."""
     import tensorflow as tf
 
     from backprop_suite.migration.tf1_run import name_of
 
     v1 = tf.compat.v1
     if program is None:
-        program = built(module, old_path, record, dtype, random, seed, threads, noise)
-        if program is None:
-            return None
+        program, _ = built(module, old_path, record, dtype, random, seed, threads)
     names = [name_of(v) for v in program.trained], [name_of(v) for v in program.state]
     if names != (record.names, record.state_names):
         raise ValueError(f"{old_path}: the program made other variables when it ran again")
     feeds = program.feeds(record.batches, "the record's batches")
+    feeds = [{**step_feed, **(chosen or {})} for step_feed in feeds]
     found: dict[str, np.ndarray] = {}
     losses = []
     with program.graph.as_default(), v1.Session(config=program.config) as session:
@@ -143,17 +148,18 @@ def built(
     seed: int,
     threads: int | None = None,
     noise: int | None = None,
-) -> Program | None:
-    """The program's graph as ``rerun`` runs it, with the gradient noise of run ``noise`` when
-    given; None for noise where no ``tf.compat.v1.train`` optimizer applies the gradients."""
+) -> tuple[Program, list]:
+    """The program's graph as ``rerun`` runs it, with the gradient noise of ``noise`` runs when
+    given, and the placeholders that choose the run ([] where no ``tf.compat.v1.train``
+    optimizer applies the gradients: no noise)."""
     from backprop_suite.migration.random_ops import random_mode
     from backprop_suite.migration.tf1_run import build
 
-    applied: list = []
-    noisy = rounding_noise(noise, applied) if noise is not None else contextlib.nullcontext()
+    chosen: list = []
+    noisy = rounding_noise(noise, chosen) if noise is not None else contextlib.nullcontext()
     with random_mode(random), noisy:
         program = build(module, old_path, dtype, seed, record.state_names, threads)
-    return None if noise is not None and not applied else program
+    return program, chosen
 
 
 def widest(runs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -179,14 +185,17 @@ def spreads(
     if nudges == 0:
         return {PLAIN: rerun(*same, record.initial, threads)}
     rng = np.random.default_rng(0)
-    found: dict[str, list] = {}
-    unmoved = built(*same, threads)  # one graph for every nudged run: only the weights differ
-    for run in range(nudges):
+    found: dict[str, list] = {NUDGED: []}
+    unmoved, _ = built(*same, threads)  # one graph for every nudged run: only the weights differ
+    for _ in range(nudges):
         moved = [nudge(value, rng) for value in record.initial]
-        found.setdefault(NUDGED, []).append(rerun(*same, moved, threads, program=unmoved))
-        noisy = rerun(*same, record.initial, threads, noise=run)
-        if noisy is not None:
-            found.setdefault(NOISE, []).append(noisy)
+        found[NUDGED].append(rerun(*same, moved, threads, program=unmoved))
+    noisy, chosen = built(*same, threads, noise=nudges)  # one graph for every noisy run
+    if chosen:
+        found[NOISE] = [
+            rerun(*same, record.initial, threads, noisy, {run: k for run in chosen})
+            for k in range(nudges)
+        ]
     return {source: widest(runs) for source, runs in found.items()}
 
 

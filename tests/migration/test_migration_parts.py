@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 import tensorflow as tf
 
 from backprop_suite.migration.random_ops import random_mode
+from backprop_suite.migration.tf1_run import child_environment
 from backprop_suite.migration.weights import Link, link_weights
 from backprop_suite.verify.tolerances import Tolerance, difference
 
@@ -115,3 +117,40 @@ def test_keras_fixes_its_dtype_policy_at_first_use_so_floatx_alone_does_not_chan
     )
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
     assert done.stdout.split() == ["float64"], done.stderr
+
+
+SHARED_GRAPH_CHECK = """
+import numpy as np, tensorflow as tf
+from backprop_suite.migration import run_tf1
+from backprop_suite.migration.envelope import built, rerun
+from backprop_suite.migration.programs import load_module
+
+tf.compat.v1.disable_v2_behavior()
+path = {path!r}
+record = run_tf1(path, 3)
+same = (load_module(path), path, record, None, "aligned", 0)
+moved = [value * np.float32(1.001) for value in record.initial]
+shared, _ = built(*same)
+runs = [rerun(*same, moved)] + [rerun(*same, moved, program=shared) for _ in range(2)]
+one, one_chosen = built(*same, noise=1)
+eight, chosen = built(*same, noise=8)
+runs += [rerun(*same, record.initial, None, one, {{c: 0 for c in one_chosen}})]
+runs += [rerun(*same, record.initial, None, eight, {{c: 0 for c in chosen}})]
+same_as = lambda a, b: a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+print(same_as(runs[0], runs[1]), same_as(runs[1], runs[2]), same_as(runs[3], runs[4]))
+print(not same_as(runs[4], rerun(*same, record.initial, None, eight, {{c: 1 for c in chosen}})))
+"""
+
+
+def test_reruns_that_share_a_graph_equal_reruns_that_build_their_own():
+    """The envelope runs its nudged runs in one graph and its noisy runs in another that holds
+    every run's draws: each is what a graph built for that run alone gives, bit for bit, and the
+    runs' noise differs."""
+    path = Path(__file__).resolve().parents[2] / "examples" / "migrations" / "mlp_adam" / "tf1.py"
+    done = subprocess.run(
+        [sys.executable, "-c", SHARED_GRAPH_CHECK.format(path=str(path))],
+        capture_output=True,
+        text=True,
+        env=child_environment(),
+    )
+    assert done.stdout.split() == ["True"] * 4, done.stdout + done.stderr[-3000:]
