@@ -1,4 +1,6 @@
 import os
+import subprocess
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -13,6 +15,24 @@ if os.environ.get("CI"):
 
 # CI installs every optional dependency: a test skipped for a missing one fails the run there
 _skipped_for_missing: list[str] = []
+CHECKOUT = Path(__file__).resolve().parent.parent
+_status_before: list[str | None] = []
+
+
+def checkout_status() -> str | None:
+    """``git status`` of the checkout the tests run in (None outside a git checkout)."""
+    done = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=CHECKOUT,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout if done.returncode == 0 else None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):
+        _status_before.append(checkout_status())
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -21,11 +41,24 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if os.environ.get("CI") and _skipped_for_missing and not hasattr(session.config, "workerinput"):
+    if hasattr(session.config, "workerinput"):
+        return
+    if os.environ.get("CI") and _skipped_for_missing:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if _status_before and _status_before[0] is not None and checkout_status() != _status_before[0]:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
+    if _status_before and _status_before[0] is not None:
+        after = checkout_status()
+        if after != _status_before[0]:
+            changed = sorted(set(after.splitlines()) ^ set(_status_before[0].splitlines()))
+            terminalreporter.write_line(
+                "error: the tests left the checkout otherwise than they found it (git status): "
+                + "; ".join(changed),
+                red=True,
+            )
     if os.environ.get("CI") and _skipped_for_missing:
         terminalreporter.write_line(
             "error: CI installs every optional dependency, yet these tests skipped for a "
