@@ -30,6 +30,12 @@ def checkout_status() -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: a worker more than the cores, since many tests wait on a child process (a
+    TF1 program's, a script's, another Keras backend's) while it computes."""
+    return (os.cpu_count() or 1) + 1
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     if not hasattr(session.config, "workerinput"):
         _status_before.append(checkout_status())

@@ -121,13 +121,13 @@ def test_keras_fixes_its_dtype_policy_at_first_use_so_floatx_alone_does_not_chan
 
 SHARED_GRAPH_CHECK = """
 import numpy as np, tensorflow as tf
-from backprop_suite.migration import run_tf1
 from backprop_suite.migration.envelope import built, rerun
+from backprop_suite.migration.tf1_run import record_tf1
 from backprop_suite.migration.programs import load_module
 
 tf.compat.v1.disable_v2_behavior()
 path = {path!r}
-record = run_tf1(path, 3)
+record = record_tf1(path, 3)
 same = (load_module(path), path, record, None, "aligned", 0)
 moved = [value * np.float32(1.001) for value in record.initial]
 shared, _ = built(*same)
