@@ -30,6 +30,7 @@ def checkout_status() -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: a run with -p no:xdist has none
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: a worker more than the cores, since many tests wait on a child process (a
     TF1 program's, a script's, another Keras backend's) while it computes."""

@@ -20,13 +20,18 @@ from typing import IO
 EXIT_WRITE_FAILED = 3  # the work finished but an output could not be written
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-FILE_MODE = 0o666 & ~_umask()  # what open() would give a new file; mkstemp gives 0o600
+def file_mode() -> int:
+    """The mode ``open()`` would give a new file (``mkstemp`` gives 0o600): 0o666 less the
+    umask, read from /proc where Linux tells it; elsewhere set and restored at once, when a file
+    is written, never when this module is imported."""
+    try:
+        with open("/proc/self/status") as status:
+            line = next(line for line in status if line.startswith("Umask:"))
+        mask = int(line.split()[1], 8)
+    except (OSError, StopIteration, ValueError):
+        mask = os.umask(0)
+        os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _reason(error: OSError) -> str:
@@ -111,7 +116,7 @@ def replacing(path: str | os.PathLike) -> Iterator[IO[bytes]]:
             yield file
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temporary, FILE_MODE)
+        os.chmod(temporary, file_mode())
         os.replace(temporary, target)
     except BaseException:
         with suppress(OSError):
