@@ -252,7 +252,7 @@ def measure_envelope(
         switched_env = {"TF_ENABLE_ONEDNN_OPTS": "0" if onednn else "1"}
         jobs = {  # name: (arguments, environment changed, lane)
             NUDGED: (base + ["--nudges", str(NUDGES)], {}, ""),
-            switched: (base + ["--nudges", "0"], switched_env, ""),
+            switched: (base + ["--nudges", "0"], switched_env, "oneDNN switched"),
             THREADS: (base + ["--nudges", "0", "--threads", "1"], {}, "one thread"),
         }
         running = {}

@@ -9,9 +9,10 @@ backprop_suite.children.migration serve`` reads one job a line (the child comman
 arguments and the folder to run in), runs it as a fresh child would, and answers its exit status
 and what it wrote to stderr.
 
-A job goes to the process of its ``lane`` whose environment is the one it asks for: a process
-started for the oneDNN-switched runs only ever runs those, and one started for one-thread runs
-only those (TensorFlow fixes its thread pools at the first session of a process). A process that
+A job goes to the one process of its ``lane``: the records and the nudged runs to the main
+lane, the oneDNN-switched runs and the one-thread runs each to a lane of their own (TensorFlow
+fixes both settings when a process starts). A job that asks for another environment than its
+lane's process started with (pytest's ``PYTEST_CURRENT_TEST`` aside) replaces it. A process that
 dies with its job (a program that calls ``os._exit``, a crash) answers with its exit status and
 the end of its stderr, and the next job starts a new one. All of them end when this process
 exits, Ctrl-C included.
@@ -39,6 +40,7 @@ class Done:
 
 class Server:
     def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             COMMAND,
@@ -79,27 +81,29 @@ class Server:
         self.log.close()
 
 
-_servers: dict[tuple, Server] = {}
+_servers: dict[str, Server] = {}  # one a lane
+# what pytest sets anew for every test phase: a process that differs only in it serves alike
+VOLATILE = ("PYTEST_CURRENT_TEST",)
 
 
 class Job:
     """A job sent to its warm process; ``wait`` gives its ``Done``."""
 
     def __init__(self, argv: list[str], env: dict[str, str], lane: str = "") -> None:
-        key = (lane, tuple(sorted(env.items())))
-        server = _servers.get(key)
-        if server is not None and (server.busy or not server.alive()):
-            server.stop()  # dead, or left with a job nobody waited for (an interrupted wait)
-            server = None
+        env = {k: v for k, v in env.items() if k not in VOLATILE}
+        server = _servers.get(lane)
+        if server is not None and (server.busy or not server.alive() or server.env != env):
+            server.stop()  # dead, started for another environment, or left with a job nobody
+            server = None  # waited for (an interrupted wait)
         if server is None:
-            server = _servers[key] = Server(env)
-        self.server, self.key = server, key
+            server = _servers[lane] = Server(env)
+        self.server, self.lane = server, lane
         server.send(argv)  # a process that died before it read the job answers at receive
 
     def wait(self) -> Done:
         done = self.server.receive()
         if not self.server.alive():
-            _servers.pop(self.key, None)
+            _servers.pop(self.lane, None)
             self.server.stop()
         return done
 

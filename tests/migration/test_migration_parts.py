@@ -154,3 +154,26 @@ def test_reruns_that_share_a_graph_equal_reruns_that_build_their_own():
         env=child_environment(),
     )
     assert done.stdout.split() == ["True"] * 4, done.stdout + done.stderr[-3000:]
+
+
+def test_the_jobs_of_a_lane_share_one_warm_process_and_a_dead_one_is_replaced(monkeypatch):
+    from backprop_suite.migration import processes
+
+    job = ["record", "no_such_program.py", "out.npz", "--steps", "1"]
+
+    def run(lane="a test's lane"):
+        started = processes.Job(job, child_environment(), lane)
+        return started.server.process.pid, started.wait()
+
+    first, done = run()
+    assert done.returncode == 2 and "no_such_program.py: no such file" in done.stderr
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "another test")  # pytest's, set for every test
+    assert run()[0] == first
+    assert run("another lane")[0] != first
+    dead = processes._servers["a test's lane"].process
+    dead.kill()
+    dead.wait()
+    replaced, done = run()
+    assert replaced != first and done.returncode == 2
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")  # another environment: another process
+    assert run()[0] != replaced
