@@ -169,11 +169,8 @@ def test_the_jobs_of_a_lane_share_one_warm_process_and_a_dead_one_is_replaced(mo
     assert done.returncode == 2 and "no_such_program.py: no such file" in done.stderr
     monkeypatch.setenv("PYTEST_CURRENT_TEST", "another test")  # pytest's, set for every test
     assert run()[0] == first
-    assert run("another lane")[0] != first
     dead = processes._servers["a test's lane"].process
     dead.kill()
     dead.wait()
     replaced, done = run()
     assert replaced != first and done.returncode == 2
-    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")  # another environment: another process
-    assert run()[0] != replaced
