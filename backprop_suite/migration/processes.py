@@ -78,7 +78,8 @@ class Server:
         if self.alive():
             self.process.kill()
         self.process.wait()
-        self.log.close()
+        for stream in (self.process.stdin, self.process.stdout, self.log):
+            stream.close()
 
 
 _servers: dict[str, Server] = {}  # one a lane
