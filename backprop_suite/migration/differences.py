@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backprop_suite.verify.tolerances import Difference, Tolerance, excess, gaps
+from backprop_suite.verify.tolerances import Difference, Tolerance, beyond, gaps
 
 
 def worst(differences: list[Difference]) -> tuple[int, Difference]:
@@ -41,7 +41,7 @@ def in_envelopes(new, old, tolerance: Tolerance, envelope) -> Outside:
     gap, old = gaps(new, old)
     envelope = np.broadcast_to(np.asarray(envelope, np.float64), old.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(excess(new, old, tolerance) > 1, gap / envelope, 0.0)
+        ratio = np.where(beyond(gap, old, tolerance) > 1, gap / envelope, 0.0)
     ratio = np.nan_to_num(ratio, nan=np.inf, posinf=np.inf)
     if not ratio.size:
         return Outside(0.0, (), 0.0, 0.0)

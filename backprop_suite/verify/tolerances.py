@@ -102,7 +102,11 @@ def gaps(new, old) -> tuple[np.ndarray, np.ndarray]:
 
 def excess(new, old, tolerance: Tolerance) -> np.ndarray:
     """``|new - old| / (atol + rtol * |old|)`` element by element: above 1 where they part."""
-    gap, old = gaps(new, old)
+    return beyond(*gaps(new, old), tolerance)
+
+
+def beyond(gap: np.ndarray, old: np.ndarray, tolerance: Tolerance) -> np.ndarray:
+    """``excess`` from ``gaps``' two arrays, for a caller that needs the gaps too."""
     with np.errstate(invalid="ignore", over="ignore"):
         allowed = tolerance.atol + tolerance.rtol * np.abs(old)
         return np.divide(gap, allowed, out=np.where(gap > 0, np.inf, 0.0), where=allowed > 0)
@@ -110,8 +114,8 @@ def excess(new, old, tolerance: Tolerance) -> np.ndarray:
 
 def difference(new, old, tolerance: Tolerance) -> Difference:
     """Where ``new`` is furthest outside ``tolerance`` of ``old``."""
-    ratio = excess(new, old, tolerance)
     gap, old = gaps(new, old)
+    ratio = beyond(gap, old, tolerance)
     new = np.asarray(new, np.float64)
     if not ratio.size:
         return Difference(largest=0.0, excess=0.0, index=(), new=0.0, old=0.0)
