@@ -264,11 +264,7 @@ def measure_envelope(
         for name, (out, job) in running.items():
             done = job.wait()
             if done.returncode != 0:
-                lines = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
-                raise ValueError(
-                    f"the envelope's run ({name}) failed: "
-                    + (lines[-1][len("error: ") :] if lines else done.stderr.strip()[-2000:])
-                )
+                raise ValueError(f"the envelope's run ({name}) failed: {done.error(2000)}")
             for source, found in load_spreads(out).items():
                 sources[name if source == PLAIN else source] = found
     missing = [] if NOISE in sources else [NOISE]

@@ -37,6 +37,14 @@ class Done:
     returncode: int
     stderr: str
 
+    def error(self, kept: int | None = None) -> str:
+        """The job's last ``error:`` line without the prefix; where it wrote none, its stderr
+        (the last ``kept`` characters of it, when given)."""
+        lines = [line for line in self.stderr.splitlines() if line.startswith("error: ")]
+        if lines:
+            return lines[-1][len("error: ") :]
+        return self.stderr.strip()[-kept:] if kept else self.stderr.strip()
+
 
 class Server:
     def __init__(self, env: dict[str, str]) -> None:

@@ -329,8 +329,7 @@ def run_tf1(
         command += [f"--keep={name}" for name in keep]
         done = run_job(command, child_environment())
         if done.returncode == 2:
-            lines = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
-            raise ValueError(lines[-1][len("error: ") :] if lines else done.stderr.strip())
+            raise ValueError(done.error())
         if done.returncode != 0:
             raise RuntimeError(f"the TF1 program failed:\n{done.stderr.strip()}")
         return Record.load(out)
