@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import keras
 
-from backprop_suite.core.config import choice
+from backprop_suite.core.config import ACTIVATIONS, choice
 
 
 def _on_jax() -> bool:
@@ -38,5 +38,5 @@ def mean(x):
 
 def activation(name: str):
     """What ``Dense(activation=...)`` gets: Keras's own by name, but the exact tanh on JAX."""
-    choice("activation", name, ("sigmoid", "tanh", "relu"))
+    choice("activation", name, ACTIVATIONS)
     return tanh if name == "tanh" and _on_jax() else name

@@ -41,7 +41,8 @@ class SquaredError(keras.losses.Loss):
 
     def __init__(self, kind: str, **kwargs) -> None:
         super().__init__(name=kind, reduction="sum", **kwargs)
-        self.kind = choice("loss", kind, LOSSES) and kind
+        choice("loss", kind, LOSSES)
+        self.kind = kind
 
     def call(self, y_true, y_pred):
         return LOSSES[self.kind](ops.square(y_true - y_pred))

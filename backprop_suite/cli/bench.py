@@ -23,6 +23,7 @@ import os
 import platform
 import sys
 import time
+from dataclasses import replace
 from datetime import date
 
 from backprop_suite.bench import modes, plan, replicas, scaling, sweep
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None, chosen: plan.Plan | None = None) -> int:
     if backends is None:
         return BAD_INPUT
     if chosen is None:
-        chosen = plan.QUICK if args.quick else plan.replace(plan.FULL, repeats=args.repeats)
+        chosen = plan.QUICK if args.quick else replace(plan.FULL, repeats=args.repeats)
     cfg = TrainConfig(steps=chosen.steps)
     timed_replicas = not args.no_replicas and chosen.replica_rows is not None
 

@@ -99,4 +99,4 @@ def run() -> None:
 
 
 if __name__ == "__main__":
-    run_script(main)
+    run()

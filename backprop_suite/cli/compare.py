@@ -384,4 +384,4 @@ def run() -> None:
 
 
 if __name__ == "__main__":
-    run_script(main)
+    run()
