@@ -17,6 +17,7 @@ if os.environ.get("CI"):
 _skipped_for_missing: list[str] = []
 CHECKOUT = Path(__file__).resolve().parent.parent
 _status_before: list[str | None] = []
+_checkout_changes: list[str] = []  # what git status shows after the run and not before
 
 
 def checkout_status() -> str | None:
@@ -52,20 +53,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if os.environ.get("CI") and _skipped_for_missing:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    if _status_before and _status_before[0] is not None and checkout_status() != _status_before[0]:
+    if _status_before and _status_before[0] is not None:
+        before, after = _status_before[0].splitlines(), (checkout_status() or "").splitlines()
+        _checkout_changes.extend(sorted(set(after) ^ set(before)))
+    if _checkout_changes:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    if _status_before and _status_before[0] is not None:
-        after = checkout_status()
-        if after != _status_before[0]:
-            changed = sorted(set(after.splitlines()) ^ set(_status_before[0].splitlines()))
-            terminalreporter.write_line(
-                "error: the tests left the checkout otherwise than they found it (git status): "
-                + "; ".join(changed),
-                red=True,
-            )
+    if _checkout_changes:  # pytest_sessionfinish above has run: the reporter writes after it
+        terminalreporter.write_line(
+            "error: the tests left the checkout otherwise than they found it (git status): "
+            + "; ".join(_checkout_changes),
+            red=True,
+        )
     if os.environ.get("CI") and _skipped_for_missing:
         terminalreporter.write_line(
             "error: CI installs every optional dependency, yet these tests skipped for a "
