@@ -29,6 +29,10 @@ def parse_args(argv: list[str]):
     spread.add_argument("--nudges", type=int, required=True)
     spread.add_argument("--threads", type=int)
     for command in (record, spread):
+        command.add_argument("--script", action="store_true")
+        command.add_argument("--script-argv", default="[]")
+        command.add_argument("--train-op")
+        command.add_argument("--outputs")
         command.add_argument("--dtype")
         command.add_argument("--random", default="aligned")
         command.add_argument("--seed", type=int, default=0)
@@ -38,12 +42,15 @@ def parse_args(argv: list[str]):
 def run(args) -> None:
     import tensorflow as tf
 
+    from backprop_suite.migration.old_program import from_arguments
+
     tf.compat.v1.disable_v2_behavior()
+    old = from_arguments(args.old, args)
     if args.command == "record":
         from backprop_suite.migration.tf1_run import record_tf1
 
         record = record_tf1(
-            args.old, args.steps, args.dtype, args.random, args.seed, args.data, args.keep
+            old, args.steps, args.dtype, args.random, args.seed, args.data, args.keep
         )
         record.save(args.out)
     else:
@@ -51,9 +58,7 @@ def run(args) -> None:
         from backprop_suite.migration.record import Record
 
         record = Record.load(args.record)
-        found = spreads(
-            args.old, record, args.dtype, args.random, args.seed, args.nudges, args.threads
-        )
+        found = spreads(old, record, args.dtype, args.random, args.seed, args.nudges, args.threads)
         save_spreads(args.out, found)
 
 

@@ -1,14 +1,19 @@
 """Check a TF1 program against its TF2 or Keras 3 port, stage by stage.
 
     python scripts/check_migration.py OLD.py NEW.py [--steps 10] [--dtype float64] [--json -]
+    python scripts/check_migration.py SCRIPT.py NEW.py [--outputs NAME] [--train-op NAME] \
+        [-- SCRIPT'S ARGUMENTS]
+    python scripts/check_migration.py SCRIPT.py --list
 
 OLD.py defines ``tf1_program()`` (returning feeds, loss, train_op and optionally outputs) and
-``batches()``; NEW.py defines ``tf2_program()`` (a compiled Keras model, or hand-written variables,
-loss, train_step and outputs) and optionally ``WEIGHT_MAP``. The check loads TF1's initial weights
-into the port and compares, in order: the weights, the forward pass, the loss, the gradients, one
-step and many steps, and stops at the first stage that disagrees, naming the tensor, step,
-variable and index, the difference against the tolerance, and the likely cause where it is a
-known pitfall. ``docs/check_migration.md`` has the whole contract.
+``batches()``, or is a TF1 script as it was written (script mode: its training steps are the
+``Session.run`` calls that run an optimizer's op, each step's batch its ``feed_dict``). NEW.py
+defines ``tf2_program()`` (a compiled Keras model, or hand-written variables, loss, train_step
+and outputs) and optionally ``WEIGHT_MAP``. The check loads TF1's initial weights into the port
+and compares, in order: the weights, the forward pass, the loss, the gradients, one step and
+many steps, and stops at the first stage that disagrees, naming the tensor, step, variable and
+index, the difference against the tolerance, and the likely cause where it is a known pitfall.
+``docs/check_migration.md`` has the whole contract.
 
 Exit status: 0 every stage agrees, 1 a stage disagrees, 2 bad input (one ``error:`` line),
 3 when ``--json`` could not be written after the check.
@@ -20,17 +25,51 @@ import json
 import math
 import sys
 
+import numpy as np
+
 from backprop_suite.cli.script import BAD_INPUT, ArgumentParser, checked, run_script
 from backprop_suite.core.outputs import Writes, check_output_file, write_text
+from backprop_suite.migration.old_program import OldProgram, old_program
 from backprop_suite.migration.options import ENVELOPE_MODES, RANDOM_MODES, Options
 from backprop_suite.migration.programs import program_file
 from backprop_suite.migration.tf1_run import read_data
 
 
+def split_argv(argv: list[str] | None) -> tuple[list[str], list[str]]:
+    """The check's arguments and, after the first ``--``, the script's."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--" not in argv:
+        return argv, []
+    at = argv.index("--")
+    return argv[:at], argv[at + 1 :]
+
+
 def parse_args(argv: list[str] | None):
+    own, script_argv = split_argv(argv)
     parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("old", metavar="OLD.py", help="the TF1 program: tf1_program(), batches()")
-    parser.add_argument("new", metavar="NEW.py", help="its port: tf2_program(), WEIGHT_MAP")
+    parser.add_argument(
+        "old", metavar="OLD.py", help="the TF1 program: tf1_program() and batches(), or a script"
+    )
+    parser.add_argument(
+        "new", metavar="NEW.py", nargs="?", help="its port: tf2_program(), WEIGHT_MAP"
+    )
+    parser.add_argument(
+        "--script",
+        action="store_true",
+        help="check OLD.py as a script even if it defines tf1_program() (the default for a "
+        "file that does not)",
+    )
+    parser.add_argument(
+        "--train-op", metavar="NAME", help="a script's train op, where it makes several (a GAN)"
+    )
+    parser.add_argument(
+        "--outputs", metavar="NAME", help="the script's tensor the forward stage compares"
+    )
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        help="print what a port must match (the fed tensors, the trained variables) and stop",
+    )
     parser.add_argument("--steps", type=int, default=10, help="training steps compared (10)")
     parser.add_argument("--dtype", help="passed to both programs as dtype= (their own default)")
     parser.add_argument("--rtol", type=float, help="relative tolerance (by the loss's dtype)")
@@ -53,7 +92,11 @@ def parse_args(argv: list[str] | None):
     parser.add_argument(
         "--json", metavar="PATH", help="write the report as JSON there (- for stdout)"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(own)
+    args.script_argv = script_argv
+    if args.new is None and not args.list:
+        parser.error("NEW.py is required, except with --list")
+    return args
 
 
 def finite(value):
@@ -67,8 +110,12 @@ def finite(value):
     return value
 
 
-def prepare(args) -> Options:
-    """The options and every file the arguments name, checked before TensorFlow is imported."""
+def prepare(args) -> tuple[OldProgram, Options]:
+    """The TF1 program, the options and every file the arguments name, checked before
+    TensorFlow is imported."""
+    old = old_program(
+        args.old, True if args.script else None, args.script_argv, args.train_op, args.outputs
+    )
     options = Options(
         args.steps,
         args.dtype,
@@ -79,33 +126,90 @@ def prepare(args) -> Options:
         args.data,
         args.envelope,
     )
-    program_file(args.old)
-    program_file(args.new)
+    if args.new is not None:
+        program_file(args.new)
     if args.data is not None:
         read_data(args.data, options.steps)
     if args.json is not None and args.json != "-":
         check_output_file(args.json, "--json")
-    return options
+    return old, options
 
 
-def run_check(old: str, new: str, options: Options):
+def run_check(old: OldProgram, new: str, options: Options):
     """The check itself, where TensorFlow is first imported."""
     from backprop_suite.migration import check_migration
 
     return check_migration(old, new, options)
 
 
-def main(argv: list[str] | None = None, check=run_check) -> int:
-    """The command line; ``check(old, new, options)`` gives the report (``run_check``)."""
+def shape_text(shape: list | None) -> str:
+    return "unknown" if shape is None else "[" + ", ".join(str(n) for n in shape) + "]"
+
+
+def listing(record) -> str:
+    """What a port of the program must match: the tensors fed at each step (the batch's keys),
+    the trained variables in the order they pair without ``WEIGHT_MAP``, and the others."""
+    meta = record.meta
+    lines = []
+    if meta.get("train_op"):
+        lines.append(
+            f"training step: {meta['train_op']!r}, minimizing {meta['loss_name']!r} "
+            f"({record.dtype})"
+        )
+    lines.append("fed at each step (the batch's keys; NEW.py's 'inputs' and 'targets' name them):")
+    first = record.batches[0]
+    for name, fed in meta["fed"].items():
+        given = list(np.shape(first[name]))
+        lines.append(
+            f"  {name:<24} {fed['dtype']:<8} declared {shape_text(fed['shape'])}, "
+            f"fed {shape_text(given)}"
+        )
+    lines.append("trained (WEIGHT_MAP's keys; without it they pair with the port's in this order):")
+    lines += [
+        f"  {name:<24} {shape_text(list(np.shape(v)))}"
+        for name, v in zip(record.names, record.initial)
+    ]
+    if meta.get("near_loss"):
+        lines.append("what the loss is computed from, nearest first (--outputs NAME):")
+        lines += [f"  {name:<24} {shape_text(shape)}" for name, shape in meta["near_loss"]]
+    others = meta.get("others", record.state_names)
+    if others:
+        lines.append("not trained (WEIGHT_MAP may name them to compare them after every step):")
+        lines += [f"  {name}" for name in others]
+    return "\n".join(lines)
+
+
+def run_listing(old: OldProgram, options: Options) -> str:
+    from backprop_suite.migration import run_tf1
+
+    return listing(run_tf1(old, 1, random=options.random, seed=options.seed, data=options.data))
+
+
+def show_printed(report, verbose: bool) -> None:
+    """The script's own output, with ``--verbose``, on stderr apart from the report."""
+    printed = getattr(report, "printed", None)
+    if verbose and printed:
+        where = report.settings.get("program", "the script")
+        print(f"--- what {where} printed ---\n{printed.rstrip()}\n---", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None, check=run_check, list_program=run_listing) -> int:
+    """The command line; ``check(old, new, options)`` gives the report (``run_check``),
+    ``list_program(old, options)`` the text of ``--list`` (``run_listing``)."""
     args = parse_args(argv)
-    options = checked(lambda: prepare(args))
-    if options is None:
+    prepared = checked(lambda: prepare(args))
+    if prepared is None:
         return BAD_INPUT
+    old, options = prepared
     try:
-        report = check(args.old, args.new, options)
+        if args.list:
+            print(list_program(old, options))
+            return 0
+        report = check(old, args.new, options)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return BAD_INPUT
+    show_printed(report, args.verbose)
     text = json.dumps(finite(report.to_json()), indent=1, allow_nan=False)
     if args.json == "-":
         print(text)

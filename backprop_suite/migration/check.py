@@ -16,9 +16,10 @@ import numpy as np
 from backprop_suite.migration import hints
 from backprop_suite.migration.differences import Outside, at, in_envelopes, worst
 from backprop_suite.migration.envelope import Envelope, measure_envelope
+from backprop_suite.migration.old_program import OldProgram, from_meta, old_program
 from backprop_suite.migration.options import Options
 from backprop_suite.migration.port import Port, make_port
-from backprop_suite.migration.programs import call, function, load_module, program_file
+from backprop_suite.migration.programs import call, function, load_module
 from backprop_suite.migration.random_ops import random_mode
 from backprop_suite.migration.record import Record
 from backprop_suite.migration.tf1_run import run_tf1
@@ -84,6 +85,7 @@ class Report:
     stages: list[StageResult]
     settings: dict = field(default_factory=dict)
     envelope: dict | None = None
+    printed: str | None = None  # what a script printed, apart from the report
 
     @property
     def agrees(self) -> bool:
@@ -239,8 +241,12 @@ class Checker:
 
     def forward(self) -> StageResult:
         if self.record.outputs is None or not self.port.has_outputs:
-            side = "TF1's tf1_program()" if self.record.outputs is None else "the port"
-            return StageResult("forward", None, where=f"{side} gives no outputs")
+            side = "the port gives no outputs"
+            if self.record.outputs is None:
+                side = "TF1's tf1_program() gives no outputs"
+                if self.record.meta.get("script"):
+                    side = "no --outputs NAME names the script's output tensor"
+            return StageResult("forward", None, where=side)
         with self.guarded("forward", self.first):
             new = np.asarray(self.port.outputs_of(self.first))
         old = self.record.outputs
@@ -460,7 +466,7 @@ def check_port(record: Record, new_path: str, options: Options = Options(), prog
         """The record's envelope, kept on it for every port checked against it."""
         if record.envelope is None:
             record.envelope = measure_envelope(
-                meta["program"], record, meta.get("dtype"), meta["random"], meta["seed"]
+                from_meta(meta), record, meta.get("dtype"), meta["random"], meta["seed"]
             )
         return record.envelope
 
@@ -497,7 +503,8 @@ def check_port(record: Record, new_path: str, options: Options = Options(), prog
     }
     diverged = np.flatnonzero(~np.isfinite(record.losses))
     settings["tf1_diverges_at_step"] = int(diverged[0]) + 1 if diverged.size else None
-    return Report(stages, settings, summary(checker.envelope, len(record.batches)))
+    printed = settings.pop("printed", None)
+    return Report(stages, settings, summary(checker.envelope, len(record.batches)), printed)
 
 
 def summary(envelope: Envelope | None, steps: int) -> dict | None:
@@ -514,13 +521,14 @@ def summary(envelope: Envelope | None, steps: int) -> dict | None:
     }
 
 
-def check_migration(old_path: str, new_path: str, options: Options = Options()) -> Report:
-    """Run ``tf1_program()`` from ``old_path`` (in its own process), then the port."""
-    program_file(old_path)
+def check_migration(old: OldProgram | str, new_path: str, options: Options = Options()) -> Report:
+    """Run the TF1 program (in its own process): ``tf1_program()``, or a script as it is
+    written (``old_program``); then the port."""
+    old = old if isinstance(old, OldProgram) else old_program(old)
     program = port_program(new_path)
     weight_map = getattr(program[0], "WEIGHT_MAP", None)
     keep = list(weight_map) if isinstance(weight_map, dict) else []
     record = run_tf1(
-        old_path, options.steps, options.dtype, options.random, options.seed, options.data, keep
+        old, options.steps, options.dtype, options.random, options.seed, options.data, keep
     )
     return check_port(record, new_path, options, program)

@@ -24,10 +24,10 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 
+from backprop_suite.migration.old_program import OldProgram
 from backprop_suite.migration.processes import Job
 from backprop_suite.migration.record import Record
 from backprop_suite.migration.tf1_run import Program
@@ -92,8 +92,7 @@ def gap(new, old) -> np.ndarray:
 
 
 def rerun(
-    module: ModuleType,
-    old_path: str,
+    old: OldProgram,
     record: Record,
     dtype: str | None,
     random: str,
@@ -116,16 +115,16 @@ def rerun(
 
     v1 = tf.compat.v1
     if program is None:
-        program, _ = built(module, old_path, record, dtype, random, seed, threads)
+        program, _ = built(old, record, dtype, random, seed, threads)
     names = [name_of(v) for v in program.trained], [name_of(v) for v in program.state]
     if names != (record.names, record.state_names):
-        raise ValueError(f"{old_path}: the program made other variables when it ran again")
+        raise ValueError(f"{old.path}: the program made other variables when it ran again")
     feeds = program.feeds(record.batches, "the record's batches")
     feeds = [{**step_feed, **(chosen or {})} for step_feed in feeds]
     found: dict[str, np.ndarray] = {}
     losses = []
     with program.graph.as_default(), v1.Session(config=program.config) as session:
-        session.run([v1.global_variables_initializer(), v1.local_variables_initializer()])
+        program.initialize(session)
         for variable, value in zip(program.trained, initial):
             variable.load(value, session)
         for i, (g, r) in enumerate(zip(session.run(program.grads, feeds[0]), record.grads)):
@@ -140,8 +139,7 @@ def rerun(
 
 
 def built(
-    module: ModuleType,
-    old_path: str,
+    old: OldProgram,
     record: Record,
     dtype: str | None,
     random: str,
@@ -153,12 +151,12 @@ def built(
     given, and the placeholders that choose the run ([] where no ``tf.compat.v1.train``
     optimizer applies the gradients: no noise)."""
     from backprop_suite.migration.random_ops import random_mode
-    from backprop_suite.migration.tf1_run import build
+    from backprop_suite.migration.tf1_run import build_program
 
     chosen: list = []
     noisy = rounding_noise(noise, chosen) if noise is not None else contextlib.nullcontext()
     with random_mode(random), noisy:
-        program = build(module, old_path, dtype, seed, record.state_names, threads)
+        program = build_program(old, dtype, seed, record.state_names, threads)
     return program, chosen
 
 
@@ -168,7 +166,7 @@ def widest(runs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 
 def spreads(
-    old_path: str,
+    old: OldProgram,
     record: Record,
     dtype: str | None,
     random: str,
@@ -178,10 +176,7 @@ def spreads(
 ) -> dict[str, dict[str, np.ndarray]]:
     """The child's sources: with ``nudges`` > 0, ``NUDGED`` and ``NOISE`` over that many runs
     each; otherwise one run as the record's, on ``threads`` threads when given."""
-    from backprop_suite.migration.programs import load_module
-
-    module = load_module(old_path)
-    same = (module, old_path, record, dtype, random, seed)
+    same = (old, record, dtype, random, seed)
     if nudges == 0:
         return {PLAIN: rerun(*same, record.initial, threads)}
     rng = np.random.default_rng(0)
@@ -235,7 +230,7 @@ def onednn_enabled() -> bool:
 
 
 def measure_envelope(
-    old_path: str, record: Record, dtype: str | None, random: str, seed: int
+    old: OldProgram, record: Record, dtype: str | None, random: str, seed: int
 ) -> Envelope:
     """Every source of the envelope, in three child processes run together (warm ones:
     ``processes``): the nudged and noisy runs under this process's settings, one run with oneDNN
@@ -247,7 +242,8 @@ def measure_envelope(
     with tempfile.TemporaryDirectory() as folder:
         recorded = Path(folder) / "record.npz"
         record.save(recorded)
-        base = ["spread", str(old_path), str(recorded), "--random", random, "--seed", str(seed)]
+        base = ["spread", str(old.path), str(recorded), *old.arguments()]
+        base += ["--random", random, "--seed", str(seed)]
         base += ["--dtype", dtype] if dtype else []
         switched_env = {"TF_ENABLE_ONEDNN_OPTS": "0" if onednn else "1"}
         jobs = {  # name: (arguments, environment changed, lane)

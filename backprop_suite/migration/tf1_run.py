@@ -28,6 +28,7 @@ import numpy as np
 from backprop_suite.core import load_npz
 from backprop_suite.core.memory import describe_bytes, require_fits
 from backprop_suite.core.validation import numeric_array, require_finite
+from backprop_suite.migration.old_program import OldProgram, old_program
 from backprop_suite.migration.processes import run_job
 from backprop_suite.migration.programs import call, function, load_module
 from backprop_suite.migration.record import Record
@@ -88,7 +89,7 @@ def feed(feeds: dict, batch: dict, step: int, source: str) -> dict:
     names or shapes that the program's placeholders do not take."""
     if set(batch) != set(feeds):
         raise ValueError(
-            f"{source}: batch {step} gives {sorted(batch)}, but tf1_program()'s feeds are "
+            f"{source}: batch {step} gives {sorted(batch)}, but the TF1 program's feeds are "
             f"{sorted(feeds)}"
         )
     fed = {}
@@ -118,6 +119,20 @@ class Program:
     kept: list
     config: object
     variables: list  # every variable of the graph
+    start: list | None = None  # their values where every run starts; None: their initializers
+
+    def initialize(self, session) -> None:
+        """Every variable at its start: its initializer, or the value in ``start``."""
+        import tensorflow as tf
+
+        v1 = tf.compat.v1
+        local = [v1.local_variables_initializer(), v1.tables_initializer()]
+        if self.start is None:
+            session.run([v1.global_variables_initializer(), *local])
+            return
+        session.run(local)
+        for variable, value in zip(self.variables, self.start):
+            variable.load(value, session)
 
     @property
     def state(self) -> list:
@@ -216,8 +231,70 @@ def untrained_why(before: np.ndarray, after: np.ndarray) -> str:
     )
 
 
+def build_program(
+    old: OldProgram, dtype: str | None, seed: int, keep: Iterable[str] = (), threads=None
+) -> Program:
+    """The program's graph as every run after the record's builds it: ``tf1_program()``
+    (``build``), or the script run up to its first training step."""
+    if old.script:
+        from backprop_suite.migration.script_run import script_program
+
+        return script_program(old, seed, keep, threads)[0]
+    return build(load_module(old.path), old.path, dtype, seed, keep, threads)
+
+
+def taken(
+    old: OldProgram, steps: int, dtype: str | None, seed: int, data: str | None, keep
+) -> tuple[Program, list[dict], object]:
+    """The program built, the batches of the ``steps`` checked (``--data``, ``batches()`` or
+    the script's feed_dicts), and what the script did (None for the contract)."""
+    given = read_data(data, steps) if data else None
+    if old.script:
+        from backprop_suite.migration.script_run import script_program
+
+        program, watch = script_program(old, seed, keep, wanted=0 if given else steps)
+        found = given or take_batches(watch.batches, steps, f"{old.path}'s feed_dicts")
+        return program, found, watch
+    module = load_module(old.path)
+    if given is None:
+        source = f"{old.path}'s batches()"
+        given = take_batches(call(function(module, "batches", old.path), old.path), steps, source)
+    return build(module, old.path, dtype, seed, keep), given, None
+
+
+def fed_meta(program: Program, watch) -> dict:
+    """What a record says of the program's feeds (name: shape as declared, dtype) and, for a
+    script, what it printed, its training step and the variables that are neither trained nor
+    the optimizer's own (``others``: counters, moving statistics)."""
+    feeds = program.built["feeds"].items()
+    fed = {
+        name: {
+            "shape": tensor.shape.as_list() if tensor.shape.rank is not None else None,
+            "dtype": tensor.dtype.name,
+        }
+        for name, tensor in feeds
+    }
+    if watch is None:
+        return {"fed": fed}
+    from backprop_suite.migration.script_run import near_loss
+
+    optimizers = [t.optimizer for t in watch.train_ops if hasattr(t.optimizer, "variables")]
+    own = {name_of(v) for optimizer in optimizers for v in optimizer.variables()}
+    trained = {name_of(v) for v in program.trained}
+    others = [name_of(v) for v in program.variables if name_of(v) not in own | trained]
+    return {
+        "fed": fed,
+        "printed": watch.printed,
+        "train_op": program.built["train_op"].name,
+        "loss_name": program.built["loss"].op.name,
+        "near_loss": near_loss(program.built["loss"], program.built["feeds"], program.trained),
+        "others": others,
+        "optimizer_variables": sorted(own),
+    }
+
+
 def record_tf1(
-    old_path: str,
+    old: OldProgram | str,
     steps: int,
     dtype: str | None = None,
     random: str = "aligned",
@@ -225,22 +302,22 @@ def record_tf1(
     data: str | None = None,
     keep: Iterable[str] = (),
 ) -> Record:
-    """Build the old program (``build``), read its variables after initialisation, its outputs,
-    loss and ``tf.gradients`` on the first batch, then run ``train_op`` ``steps`` times, recording
+    """Build the old program (``taken``), read its variables at the start, its outputs, loss and
+    ``tf.gradients`` on the first batch, then run its training step ``steps`` times, recording
     the loss and the variables after each step."""
     import tensorflow as tf
 
     from backprop_suite.migration.random_ops import random_mode
 
     v1 = tf.compat.v1
-    module = load_module(old_path)
-    source = f"--data {data}" if data else f"{old_path}'s batches()"
-    if data:
-        batches = read_data(data, steps)
-    else:
-        batches = take_batches(call(function(module, "batches", old_path), old_path), steps, source)
+    old = old if isinstance(old, OldProgram) else old_program(old)
+    if old.script and dtype:
+        raise ValueError(
+            f"--dtype {dtype}: {old.path} is a script, which builds its graph in its own dtype"
+        )
     with random_mode(random):
-        program = build(module, old_path, dtype, seed, keep)
+        program, batches, watch = taken(old, steps, dtype, seed, data, keep)
+        source = f"--data {data}" if data else f"{old.path}'s batches"
         variables = program.trained + program.state
         per_step = sum(v.shape.num_elements() * v.dtype.size for v in variables)
         require_fits(
@@ -251,7 +328,7 @@ def record_tf1(
         outputs = built.get("outputs")
         terms = additive_terms(built["loss"])
         with program.graph.as_default(), v1.Session(config=program.config) as session:
-            session.run([v1.global_variables_initializer(), v1.local_variables_initializer()])
+            program.initialize(session)
             initial = session.run(variables)
             fetched = session.run(
                 {
@@ -279,7 +356,9 @@ def record_tf1(
         state_initial=initial[trained:],
         state_after=[values[trained:] for values in after],
         meta={
-            "program": str(Path(old_path).resolve()),
+            **fed_meta(program, watch),
+            "script": old.to_json(),
+            "program": str(Path(old.path).resolve()),
             "dtype": dtype,
             "tensorflow": tf.__version__,
             "random": random,
@@ -309,7 +388,7 @@ def child_environment() -> dict[str, str]:
 
 
 def run_tf1(
-    old_path: str,
+    old: OldProgram | str,
     steps: int,
     dtype: str | None = None,
     random: str = "aligned",
@@ -319,10 +398,12 @@ def run_tf1(
 ) -> Record:
     """``record_tf1`` in a child process (a warm one: ``processes``). Bad input there (status 2)
     is a ``ValueError`` here with the child's ``error:`` line; any other failure a
-    ``RuntimeError`` with its stderr."""
+    ``RuntimeError`` with its stderr. A path is a script or the contract as it reads
+    (``old_program``)."""
+    old = old if isinstance(old, OldProgram) else old_program(old)
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "tf1.npz"
-        command = ["record", str(old_path), str(out)]
+        command = ["record", str(old.path), str(out), *old.arguments()]
         command += ["--steps", str(steps), "--random", random, "--seed", str(seed)]
         command += ["--dtype", dtype] if dtype else []
         command += ["--data", str(data)] if data else []

@@ -123,12 +123,12 @@ SHARED_GRAPH_CHECK = """
 import numpy as np, tensorflow as tf
 from backprop_suite.migration.envelope import built, rerun
 from backprop_suite.migration.tf1_run import record_tf1
-from backprop_suite.migration.programs import load_module
+from backprop_suite.migration.old_program import OldProgram
 
 tf.compat.v1.disable_v2_behavior()
 path = {path!r}
 record = record_tf1(path, 3)
-same = (load_module(path), path, record, None, "aligned", 0)
+same = (OldProgram(path), record, None, "aligned", 0)
 moved = [value * np.float32(1.001) for value in record.initial]
 shared, _ = built(*same)
 runs = [rerun(*same, moved)] + [rerun(*same, moved, program=shared) for _ in range(2)]
