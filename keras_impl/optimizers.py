@@ -53,6 +53,7 @@ def _constants(dtype, *values):
     return [ops.convert_to_tensor(value, dtype=dtype) for value in values]
 
 
+@keras.saving.register_keras_serializable(package="backprop_suite")
 class TF1Momentum(keras.optimizers.Optimizer):
     """TF1's ``MomentumOptimizer``: accumulation = momentum · accumulation + grad, then
     var -= rate · accumulation (Nesterov: var -= rate · grad + rate · momentum · accumulation).
@@ -63,10 +64,21 @@ class TF1Momentum(keras.optimizers.Optimizer):
     at a constant rate (rounded otherwise unless the rate is a power of two), but when the rate
     decays TF1 applies today's rate to the whole history and Keras each step's own rate."""
 
-    def __init__(self, learning_rate, momentum: float, use_nesterov: bool = False, **kwargs):
-        super().__init__(learning_rate=learning_rate, name="TF1Momentum", **kwargs)
+    def __init__(
+        self,
+        learning_rate,
+        momentum: float,
+        use_nesterov: bool = False,
+        name: str = "TF1Momentum",
+        **kwargs,
+    ):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.momentum = momentum
         self.use_nesterov = use_nesterov
+
+    def get_config(self) -> dict:
+        own = {"momentum": self.momentum, "use_nesterov": self.use_nesterov}
+        return {**super().get_config(), **own}
 
     def build(self, variables) -> None:
         if self.built:
@@ -92,6 +104,7 @@ class TF1Momentum(keras.optimizers.Optimizer):
         self.assign_sub(variable, step)
 
 
+@keras.saving.register_keras_serializable(package="backprop_suite")
 class TF1Adam(keras.optimizers.Optimizer):
     """TF1's ``AdamOptimizer``: alpha = rate · √(1 − beta2_power) / (1 − beta1_power);
     m += (grad − m)(1 − beta1);  v += (grad² − v)(1 − beta2);  var -= m · alpha / (√v + epsilon);
@@ -102,9 +115,21 @@ class TF1Adam(keras.optimizers.Optimizer):
     (float32(0.001)) where TF1 subtracts in float32 (0.0009999871), and defaults epsilon to 1e-7
     (TF1: 1e-8)."""
 
-    def __init__(self, learning_rate, beta1: float, beta2: float, epsilon: float, **kwargs):
-        super().__init__(learning_rate=learning_rate, name="TF1Adam", **kwargs)
+    def __init__(
+        self,
+        learning_rate,
+        beta1: float,
+        beta2: float,
+        epsilon: float,
+        name: str = "TF1Adam",
+        **kwargs,
+    ):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
+
+    def get_config(self) -> dict:
+        own = {"beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}
+        return {**super().get_config(), **own}
 
     def build(self, variables) -> None:
         if self.built:
@@ -139,6 +164,7 @@ class TF1Adam(keras.optimizers.Optimizer):
         self.beta2_power.assign(ops.multiply(self.beta2_power, beta2))
 
 
+@keras.saving.register_keras_serializable(package="backprop_suite")
 class TF1RMSProp(keras.optimizers.Optimizer):
     """TF1's ``RMSPropOptimizer``: ms += (grad² − ms)(1 − decay);  centered:
     mg += (grad − mg)(1 − decay), denominator = ms − mg² + epsilon, else ms + epsilon;
@@ -150,11 +176,22 @@ class TF1RMSProp(keras.optimizers.Optimizer):
     the built-in changes that."""
 
     def __init__(
-        self, learning_rate, decay: float, momentum: float, epsilon: float, centered: bool, **kwargs
+        self,
+        learning_rate,
+        decay: float,
+        momentum: float,
+        epsilon: float,
+        centered: bool,
+        name: str = "TF1RMSProp",
+        **kwargs,
     ):
-        super().__init__(learning_rate=learning_rate, name="TF1RMSProp", **kwargs)
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.decay, self.momentum, self.epsilon = decay, momentum, epsilon
         self.centered = centered
+
+    def get_config(self) -> dict:
+        own = {"decay": self.decay, "momentum": self.momentum, "epsilon": self.epsilon}
+        return {**super().get_config(), **own, "centered": self.centered}
 
     def build(self, variables) -> None:
         if self.built:

@@ -28,7 +28,12 @@ def parse_args(argv: list[str]):
     spread.add_argument("out")
     spread.add_argument("--nudges", type=int, required=True)
     spread.add_argument("--threads", type=int)
-    for command in (record, spread):
+    save = commands.add_parser("save")
+    save.add_argument("old")
+    save.add_argument("prefix")
+    save.add_argument("--steps", type=int, required=True)
+    for command in (record, spread, save):
+        command.add_argument("--from-checkpoint")
         command.add_argument("--script", action="store_true")
         command.add_argument("--script-argv", default="[]")
         command.add_argument("--train-op")
@@ -53,6 +58,10 @@ def run(args) -> None:
             old, args.steps, args.dtype, args.random, args.seed, args.data, args.keep
         )
         record.save(args.out)
+    elif args.command == "save":
+        from backprop_suite.migration.checkpoints import save_tf1
+
+        save_tf1(old, args.steps, args.prefix, args.seed, args.random)
     else:
         from backprop_suite.migration.envelope import save_spreads, spreads
         from backprop_suite.migration.record import Record

@@ -27,21 +27,20 @@ import sys
 
 import numpy as np
 
-from backprop_suite.cli.script import BAD_INPUT, ArgumentParser, checked, run_script
-from backprop_suite.core.outputs import Writes, check_output_file, write_text
+from backprop_suite.cli.script import (
+    BAD_INPUT,
+    ArgumentParser,
+    checked,
+    print_and_write,
+    run_script,
+    split_argv,
+)
+from backprop_suite.core.outputs import check_output_file
+from backprop_suite.migration.checkpoints import checkpoint_prefix
 from backprop_suite.migration.old_program import OldProgram, old_program
 from backprop_suite.migration.options import ENVELOPE_MODES, RANDOM_MODES, Options
 from backprop_suite.migration.programs import program_file
 from backprop_suite.migration.tf1_run import read_data
-
-
-def split_argv(argv: list[str] | None) -> tuple[list[str], list[str]]:
-    """The check's arguments and, after the first ``--``, the script's."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if "--" not in argv:
-        return argv, []
-    at = argv.index("--")
-    return argv[:at], argv[at + 1 :]
 
 
 def parse_args(argv: list[str] | None):
@@ -64,6 +63,12 @@ def parse_args(argv: list[str] | None):
     )
     parser.add_argument(
         "--outputs", metavar="NAME", help="the script's tensor the forward stage compares"
+    )
+    parser.add_argument(
+        "--from-checkpoint",
+        metavar="CHECKPOINT",
+        help="start both programs from a tf.train.Saver checkpoint: weights, counters and, "
+        "where the port's optimizer maps them, the optimizer's slots",
     )
     parser.add_argument(
         "--list",
@@ -113,8 +118,16 @@ def finite(value):
 def prepare(args) -> tuple[OldProgram, Options]:
     """The TF1 program, the options and every file the arguments name, checked before
     TensorFlow is imported."""
+    checkpoint = None
+    if args.from_checkpoint is not None:
+        checkpoint = checkpoint_prefix(args.from_checkpoint)
     old = old_program(
-        args.old, True if args.script else None, args.script_argv, args.train_op, args.outputs
+        args.old,
+        True if args.script else None,
+        args.script_argv,
+        args.train_op,
+        args.outputs,
+        checkpoint,
     )
     options = Options(
         args.steps,
@@ -211,14 +224,7 @@ def main(argv: list[str] | None = None, check=run_check, list_program=run_listin
         return BAD_INPUT
     show_printed(report, args.verbose)
     text = json.dumps(finite(report.to_json()), indent=1, allow_nan=False)
-    if args.json == "-":
-        print(text)
-    else:
-        print(report.text())
-    writes = Writes()
-    if args.json is not None and args.json != "-":
-        writes.attempt("--json", args.json, lambda: write_text(args.json, text + "\n"))
-    failed = writes.finish(None if args.json == "-" else lambda: text)
+    failed = print_and_write(args.json, report.text(), text)
     if failed is not None:
         return failed
     return 0 if report.agrees else 1

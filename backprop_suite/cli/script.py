@@ -38,6 +38,27 @@ class ArgumentParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def split_argv(argv: list[str] | None) -> tuple[list[str], list[str]]:
+    """The check's arguments and, after the first ``--``, the script's."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--" not in argv:
+        return argv, []
+    at = argv.index("--")
+    return argv[:at], argv[at + 1 :]
+
+
+def print_and_write(json_path: str | None, text: str, json_text: str) -> int | None:
+    """A report on stdout (its JSON with ``--json -``) and its JSON written to ``json_path``:
+    None, or the exit status when that write failed."""
+    from backprop_suite.core.outputs import Writes, write_text
+
+    print(json_text if json_path == "-" else text)
+    writes = Writes()
+    if json_path is not None and json_path != "-":
+        writes.attempt("--json", json_path, lambda: write_text(json_path, json_text + "\n"))
+    return writes.finish(None if json_path == "-" else lambda: json_text)
+
+
 def checked(prepare: Callable[[], T]) -> T | None:
     """``prepare()``: a script's checks before any work. None after printing the one ``error: …``
     line for a ``ValueError`` (bad input) or an ``ImportError`` (``--plot`` without matplotlib);

@@ -109,6 +109,15 @@ class Report:
                 + ", ".join(f"{k} {v:.1e}" for k, v in self.envelope["last_step"].items())
             )
             lines += [f"envelope: not measured: {why}" for why in self.envelope["missing"]]
+        carried = self.settings.get("optimizer_state")
+        if carried is not None:
+            where = self.settings.get("checkpoint")
+            if carried["carried"]:
+                lines.append(
+                    f"from {where}: the optimizer's state carried into the port's "
+                    f"({len(carried['carried'])} entries)"
+                )
+            lines += [f"from {where}: not carried: {why}" for why in carried["not_carried"]]
         if self.settings.get("tf1_diverges_at_step"):
             lines.append(
                 f"note: TF1's loss is not finite from step {self.settings['tf1_diverges_at_step']}:"
@@ -161,8 +170,11 @@ class Checker:
         options: Options,
         state: list[Link] = (),
         envelope: Callable[[], Envelope] | None = None,
+        after_weights: Callable[[], object] | None = None,
     ) -> None:
         self.record, self.port, self.links, self.state = record, port, links, list(state)
+        self.after_weights = after_weights  # the optimizer's state from a checkpoint
+        self.optimizer_state = None
         self.bound = options.tolerance(record.dtype)
         self.steps = len(record.batches)
         self.first = record.batches[0]
@@ -236,6 +248,8 @@ class Checker:
                 [link.port for link in self.state],
                 [link.carry(self.record.state_initial[link.tf1]) for link in self.state],
             )
+            if self.after_weights is not None:
+                self.optimizer_state = self.after_weights()
             self.start = self.port.values()
         return self.over_variables("weights", self.start, carried, exact=True)
 
@@ -490,6 +504,7 @@ def check_port(record: Record, new_path: str, options: Options = Options(), prog
             options,
             state,
             None if options.envelope == "off" else measure,
+            optimizer_state(record, links, state, port),
         )
         if options.envelope == "always":
             checker.own_envelope()
@@ -503,8 +518,25 @@ def check_port(record: Record, new_path: str, options: Options = Options(), prog
     }
     diverged = np.flatnonzero(~np.isfinite(record.losses))
     settings["tf1_diverges_at_step"] = int(diverged[0]) + 1 if diverged.size else None
+    if checker.optimizer_state is not None:
+        carried = checker.optimizer_state
+        settings["optimizer_state"] = {"carried": carried.carried, "not_carried": carried.missing}
     printed = settings.pop("printed", None)
     return Report(stages, settings, summary(checker.envelope, len(record.batches)), printed)
+
+
+def optimizer_state(record: Record, links: list[Link], state: list[Link], port: Port):
+    """For a record started from a checkpoint: what carries the checkpoint's optimizer state
+    into the port's optimizer once its weights are in (``slots.carry_slots``); None otherwise."""
+    checkpoint = record.meta.get("checkpoint")
+    if checkpoint is None:
+        return None
+    from backprop_suite.migration.checkpoints import read_checkpoint
+    from backprop_suite.migration.slots import carry_slots
+
+    values = read_checkpoint(checkpoint)
+    steps_mapped = any(port.state_names[k.port].endswith("/iteration") for k in state)
+    return lambda: carry_slots(values, record.names, links, port, steps_mapped)
 
 
 def summary(envelope: Envelope | None, steps: int) -> dict | None:

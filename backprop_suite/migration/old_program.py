@@ -14,13 +14,16 @@ from backprop_suite.migration.programs import program_file
 @dataclass(frozen=True)
 class OldProgram:
     """``path`` and, for a script, the ``argv`` it runs with, the train op chosen by name
-    (``train_op``) and the tensor the forward stage compares (``outputs``, by op name)."""
+    (``train_op``) and the tensor the forward stage compares (``outputs``, by op name);
+    ``checkpoint``: the prefix of a ``tf.train.Saver`` checkpoint that every variable it holds
+    starts from (None: the initializers, or a script's own values at its first step)."""
 
     path: str
     script: bool = False
     argv: tuple[str, ...] = ()
     train_op: str | None = None
     outputs: str | None = None
+    checkpoint: str | None = None
 
     def __post_init__(self) -> None:
         if not self.script:
@@ -42,9 +45,10 @@ class OldProgram:
 
     def arguments(self) -> list[str]:
         """The child's command-line options that say this (``from_arguments`` reads them)."""
+        found = [f"--from-checkpoint={self.checkpoint}"] if self.checkpoint else []
         if not self.script:
-            return []
-        found = ["--script", f"--script-argv={json.dumps(list(self.argv))}"]
+            return found
+        found += ["--script", f"--script-argv={json.dumps(list(self.argv))}"]
         found += [f"--train-op={self.train_op}"] if self.train_op else []
         return found + ([f"--outputs={self.outputs}"] if self.outputs else [])
 
@@ -68,6 +72,7 @@ def old_program(
     argv: tuple[str, ...] | list[str] = (),
     train_op: str | None = None,
     outputs: str | None = None,
+    checkpoint: str | None = None,
 ) -> OldProgram:
     """``path`` as the check runs it: a script when it defines no ``tf1_program`` or when
     ``script`` is true, the contract otherwise."""
@@ -75,21 +80,24 @@ def old_program(
         script = not defines_tf1_program(path)
     else:
         program_file(path)
-    return OldProgram(str(path), bool(script), tuple(argv), train_op, outputs)
+    return OldProgram(str(path), bool(script), tuple(argv), train_op, outputs, checkpoint)
 
 
 def from_arguments(path: str, args) -> OldProgram:
     """The child's reading of ``OldProgram.arguments``."""
+    checkpoint = args.from_checkpoint
     if not args.script:
-        return OldProgram(path)
-    return OldProgram(path, True, tuple(json.loads(args.script_argv)), args.train_op, args.outputs)
+        return OldProgram(path, checkpoint=checkpoint)
+    argv = tuple(json.loads(args.script_argv))
+    return OldProgram(path, True, argv, args.train_op, args.outputs, checkpoint)
 
 
 def from_meta(meta: dict) -> OldProgram:
     """The program a record was made from (its ``meta``: ``program`` and ``script``)."""
-    script = meta.get("script")
+    script, checkpoint = meta.get("script"), meta.get("checkpoint")
     if script is None:
-        return OldProgram(meta["program"])
+        return OldProgram(meta["program"], checkpoint=checkpoint)
+    argv = tuple(script["argv"])
     return OldProgram(
-        meta["program"], True, tuple(script["argv"]), script["train_op"], script["outputs"]
+        meta["program"], True, argv, script["train_op"], script["outputs"], checkpoint
     )

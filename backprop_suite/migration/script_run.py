@@ -78,7 +78,7 @@ class Watch:
     step_ops: list = field(default_factory=list)
     feeds: dict = field(default_factory=dict)
     batches: list = field(default_factory=list)
-    start: list | None = None
+    start: dict | None = None
     variables: list = field(default_factory=list)
     graph: object = None
     config: object = None
@@ -165,7 +165,8 @@ class Watch:
             self.graph, self.config = session.graph, session._config
             with session.graph.as_default():
                 self.variables = tf.compat.v1.global_variables()
-            self.start = run(session, self.variables)
+            values = run(session, self.variables)
+            self.start = {v.name.split(":")[0]: value for v, value in zip(self.variables, values)}
         elif set(feeds) != set(self.feeds):
             raise Stop(
                 f"{self.name}, line {line}: training step {len(self.batches) + 1} feeds "

@@ -119,20 +119,20 @@ class Program:
     kept: list
     config: object
     variables: list  # every variable of the graph
-    start: list | None = None  # their values where every run starts; None: their initializers
+    start: dict | None = None  # variable name -> value where every run starts it
 
     def initialize(self, session) -> None:
-        """Every variable at its start: its initializer, or the value in ``start``."""
+        """Every variable at its start: the value in ``start``, or its initializer's."""
         import tensorflow as tf
 
         v1 = tf.compat.v1
-        local = [v1.local_variables_initializer(), v1.tables_initializer()]
-        if self.start is None:
-            session.run([v1.global_variables_initializer(), *local])
-            return
-        session.run(local)
-        for variable, value in zip(self.variables, self.start):
-            variable.load(value, session)
+        start = self.start or {}
+        session.run([v1.local_variables_initializer(), v1.tables_initializer()])
+        if any(name_of(v) not in start for v in self.variables):
+            session.run(v1.global_variables_initializer())
+        for variable in self.variables:
+            if name_of(variable) in start:
+                variable.load(start[name_of(variable)], session)
 
     @property
     def state(self) -> list:
@@ -239,8 +239,42 @@ def build_program(
     if old.script:
         from backprop_suite.migration.script_run import script_program
 
-        return script_program(old, seed, keep, threads)[0]
-    return build(load_module(old.path), old.path, dtype, seed, keep, threads)
+        program = script_program(old, seed, keep, threads)[0]
+    else:
+        program = build(load_module(old.path), old.path, dtype, seed, keep, threads)
+    return from_checkpoint(program, old)
+
+
+def from_checkpoint(program: Program, old: OldProgram) -> Program:
+    """``program`` starting every variable that ``old.checkpoint`` holds from it; the trained
+    ones must all be there, in their shapes."""
+    if old.checkpoint is None:
+        return program
+    from backprop_suite.migration.checkpoints import read_checkpoint
+
+    values = read_checkpoint(old.checkpoint)
+    names = [name_of(v) for v in program.trained]
+    missing = [name for name in names if name not in values]
+    if missing:
+        raise ValueError(
+            f"{old.checkpoint} holds no value for TF1's {missing}: it is another program's "
+            f"checkpoint (it holds {sorted(values)[:8]}{' ...' if len(values) > 8 else ''})"
+        )
+    start = dict(program.start or {})
+    for variable in program.variables:
+        name = name_of(variable)
+        if name not in values:
+            continue
+        shape, dtype = tuple(variable.shape.as_list()), variable.dtype.base_dtype.name
+        if tuple(values[name].shape) != shape or values[name].dtype.name != dtype:
+            raise ValueError(
+                f"{old.checkpoint}: {name} is {values[name].dtype.name} "
+                f"{list(values[name].shape)}, the program's {dtype} {list(shape)}: it is another "
+                "program's checkpoint"
+            )
+        start[name] = values[name]
+    program.start = start
+    return program
 
 
 def taken(
@@ -254,12 +288,12 @@ def taken(
 
         program, watch = script_program(old, seed, keep, wanted=0 if given else steps)
         found = given or take_batches(watch.batches, steps, f"{old.path}'s feed_dicts")
-        return program, found, watch
+        return from_checkpoint(program, old), found, watch
     module = load_module(old.path)
     if given is None:
         source = f"{old.path}'s batches()"
         given = take_batches(call(function(module, "batches", old.path), old.path), steps, source)
-    return build(module, old.path, dtype, seed, keep), given, None
+    return from_checkpoint(build(module, old.path, dtype, seed, keep), old), given, None
 
 
 def fed_meta(program: Program, watch) -> dict:
@@ -358,6 +392,7 @@ def record_tf1(
         meta={
             **fed_meta(program, watch),
             "script": old.to_json(),
+            "checkpoint": old.checkpoint,
             "program": str(Path(old.path).resolve()),
             "dtype": dtype,
             "tensorflow": tf.__version__,
