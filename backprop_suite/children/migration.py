@@ -28,6 +28,7 @@ def parse_args(argv: list[str]):
     spread.add_argument("out")
     spread.add_argument("--nudges", type=int, required=True)
     spread.add_argument("--threads", type=int)
+    spread.add_argument("--first-batch", action="store_true")
     save = commands.add_parser("save")
     save.add_argument("old")
     save.add_argument("prefix")
@@ -67,7 +68,16 @@ def run(args) -> None:
         from backprop_suite.migration.record import Record
 
         record = Record.load(args.record)
-        found = spreads(old, record, args.dtype, args.random, args.seed, args.nudges, args.threads)
+        found = spreads(
+            old,
+            record,
+            args.dtype,
+            args.random,
+            args.seed,
+            args.nudges,
+            args.threads,
+            args.first_batch,
+        )
         save_spreads(args.out, found)
 
 

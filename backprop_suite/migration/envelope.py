@@ -101,14 +101,17 @@ def rerun(
     threads: int | None = None,
     program: Program | None = None,
     chosen: dict | None = None,
+    first_batch_only: bool = False,
 ) -> dict[str, np.ndarray]:
     """The program run again from ``initial``: |difference| from ``record``, element by
-    element, of each gradient on the first batch (``grad/i``), the loss before each update
+    element, of the outputs (``outputs``) and each gradient (``grad/i``) on the first batch,
+    the loss before each update
     (``loss``), and every trained and state variable after it (``after/step/i``).
 
     The graph is built anew, or ``program``'s is run again in a new session, which starts every
     variable and every random op as a new graph would; ``chosen`` is fed at every step (which
-    run's gradient noise a graph of ``built(noise=...)`` takes)."""
+    run's gradient noise a graph of ``built(noise=...)`` takes). ``first_batch_only``: the
+    outputs, the gradients and the loss of the first batch alone, no step."""
     import tensorflow as tf
 
     from backprop_suite.migration.tf1_run import name_of
@@ -127,8 +130,22 @@ def rerun(
         program.initialize(session)
         for variable, value in zip(program.trained, initial):
             variable.load(value, session)
-        for i, (g, r) in enumerate(zip(session.run(program.grads, feeds[0]), record.grads)):
+        outputs = program.built.get("outputs")
+        fetched = session.run(
+            {
+                "grads": program.grads,
+                "outputs": [] if outputs is None else [outputs],
+                "loss": program.built["loss"],
+            },
+            feeds[0],
+        )
+        for i, (g, r) in enumerate(zip(fetched["grads"], record.grads)):
             found[f"grad/{i}"] = gap(g, r)
+        if fetched["outputs"] and record.outputs is not None:
+            found["outputs"] = gap(fetched["outputs"][0], record.outputs)
+        if first_batch_only:
+            found["loss"] = gap([fetched["loss"]], record.losses[:1])
+            return found
         for step, (loss, values) in enumerate(program.train(session, feeds)):
             losses.append(loss)
             old = record.after[step] + record.state_after[step]
@@ -173,18 +190,23 @@ def spreads(
     seed: int,
     nudges: int,
     threads: int | None = None,
+    first_batch_only: bool = False,
 ) -> dict[str, dict[str, np.ndarray]]:
     """The child's sources: with ``nudges`` > 0, ``NUDGED`` and ``NOISE`` over that many runs
-    each; otherwise one run as the record's, on ``threads`` threads when given."""
+    each; otherwise one run as the record's, on ``threads`` threads when given. Of the first
+    batch alone, ``NOISE`` (which moves only the updates) is not run."""
     same = (old, record, dtype, random, seed)
+    only = {"first_batch_only": first_batch_only}
     if nudges == 0:
-        return {PLAIN: rerun(*same, record.initial, threads)}
+        return {PLAIN: rerun(*same, record.initial, threads, **only)}
     rng = np.random.default_rng(0)
     found: dict[str, list] = {NUDGED: []}
     unmoved, _ = built(*same, threads)  # one graph for every nudged run: only the weights differ
     for _ in range(nudges):
         moved = [nudge(value, rng) for value in record.initial]
-        found[NUDGED].append(rerun(*same, moved, threads, program=unmoved))
+        found[NUDGED].append(rerun(*same, moved, threads, program=unmoved, **only))
+    if first_batch_only:
+        return {source: widest(runs) for source, runs in found.items()}
     noisy, chosen = built(*same, threads, noise=nudges)  # one graph for every noisy run
     if chosen:
         found[NOISE] = [
@@ -202,6 +224,7 @@ class Envelope:
 
     sources: dict[str, dict[str, np.ndarray]]
     missing: list[str]
+    first_batch_only: bool = False
 
     def __post_init__(self) -> None:
         self.total = widest(list(self.sources.values()))
@@ -216,9 +239,16 @@ class Envelope:
     def gradient(self, index: int) -> np.ndarray:
         return self.total[f"grad/{index}"]
 
-    def largest(self, source: str, step: int) -> float:
-        """How far ``source`` moved TF1 at ``step``: its largest difference of any quantity."""
+    def outputs(self) -> np.ndarray | None:
+        """The outputs on the first batch (None: the program gives none)."""
+        return self.total.get("outputs")
+
+    def largest(self, source: str, step: int | None) -> float:
+        """How far ``source`` moved TF1 at ``step`` (None: on the first batch): its largest
+        difference of any quantity."""
         found = self.sources[source]
+        if step is None:
+            return float(max(value.max(initial=0) for value in found.values()))
         keys = [key for key in found if key.startswith(f"after/{step}/")]
         return float(max([found["loss"][step]] + [found[key].max(initial=0) for key in keys]))
 
@@ -230,11 +260,16 @@ def onednn_enabled() -> bool:
 
 
 def measure_envelope(
-    old: OldProgram, record: Record, dtype: str | None, random: str, seed: int
+    old: OldProgram,
+    record: Record,
+    dtype: str | None,
+    random: str,
+    seed: int,
+    first_batch_only: bool = False,
 ) -> Envelope:
     """Every source of the envelope, in three child processes run together (warm ones:
     ``processes``): the nudged and noisy runs under this process's settings, one run with oneDNN
-    switched, one on one thread."""
+    switched, one on one thread; of the first batch alone with ``first_batch_only``."""
     from backprop_suite.migration.tf1_run import child_environment
 
     onednn = onednn_enabled()
@@ -244,6 +279,7 @@ def measure_envelope(
         record.save(recorded)
         base = ["spread", str(old.path), str(recorded), *old.arguments()]
         base += ["--random", random, "--seed", str(seed)]
+        base += ["--first-batch"] if first_batch_only else []
         base += ["--dtype", dtype] if dtype else []
         switched_env = {"TF_ENABLE_ONEDNN_OPTS": "0" if onednn else "1"}
         jobs = {  # name: (arguments, environment changed, lane)
@@ -263,8 +299,8 @@ def measure_envelope(
                 raise ValueError(f"the envelope's run ({name}) failed: {done.error(2000)}")
             for source, found in load_spreads(out).items():
                 sources[name if source == PLAIN else source] = found
-    missing = [] if NOISE in sources else [NOISE]
-    return Envelope(sources, missing)
+    missing = [] if NOISE in sources or first_batch_only else [NOISE]
+    return Envelope(sources, missing, first_batch_only)
 
 
 def save_spreads(path: str | os.PathLike, found: dict[str, dict[str, np.ndarray]]) -> None:
