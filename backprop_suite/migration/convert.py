@@ -154,7 +154,7 @@ def convert_checkpoint(
 ) -> Conversion:
     """Carry ``checkpoint`` into ``new_path``'s model, write ``out``, and with ``old`` compare
     the file written with the TF1 program restored from the checkpoint."""
-    from backprop_suite.migration.check import kept_floatx, port_program
+    from backprop_suite.migration.check import kept_floatx, last_line, port_program
     from backprop_suite.migration.port import make_port
     from backprop_suite.migration.programs import call
     from backprop_suite.migration.random_ops import random_mode
@@ -198,7 +198,16 @@ def convert_checkpoint(
             state_map,
             complete=False,
         )
-        port.assign([link.carry(values[names[link.tf1]]) for link in links])
+        weights = [link.carry(values[names[link.tf1]]) for link in links]
+        for link, value in zip(links, weights):
+            variable = port.variables[link.port]
+            dtype = np.dtype(getattr(variable.dtype, "name", variable.dtype))
+            if value.dtype != dtype:
+                raise ValueError(
+                    f"TF1's {names[link.tf1]} is {value.dtype}, the port's "
+                    f"{port.names[link.port]} {dtype}: build the port in TF1's dtype"
+                )
+        port.assign(weights)
         port.assign_state(
             [link.port for link in state],
             [link.carry(values[state_names[link.tf1]]) for link in state],
@@ -211,12 +220,17 @@ def convert_checkpoint(
         carried |= {state_names[k.tf1]: port.state_names[k.port] for k in state}
         steps_mapped = any(port.state_names[k.port].endswith("/iteration") for k in state)
         slots = carry_slots(values, names, links, port, steps_mapped)
-        out_path = Path(out)
-        with written_atomically(out_path) as temporary:
-            if kind == ".keras":
-                port.model.save(temporary)
-            else:
-                port.model.save_weights(temporary)
+        with written_atomically(Path(out)) as temporary:
+            try:
+                if kind == ".keras":
+                    port.model.save(temporary)
+                else:
+                    port.model.save_weights(temporary)
+            except Exception as error:
+                raise ValueError(
+                    f"--out {out}: Keras cannot write the port's model: {type(error).__name__}: "
+                    f"{last_line(error)}"
+                ) from None
     taken = set(carried) | set(slots.carried)
     left_out = {
         name: why_left_out(name, values[name], names)
@@ -242,7 +256,7 @@ def compare_with_tf1(conversion: Conversion, record, new_path: str, built: dict,
     and loss on the first batch."""
     import keras
 
-    from backprop_suite.migration.check import kept_floatx, port_program
+    from backprop_suite.migration.check import kept_floatx, last_line, port_program
     from backprop_suite.migration.port import make_port
     from backprop_suite.migration.programs import call
     from backprop_suite.migration.random_ops import random_mode
@@ -252,13 +266,22 @@ def compare_with_tf1(conversion: Conversion, record, new_path: str, built: dict,
     conversion.tolerance = f"rtol {bound.rtol:g}, atol {bound.atol:g}"
     keys = {key: built[key] for key in ("inputs", "targets") if key in built}
     with random_mode(options.random), kept_floatx():
-        if conversion.out.endswith(".keras"):
-            model = keras.saving.load_model(conversion.out)
-        else:
-            _, tf2_program = port_program(new_path)
-            model = call(tf2_program, new_path)["model"]
-            model.optimizer.build(model.trainable_variables)  # so that its state loads too
-            model.load_weights(conversion.out)
+        module, tf2_program = port_program(new_path)
+        try:
+            if conversion.out.endswith(".keras"):
+                own = {name: value for name, value in vars(module).items() if callable(value)}
+                model = keras.saving.load_model(conversion.out, custom_objects=own)
+            else:
+                model = call(tf2_program, new_path)["model"]
+                model.optimizer.build(model.trainable_variables)  # so that its state loads too
+                model.load_weights(conversion.out)
+        except ValueError:
+            raise
+        except Exception as error:
+            raise ValueError(
+                f"{conversion.out} was written but does not load back: {type(error).__name__}: "
+                f"{last_line(error)}"
+            ) from None
         port = make_port({"model": model, **keys}, new_path)
         first = record.batches[0]
         if record.outputs is not None:

@@ -33,9 +33,10 @@ def test_the_readmes_own_pair_agrees_in_a_real_process_as_printed(tmp_path):
     old, new, printed = readme_pair()
     (tmp_path / "OLD.py").write_text(old)
     (tmp_path / "NEW.py").write_text(new)
-    done = run(
-        "check_migration", "OLD.py", "NEW.py", "--steps", 20, "--json", "report.json", cwd=tmp_path
-    )
+    command = "python scripts/check_migration.py OLD.py NEW.py --steps 20 --outputs add"
+    assert f"`{command}`" in (ROOT / "README.md").read_text()
+    arguments = command.split()[2:]
+    done = run("check_migration", *arguments, "--json", "report.json", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stderr == ""
     verdicts = [line.split(":")[0] for line in done.stdout.splitlines()]
