@@ -16,7 +16,15 @@ from types import ModuleType
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
 COMMANDS = ROOT / "backprop_suite" / "cli"
-NAMES = ("compare", "explain", "check_gradients", "bench", "check_migration", "sweep")
+NAMES = (
+    "compare",
+    "explain",
+    "check_gradients",
+    "bench",
+    "check_migration",
+    "convert_checkpoint",
+    "sweep",
+)
 
 
 def user_environment() -> dict[str, str]:
@@ -61,8 +69,8 @@ def cheap(module: ModuleType) -> Callable[[list[str]], int]:
     """The command's ``main`` with its work shrunk to a fraction of a second, for tests about
     its command line and its outputs rather than its numbers: ``check_gradients`` checks one
     net, ``bench`` runs its smallest plan (NumPy only, two steps, one size), ``check_migration``
-    checks its arguments and files and then reports an empty check. Other commands' ``main`` as
-    it is."""
+    checks its arguments and files and then reports an empty check (``--list`` an empty listing),
+    ``convert_checkpoint`` an empty conversion. Other commands' ``main`` as it is."""
     name = module.__name__.removesuffix("_script")
     if name == "check_gradients":
         return functools.partial(module.main, cases=[((2, 2, 1), "sigmoid", "sum_squares")])
@@ -70,7 +78,15 @@ def cheap(module: ModuleType) -> Callable[[list[str]], int]:
         from backprop_suite.migration.check import Report
 
         return functools.partial(
-            module.main, check=lambda old, new, options: Report([], {"steps": options.steps})
+            module.main,
+            check=lambda old, new, options: Report([], {"steps": options.steps}),
+            list_program=lambda old, options: "listed",
+        )
+    if name == "convert_checkpoint":
+        from backprop_suite.migration.convert import Conversion
+
+        return functools.partial(
+            module.main, convert=lambda args, old: Conversion(args.out, {}, {})
         )
     if name == "bench":
         from backprop_suite.bench.plan import SMALLEST

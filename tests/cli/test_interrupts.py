@@ -35,6 +35,15 @@ RUNS = {
     ],
     "sweep": ["--seeds", "0:20000", "--steps", "3000", "--json", "r.json", "--no-progress"],
     "multi_worker": ["--out", "workers", "--steps", "200"],
+    # CHECKPOINT is made before each run: the seed trained 3 steps and saved by TF1
+    "convert_checkpoint": [
+        "CHECKPOINT",
+        GALLERY / "keras3.py",
+        "--out",
+        "seed.keras",
+        "--check",
+        GALLERY / "tf1.py",
+    ],
 }
 TAG = "BACKPROP_SUITE_INTERRUPT_TAG"
 
@@ -58,8 +67,15 @@ def interrupt(script: str, delay: float, folder: Path) -> subprocess.CompletedPr
     work = folder / "work"
     work.mkdir()
     environment = {**user_environment(), TAG: tag, "TMPDIR": str(temporary)}
+    arguments = [str(argument) for argument in RUNS[script]]
+    if "CHECKPOINT" in arguments:
+        from backprop_suite.migration.checkpoints import run_save
+        from backprop_suite.migration.old_program import old_program
+
+        saved = run_save(old_program(GALLERY / "tf1.py"), 3, str(folder / "ckpt" / "model.ckpt"))
+        arguments[arguments.index("CHECKPOINT")] = saved
     process = subprocess.Popen(
-        [sys.executable, str(SCRIPTS / f"{script}.py"), *map(str, RUNS[script])],
+        [sys.executable, str(SCRIPTS / f"{script}.py"), *arguments],
         cwd=work,
         env=environment,
         stdout=subprocess.PIPE,

@@ -144,6 +144,22 @@ CHECK_MIGRATION_OPTIONS = {
     "--data": values(["batches.npz"], [*BAD_INPUTS, "nan_batches.npz", "data.npz"]),
     "--json": values(["-", *GOOD_FILES], BAD_FILES),
     "--verbose": None,
+    "--script": None,
+    "--train-op": values(["Adam"], [""]),
+    "--outputs": values(["add"], [""]),
+    "--list": None,
+    "--from-checkpoint": values(["model.ckpt"], ["absent.ckpt", "existing_dir", "a_file", ""]),
+}
+CHECKPOINTS = values(["model.ckpt", "model.ckpt.index"], ["absent.ckpt", "existing_dir", ""])
+CONVERT_OPTIONS = {
+    "--out": values(["out.weights.h5", "out.keras", "new/deeper/o.keras"], [*BAD_FILES, "o.h5"]),
+    "--check": values(["old.py"], BAD_PROGRAMS),
+    "--script": None,
+    "--train-op": values(["Adam"], [""]),
+    "--outputs": values(["add"], [""]),
+    "--random": values(["aligned", "off"], ["sometimes"]),
+    "--seed": values(["0"], ["x"]),
+    "--json": values(["-", *GOOD_FILES], BAD_FILES),
 }
 # a few seeds of one small cell unless the draw names others; --check retrains in NumPy only
 SWEEP_SEEDS = values(
@@ -168,6 +184,7 @@ def lay_out_inputs(folder: Path) -> None:
     batches[1, 2, 0] = np.nan
     np.savez(folder / "nan_batches.npz", x=batches)
     (folder / "existing_dir").mkdir()
+    (folder / "model.ckpt.index").write_bytes(rng.bytes(64))  # read only by the work, stubbed
 
 
 def tree(folder: Path) -> list[str]:
@@ -222,6 +239,9 @@ COMMAND_LINES = {
     ).flatmap(
         lambda programs: command_lines(CHECK_MIGRATION_OPTIONS).map(lambda argv: [*programs, *argv])
     ),
+    "convert_checkpoint": st.tuples(CHECKPOINTS, values(PROGRAMS[1:], BAD_PROGRAMS)).flatmap(
+        lambda given: command_lines(CONVERT_OPTIONS).map(lambda argv: [*given, *argv])
+    ),
     "sweep": st.tuples(command_lines(SWEEP_OPTIONS, most=5), SWEEP_SEEDS, IMPLS).map(
         lambda parts: (
             ["--layers", "2,3,1", "--lr", "1", "--steps", "20", *parts[0]]
@@ -240,6 +260,9 @@ test_sweep_command_line = fuzz("sweep", COMMAND_LINES["sweep"], CI_DRAWS)
 test_check_migration_command_line = fuzz(
     "check_migration", COMMAND_LINES["check_migration"], CI_DRAWS
 )
+test_convert_checkpoint_command_line = fuzz(
+    "convert_checkpoint", COMMAND_LINES["convert_checkpoint"], CI_DRAWS
+)
 
 test_compare_command_line_long = pytest.mark.fuzz(
     fuzz("compare", COMMAND_LINES["compare"], LONG_DRAWS)
@@ -254,6 +277,9 @@ test_bench_command_line_long = pytest.mark.fuzz(fuzz("bench", COMMAND_LINES["ben
 test_sweep_command_line_long = pytest.mark.fuzz(fuzz("sweep", COMMAND_LINES["sweep"], LONG_DRAWS))
 test_check_migration_command_line_long = pytest.mark.fuzz(
     fuzz("check_migration", COMMAND_LINES["check_migration"], LONG_DRAWS)
+)
+test_convert_checkpoint_command_line_long = pytest.mark.fuzz(
+    fuzz("convert_checkpoint", COMMAND_LINES["convert_checkpoint"], LONG_DRAWS)
 )
 
 
