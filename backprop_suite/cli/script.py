@@ -81,7 +81,10 @@ class CtrlC:
     garbage-collector callback (JAX installs one), where Python would print the exception and
     drop it and the run would go on: there it signals again a moment later instead."""
 
+    seen = False  # whether Ctrl-C came: an import it broke raises ImportError, not this
+
     def __call__(self, signum: int, frame: FrameType | None) -> None:
+        CtrlC.seen = True
         if not in_gc_callback(frame):
             raise KeyboardInterrupt
         again = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
@@ -99,6 +102,12 @@ def in_gc_callback(frame: FrameType | None) -> bool:
     return False
 
 
+def interrupted() -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    print("interrupted", file=sys.stderr)
+    return INTERRUPTED
+
+
 def run_script(main: Callable[[], int]) -> NoReturn:
     """Run a script's ``main`` as a program: quiet unless ``--verbose`` is given or the user has
     set ``TF_CPP_MIN_LOG_LEVEL``, then exit with its status. Ctrl-C prints ``interrupted`` and
@@ -112,9 +121,12 @@ def run_script(main: Callable[[], int]) -> NoReturn:
         status = main()
         sys.stdout.flush()
     except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        print("interrupted", file=sys.stderr)
-        status = INTERRUPTED
+        status = interrupted()
+    except ImportError:  # a Ctrl-C while a native (pybind11) module of TensorFlow initialises
+        # fails its import with "initialization failed" instead (seen in a CI run)
+        if not CtrlC.seen:
+            raise
+        status = interrupted()
     except BrokenPipeError:
         status = STDOUT_CLOSED
     if status == STDOUT_CLOSED:

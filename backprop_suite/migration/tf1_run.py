@@ -1,4 +1,5 @@
-"""Run the old program: ``tf1_program()`` in a fresh graph, on ``tensorflow.compat.v1``.
+"""Run the old program on ``tensorflow.compat.v1``: ``tf1_program()`` in a fresh graph, or a
+script as it is written (``script_run``), and record what it does.
 
 The check runs this module in a process of its own (``run_tf1``), because a TF1 program that uses
 ``tf.compat.v1.layers`` or ``nn.rnn_cell`` needs legacy Keras (``tf_keras`` with
@@ -310,7 +311,7 @@ def fed_meta(program: Program, watch) -> dict:
     }
     if watch is None:
         return {"fed": fed}
-    from backprop_suite.migration.script_run import near_loss
+    from backprop_suite.migration.listing import near_loss
 
     optimizers = [t.optimizer for t in watch.train_ops if hasattr(t.optimizer, "variables")]
     own = {name_of(v) for optimizer in optimizers for v in optimizer.variables()}
@@ -323,7 +324,6 @@ def fed_meta(program: Program, watch) -> dict:
         "loss_name": program.built["loss"].op.name,
         "near_loss": near_loss(program.built["loss"], program.built["feeds"], program.trained),
         "others": others,
-        "optimizer_variables": sorted(own),
     }
 
 

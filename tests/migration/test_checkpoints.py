@@ -37,7 +37,7 @@ def saved(tmp_path: Path, old: Path | OldProgram, steps: int = 3) -> str:
 def test_every_gallery_checkpoint_converts_and_gives_tf1s_outputs(tmp_path, program):
     """Two of them to ``.keras``, read back by ``load_model``: the autoencoder's loss is a
     function of its port's file, which the reading finds there."""
-    prefix = saved(tmp_path, GALLERY / program / "tf1.py")
+    prefix = saved(tmp_path, GALLERY / program / "tf1.py", 2)
     out = tmp_path / KERAS_FILES.get(program, "model.weights.h5")
     done = run_in_process(
         convert,
@@ -128,6 +128,7 @@ RESUMED = [
     (GALLERY / "mlp_adam", "adam"),
     (GALLERY / "autoencoder_rmsprop", "rmsprop"),
     (TUTORIAL / "lenet", "momentum"),
+    (Path(__file__).resolve().parents[1] / "fixtures" / "checkpoints" / "adagrad", "adagrad"),
 ]
 
 
@@ -142,7 +143,7 @@ def test_the_check_from_a_checkpoint_agrees_at_every_stage_with_the_slots(
         folder / "tf1.py",
         folder / "keras3.py",
         "--steps",
-        4,
+        2,
         "--from-checkpoint",
         prefix,
         "--json",
@@ -153,11 +154,15 @@ def test_the_check_from_a_checkpoint_agrees_at_every_stage_with_the_slots(
     assert [s["agrees"] for s in report["stages"]] == [True] * 6
     state = report["settings"]["optimizer_state"]
     assert state["not_carried"] == []
-    suffixes = {"adam": ("Adam", "Adam_1"), "rmsprop": ("RMSProp", "RMSProp_1")}
-    suffixes = suffixes.get(optimizer, ("Momentum",))
+    suffixes = {
+        "adam": ("Adam", "Adam_1"),
+        "rmsprop": ("RMSProp", "RMSProp_1"),
+        "momentum": ("Momentum",),
+        "adagrad": ("Adagrad",),
+    }[optimizer]
     values = read_checkpoint(prefix)
     trained = {k.rsplit("/", 1)[0] for k in values if k.rsplit("/", 1)[-1] in suffixes}
-    assert len(trained) == {"adam": 6, "rmsprop": 8, "momentum": 8}[optimizer]
+    assert len(trained) == {"adam": 6, "rmsprop": 8, "momentum": 8, "adagrad": 3}[optimizer]
     slots = {f"{name}/{suffix}" for name in trained for suffix in suffixes}
     extra = ["beta1_power", "beta2_power", "beta1_power as 5 iterations"]
     assert sorted(state["carried"]) == sorted(slots | set(extra if optimizer == "adam" else []))

@@ -34,12 +34,12 @@ def check(folder: str, port: str, *args: object):
 def test_an_unmodified_script_agrees_with_its_port_and_a_wrong_port_fails_at_its_stage(
     folder, outputs, wrong, stage
 ):
-    done = check(folder, "keras3.py", "--steps", 6, "--outputs", outputs)
+    done = check(folder, "keras3.py", "--steps", 4, "--outputs", outputs)
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
     assert [s["agrees"] for s in report["stages"]] == [True] * 6
-    assert report["settings"]["steps"] == 6
-    done = check(folder, wrong, "--steps", 6, "--outputs", outputs)
+    assert report["settings"]["steps"] == 4
+    done = check(folder, wrong, "--steps", 4, "--outputs", outputs)
     assert done.returncode == 1, done.stdout + done.stderr
     failed = [s for s in json.loads(done.stdout)["stages"] if s["agrees"] is False]
     assert [s["stage"] for s in failed] == [stage]
