@@ -17,9 +17,14 @@ def central_differences(
         grad = np.zeros_like(value)
         for index in np.ndindex(value.shape):
             at = [loss(_shift(params, key, index, k * eps)) for k in (2, 1, -1, -2)]
-            grad[index] = (-at[0] + 8 * at[1] - 8 * at[2] + at[3]) / (12 * eps)
+            grad[index] = five_point(*at, eps)
         grads[key] = grad
     return grads
+
+
+def five_point(plus_2: float, plus_1: float, minus_1: float, minus_2: float, step: float) -> float:
+    """The five-point central difference from f(x + 2h), f(x + h), f(x - h), f(x - 2h)."""
+    return (-plus_2 + 8 * plus_1 - 8 * minus_1 + minus_2) / (12 * step)
 
 
 def _shift(params: dict, key: str, index: tuple, offset: float) -> dict:

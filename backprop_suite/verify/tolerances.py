@@ -48,6 +48,12 @@ MIGRATION = {
 }
 # backprop-explain's hand-written chain rule against TF's gradient, float64 throughout
 CHAIN_RULE = Tolerance(atol=1e-12, rtol=0.0)
+# backprop_suite.gradcheck: an analytic gradient of this dtype against float64 five-point
+# differences, per element atol x (the variable's largest gradient, at least 1) + rtol x |numeric|
+GRADCHECK = {
+    "float64": Tolerance(atol=1e-8, rtol=1e-6),
+    "float32": Tolerance(atol=1e-4, rtol=2e-3),
+}
 # Keras 3 on another backend against Keras on TensorFlow and against NumPy, (backend, dtype) ->
 # bound, with the largest difference measured over tests/backends/test_keras_backends.py's five
 # cases (2-core AMD EPYC, Keras 3.15.1, jax 0.10.2, torch 2.13.0+cpu)

@@ -1,0 +1,20 @@
+"""Cross-check the gradients of your own model or function in a test: the analytic gradients
+against float64 finite differences, each element against its dtype's bound, kinks reported, not
+failed (``docs/gradcheck.md``).
+
+    from backprop_suite.gradcheck import check_model_gradients
+
+    def test_my_model_gradients():
+        check_model_gradients(build_model(), x, y, keras.losses.MeanSquaredError())
+"""
+
+from backprop_suite.gradcheck.api import check_function_gradients, check_model_gradients
+from backprop_suite.gradcheck.check import GradientMismatch, GradientReport, VariableReport
+
+__all__ = [
+    "GradientMismatch",
+    "GradientReport",
+    "VariableReport",
+    "check_function_gradients",
+    "check_model_gradients",
+]

@@ -1,0 +1,175 @@
+"""The two entry points: a TensorFlow function's gradients with respect to its arguments, and a
+Keras 3 model's loss gradients with respect to its trainable variables, each against float64
+finite differences (``check``).
+
+A function's output is reduced to a scalar with fixed random weights (seeded), so every output
+element takes part. The numeric side always runs in float64: a function is called on float64
+copies of its arguments, a float32 model is cloned into float64 with its weights; the analytic
+side stays in the dtype given and is held to that dtype's bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from backprop_suite.gradcheck.check import GradientReport, Variable, check
+
+
+def weights_of(shape, seed: int) -> np.ndarray:
+    """The fixed random weights that reduce an output of ``shape`` to a scalar."""
+    return np.random.default_rng(seed + 7919).uniform(0.5, 1.5, shape)
+
+
+def check_function_gradients(
+    fn: Callable,
+    *args,
+    rtol: float | None = None,
+    atol: float | None = None,
+    fast: bool = False,
+    seed: int = 0,
+) -> GradientReport:
+    """``fn(*args)``'s gradients with respect to each argument (a tensor or array of floats):
+    ``tf.GradientTape`` in the arguments' dtype against float64 differences of ``fn`` on float64
+    copies. Raises ``GradientMismatch`` (an ``AssertionError``) naming the argument and index."""
+    import tensorflow as tf
+
+    if not args:
+        raise ValueError("check_function_gradients needs at least one argument to differentiate")
+    tensors = [tf.convert_to_tensor(a) for a in args]
+    for i, tensor in enumerate(tensors):
+        if not tensor.dtype.is_floating:
+            raise ValueError(f"argument {i} is {tensor.dtype.name}: only floats have gradients")
+    dtype = tensors[0].dtype.name
+    with tf.GradientTape() as tape:
+        tape.watch(tensors)
+        output = tf.convert_to_tensor(fn(*tensors))
+        weights = tf.constant(weights_of(output.shape, seed), output.dtype)
+        total = tf.reduce_sum(output * weights)
+    grads = tape.gradient(total, tensors, unconnected_gradients="zero")
+    values = [np.asarray(t.numpy(), np.float64) for t in tensors]
+    weights64 = weights_of(output.shape, seed)
+
+    def objective(i: int) -> Callable[[np.ndarray], float]:
+        def f(value: np.ndarray) -> float:
+            given = [tf.constant(v) for v in values]
+            given[i] = tf.constant(value)
+            try:
+                found = tf.convert_to_tensor(fn(*given))
+            except Exception as error:
+                raise ValueError(
+                    f"{getattr(fn, '__name__', 'fn')} does not run on float64 arguments, which "
+                    f"the numeric reference needs: {type(error).__name__}: {error}"
+                ) from None
+            return float(np.sum(np.asarray(found.numpy(), np.float64) * weights64))
+
+        return f
+
+    variables = [
+        Variable(f"argument {i}", values[i], np.asarray(g.numpy()), objective(i))
+        for i, g in enumerate(grads)
+    ]
+    return check(variables, dtype, rtol, atol, fast, seed)
+
+
+def float64_copy(model):
+    """``model`` cloned layer by layer in float64, with its weights; ``model`` itself when its
+    variables are float64 already."""
+    import keras
+
+    if all(v.dtype == "float64" for v in model.trainable_variables):
+        return model
+
+    def in_float64(layer):
+        return layer.__class__.from_config({**layer.get_config(), "dtype": "float64"})
+
+    try:
+        clone = keras.models.clone_model(model, clone_function=in_float64)
+    except Exception as error:
+        raise ValueError(
+            f"cannot clone {model.name} into float64 for the numeric reference "
+            f"({type(error).__name__}: {error}): build the model in float64, or give its layers "
+            "a get_config"
+        ) from None
+    for target, source in zip(clone.weights, model.weights):
+        target.assign(np.asarray(source.numpy(), np.float64))
+    return clone
+
+
+def loss_in_float64(loss: Callable) -> Callable:
+    """A Keras ``Loss`` computes in its own dtype (floatx, float32 by default) whatever its
+    inputs: for the numeric reference, the same loss in float64. A plain function computes in
+    its inputs' dtype already."""
+    import keras
+
+    if isinstance(loss, keras.losses.Loss):
+        return loss.__class__.from_config({**loss.get_config(), "dtype": "float64"})
+    return loss
+
+
+def check_model_gradients(
+    model,
+    x,
+    y,
+    loss: Callable,
+    *,
+    training: bool = False,
+    rtol: float | None = None,
+    atol: float | None = None,
+    fast: bool = False,
+    seed: int = 0,
+) -> GradientReport:
+    """The gradients of ``loss(y, model(x))`` plus the model's own losses (regularizers) with
+    respect to every trainable variable, named by its path. ``training`` is passed to the model
+    (False by default: dropout would draw anew at every evaluation). The analytic gradients are
+    held to the bound of the narrower of the variables' dtype and the loss's (a Keras loss
+    computes in float32 unless given ``dtype``, even for a float64 model)."""
+    import tensorflow as tf
+
+    variables = list(model.trainable_variables)
+    if not variables:
+        raise ValueError(f"{model.name} has no trainable variables")
+
+    def total(on, inputs, targets, loss):
+        found = tf.reduce_sum(loss(targets, on(inputs, training=training)))
+        extra = [tf.cast(tf.reduce_sum(term), found.dtype) for term in on.losses]
+        return found + sum(extra)
+
+    with tf.GradientTape() as tape:
+        value = total(model, x, y, loss)
+    grads = tape.gradient(value, variables, unconnected_gradients="zero")
+    reference, loss64 = float64_copy(model), loss_in_float64(loss)
+    x64, y64 = cast(x), cast(y)
+    own = list(reference.trainable_variables)
+    evaluate = tf.function(lambda: total(reference, x64, y64, loss64))
+
+    def objective(i: int) -> Callable[[np.ndarray], float]:
+        base = np.asarray(own[i].numpy(), np.float64)
+
+        def f(value: np.ndarray) -> float:
+            own[i].assign(value)
+            try:
+                return float(evaluate())
+            finally:
+                own[i].assign(base)
+
+        return f
+
+    checked = [
+        Variable(v.path, np.asarray(o.numpy(), np.float64), np.asarray(g.numpy()), objective(i))
+        for i, (v, o, g) in enumerate(zip(variables, own, grads))
+    ]
+    dtype = min(np.dtype(variables[0].dtype), np.dtype(value.dtype.name), key=lambda d: d.itemsize)
+    return check(checked, dtype.name, rtol, atol, fast, seed)
+
+
+def cast(data: Sequence | np.ndarray):
+    """Floating data in float64 (a list or dict of arrays element by element); integers as
+    they are (class labels)."""
+    if isinstance(data, dict):
+        return {k: cast(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return type(data)(cast(v) for v in data)
+    array = np.asarray(data)
+    return array.astype(np.float64) if np.issubdtype(array.dtype, np.floating) else array

@@ -1,0 +1,199 @@
+"""``backprop_suite.gradcheck`` as a user's test meets it: correct models pass in float32 and
+float64, each classic wrong gradient fails in full and in fast mode with the variable named,
+and kinks are reported, not failed. The wrong gradients are ``tf.custom_gradient``s whose
+forward pass is right, so only the gradient can be caught."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from backprop_suite.gradcheck import (
+    GradientMismatch,
+    check_function_gradients,
+    check_model_gradients,
+)
+
+
+def data(seed: int, shape=(6, 3)):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=shape), rng.normal(size=(shape[0], 2))
+
+
+def mlp(dtype: str, seed: int) -> keras.Model:
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(5, activation="tanh", dtype=dtype, name="hidden"),
+            keras.layers.Dense(2, dtype=dtype, name="out"),
+        ],
+        name="mlp",
+    )
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_correct_model_passes_and_the_report_names_every_variable(dtype):
+    x, y = data(0)
+    loss = keras.losses.MeanSquaredError(dtype=dtype)
+    report = check_model_gradients(mlp(dtype, 0), x, y, loss)
+    names = ["hidden/kernel", "hidden/bias", "out/kernel", "out/bias"]
+    assert [v.name for v in report.variables] == [f"mlp/{name}" for name in names]
+    assert all(v.worst <= 1 for v in report.variables) and report.dtype == dtype
+
+
+def test_a_float64_model_with_a_float32_loss_is_held_to_float32s_bound():
+    """A Keras loss computes in floatx unless given its dtype: the gradients are float32's."""
+    x, y = data(0)
+    report = check_model_gradients(mlp("float64", 0), x, y, keras.losses.MeanSquaredError())
+    assert report.dtype == "float32"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_no_false_alarm_over_seeds_of_a_float32_or_float64_model(dtype):
+    """Ten seeds here; docs/gradcheck.md gives the rate over 100."""
+    for seed in range(10):
+        x, y = data(seed)
+        loss = keras.losses.MeanSquaredError(dtype=dtype)
+        assert check_model_gradients(mlp(dtype, seed), x, y, loss).dtype == dtype
+
+
+class Tied(keras.layers.Layer):
+    """One kernel used twice: x W then (x W) Wᵀ, as a tied autoencoder uses it."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], 2), name="w")
+
+    def call(self, x):
+        return tf.matmul(tf.tanh(tf.matmul(x, self.w)), self.w, transpose_b=True)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_conv_lstm_and_a_tied_weight_pass(dtype):
+    rng = np.random.default_rng(1)
+    keras.utils.set_random_seed(1)
+    conv = keras.Sequential(
+        [
+            keras.Input((5, 5, 1)),
+            keras.layers.Conv2D(2, 3, activation="tanh", dtype=dtype),
+            keras.layers.Flatten(dtype=dtype),
+            keras.layers.Dense(1, dtype=dtype),
+        ]
+    )
+    check_model_gradients(
+        conv,
+        rng.normal(size=(2, 5, 5, 1)),
+        rng.normal(size=(2, 1)),
+        keras.losses.MeanSquaredError(),
+    )
+    lstm = keras.Sequential([keras.Input((3, 2)), keras.layers.LSTM(2, dtype=dtype)])
+    check_model_gradients(
+        lstm, rng.normal(size=(2, 3, 2)), rng.normal(size=(2, 2)), keras.losses.MeanSquaredError()
+    )
+    tied = keras.Sequential([keras.Input((3,)), Tied(dtype=dtype)])
+    check_model_gradients(
+        tied, rng.normal(size=(4, 3)), rng.normal(size=(4, 3)), keras.losses.MeanSquaredError()
+    )
+
+
+@tf.custom_gradient
+def square_doubled(x):
+    return x * x, lambda up: up * 4 * x  # the rule is 2x
+
+
+@tf.custom_gradient
+def square_wrong_sign(x):
+    return x * x, lambda up: -up * 2 * x
+
+
+@tf.custom_gradient
+def matmul_transposed(x, w):
+    def grad(up):
+        return tf.matmul(up, w, transpose_b=True), tf.transpose(tf.matmul(x, up, transpose_a=True))
+
+    return tf.matmul(x, w), grad
+
+
+@tf.custom_gradient
+def product_without_a_term(a, b):
+    """a · b · sin(a): d/da = b sin(a) + a b cos(a); the gradient drops b sin(a)."""
+    return a * b * tf.sin(a), lambda up: (up * a * b * tf.cos(a), up * a * tf.sin(a))
+
+
+@tf.custom_gradient
+def mean_square_ignoring_the_mean(p, y):
+    """mean((p - y)²), its gradient 2 (p - y): the 1/n of the mean left out."""
+    n = tf.cast(tf.size(p), p.dtype)
+    return tf.reduce_sum((p - y) ** 2) / n, lambda up: (up * 2 * (p - y), -up * 2 * (p - y))
+
+
+rng = np.random.default_rng(2)
+X, Y, W, A, B = (rng.normal(size=s) + 0.1 for s in [(4, 3), (4, 3), (3, 3), (3,), (3,)])
+WRONG = [
+    ("doubled", square_doubled, (A,), "argument 0"),
+    ("wrong sign", square_wrong_sign, (A,), "argument 0"),
+    ("transposed", matmul_transposed, (X, W), "argument 1"),
+    ("a product term dropped", product_without_a_term, (A, B), "argument 0"),
+    ("the reduction ignored", mean_square_ignoring_the_mean, (X, Y), "argument 0"),
+]
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["full", "fast"])
+@pytest.mark.parametrize("case", WRONG, ids=[c[0] for c in WRONG])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_each_wrong_gradient_fails_naming_the_argument_in_full_and_fast_mode(case, fast, dtype):
+    _, fn, args, named = case
+    with pytest.raises(GradientMismatch) as caught:
+        check_function_gradients(fn, *[a.astype(dtype) for a in args], fast=fast)
+    message = str(caught.value)
+    assert message.startswith(named) and "analytic" in message and "numeric" in message
+    assert "tolerance" in message and isinstance(caught.value, AssertionError)
+
+
+class Doubled(keras.layers.Layer):
+    """Dense with a kernel whose custom gradient is twice the true one."""
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], 2), name="kernel")
+
+    def call(self, x):
+        @tf.custom_gradient
+        def forward(x, kernel):
+            return tf.matmul(x, kernel), lambda up: (
+                tf.matmul(up, kernel, transpose_b=True),
+                2 * tf.matmul(x, up, transpose_a=True),
+            )
+
+        return forward(x, tf.convert_to_tensor(self.kernel))
+
+
+def test_a_wrong_gradient_in_a_models_layer_is_named_by_its_path():
+    model = keras.Sequential([keras.Input((3,)), Doubled(name="doubled")], name="net")
+    x, y = data(3)
+    with pytest.raises(GradientMismatch, match=r"^net/doubled/kernel\[\d+, \d+\]: analytic"):
+        check_model_gradients(model, x, y, keras.losses.MeanSquaredError())
+
+
+def test_kinks_are_reported_and_not_failed():
+    """ReLU and abs at exactly 0, and a max over a tie: the one-sided slopes differ there."""
+    x = np.array([-1.0, 0.0, 2.0, 0.0])
+    report = check_function_gradients(tf.nn.relu, x)
+    assert report.variables[0].kinks == [(1,), (3,)]
+    report = check_function_gradients(tf.abs, x)
+    assert report.variables[0].kinks == [(1,), (3,)]
+    tie = np.array([[1.0, 1.0, 0.5]])
+    report = check_function_gradients(lambda v: tf.reduce_max(v, axis=1), tie)
+    assert report.variables[0].kinks == [(0, 0), (0, 1)]
+    smooth = check_function_gradients(tf.sin, x)
+    assert smooth.variables[0].kinks == []
+
+
+def test_bad_arguments_are_a_value_error_naming_them():
+    with pytest.raises(ValueError, match="at least one argument"):
+        check_function_gradients(tf.sin)
+    with pytest.raises(ValueError, match="argument 0 is int64"):
+        check_function_gradients(tf.sin, np.array([1, 2]))
+    with pytest.raises(ValueError, match="does not run on float64"):
+        check_function_gradients(lambda v: v * tf.constant(2.0, tf.float32), np.ones(2, np.float32))
