@@ -29,14 +29,18 @@ def check_function_gradients(
     atol: float | None = None,
     fast: bool = False,
     seed: int = 0,
+    order: int = 1,
 ) -> GradientReport:
     """``fn(*args)``'s gradients with respect to each argument (a tensor or array of floats):
     ``tf.GradientTape`` in the arguments' dtype against float64 differences of ``fn`` on float64
-    copies. Raises ``GradientMismatch`` (an ``AssertionError``) naming the argument and index."""
+    copies; with ``order=2`` also a Hessian-vector product (``check_hessian_vector``). Raises
+    ``GradientMismatch`` (an ``AssertionError``) naming the argument and index."""
     import tensorflow as tf
 
     if not args:
         raise ValueError("check_function_gradients needs at least one argument to differentiate")
+    if order not in (1, 2):
+        raise ValueError(f"order must be 1 or 2, got {order!r}")
     tensors = [tf.convert_to_tensor(a) for a in args]
     for i, tensor in enumerate(tensors):
         if not tensor.dtype.is_floating:
@@ -70,7 +74,55 @@ def check_function_gradients(
         Variable(f"argument {i}", values[i], np.asarray(g.numpy()), objective(i))
         for i, g in enumerate(grads)
     ]
-    return check(variables, dtype, rtol, atol, fast, seed)
+    report = check(variables, dtype, rtol, atol, fast, seed)
+    if order == 2:
+        found = check_hessian_vector(fn, tensors, values, seed)
+        second = check(found, dtype, rtol, atol, seed=seed, numeric_given=True)
+        report.variables += second.variables
+    return report
+
+
+def check_hessian_vector(fn: Callable, tensors: list, values: list, seed: int) -> list[Variable]:
+    """Second order: for a random unit direction v over all the arguments, the Hessian-vector
+    product H v by differentiating the gradient (nested tapes, in the arguments' dtype) against
+    five-point differences of float64 gradients along v."""
+    import tensorflow as tf
+
+    from backprop_suite.verify.finite_differences import five_point
+
+    rng = np.random.default_rng(seed + 1)
+    directions = [rng.standard_normal(np.shape(v)) for v in values]
+    norm = np.sqrt(sum(float(np.sum(d * d)) for d in directions))
+    directions = [d / max(norm, 1e-300) for d in directions]
+
+    def gradients(given: list, weights) -> list:
+        with tf.GradientTape() as tape:
+            tape.watch(given)
+            total = tf.reduce_sum(tf.convert_to_tensor(fn(*given)) * weights)
+        return tape.gradient(total, given, unconnected_gradients="zero")
+
+    with tf.GradientTape() as outer:
+        outer.watch(tensors)
+        output = tf.convert_to_tensor(fn(*tensors))
+        weights = tf.constant(weights_of(output.shape, seed), output.dtype)
+        first = gradients(tensors, weights)
+        along = sum(tf.reduce_sum(g * tf.constant(d, g.dtype)) for g, d in zip(first, directions))
+    analytic = outer.gradient(along, tensors, unconnected_gradients="zero")
+    weights64 = tf.constant(weights_of(output.shape, seed), tf.float64)
+    step = 1e-3 * max(1.0, max(float(np.max(np.abs(v), initial=0.0)) for v in values))
+
+    def moved(k: int) -> list[np.ndarray]:
+        given = [tf.constant(v + k * step * d) for v, d in zip(values, directions)]
+        return [np.asarray(g.numpy(), np.float64) for g in gradients(given, weights64)]
+
+    at = {k: moved(k) for k in (2, 1, -1, -2)}
+    found = []
+    for i, hv in enumerate(analytic):
+        numeric = five_point(at[2][i], at[1][i], at[-1][i], at[-2][i], step)
+        found.append(
+            Variable(f"argument {i} (Hessian-vector)", numeric, np.asarray(hv.numpy()), None)
+        )
+    return found
 
 
 def float64_copy(model):

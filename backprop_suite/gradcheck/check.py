@@ -63,12 +63,13 @@ class GradientReport:
 @dataclass
 class Variable:
     """What the checker needs of one variable: its name, its value in float64, the analytic
-    gradient, and the float64 objective as a function of this variable alone."""
+    gradient, and the float64 objective as a function of this variable alone (None where
+    ``value`` is already the numeric derivative: a Hessian-vector product's)."""
 
     name: str
     value: np.ndarray
     analytic: np.ndarray
-    objective: Callable[[np.ndarray], float]
+    objective: Callable[[np.ndarray], float] | None
 
 
 def judge(analytic: np.ndarray, found: np.ndarray, tolerance: Tolerance) -> np.ndarray:
@@ -113,6 +114,15 @@ def projected(variable: Variable, tolerance: Tolerance, rng: np.random.Generator
     return bool(abs(float(np.sum(direction * analytic)) - along) <= bound)
 
 
+def given(variable: Variable, tolerance: Tolerance) -> VariableReport:
+    """A variable whose numeric derivative is given (``value``), element by element."""
+    ratio = np.nan_to_num(judge(variable.analytic, variable.value, tolerance), nan=np.inf)
+    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(ratio)), ratio.shape))
+    analytic = float(np.asarray(variable.analytic, np.float64)[index])
+    numeric_value = float(variable.value[index])
+    return VariableReport(variable.name, float(ratio[index]), index, analytic, numeric_value, 0.0)
+
+
 def check(
     variables: list[Variable],
     dtype: str,
@@ -120,8 +130,10 @@ def check(
     atol: float | None = None,
     fast: bool = False,
     seed: int = 0,
+    numeric_given: bool = False,
 ) -> GradientReport:
-    """Every variable checked; the first one outside its tolerance raises ``GradientMismatch``."""
+    """Every variable checked; the first one outside its tolerance raises ``GradientMismatch``.
+    ``numeric_given``: each variable's ``value`` is its numeric derivative already."""
     default = GRADCHECK.get(dtype, GRADCHECK["float32"])
     tolerance = Tolerance(
         atol=default.atol if atol is None else atol, rtol=default.rtol if rtol is None else rtol
@@ -132,14 +144,18 @@ def check(
     for variable in variables:
         if not np.all(np.isfinite(variable.analytic)):
             raise GradientMismatch(f"{variable.name}: the analytic gradient is not finite")
-        if fast and projected(variable, tolerance, rng):
+        if numeric_given:
+            report = given(variable, tolerance)
+        elif fast and projected(variable, tolerance, rng):
             reports.append(VariableReport(variable.name, 0.0, (), 0.0, 0.0, 0.0, [], "projection"))
             continue
-        report = full(variable, tolerance, "full after a projection failed" if fast else "full")
+        else:
+            report = full(variable, tolerance, "full after a projection failed" if fast else "full")
         if report.worst > 1:
+            how = "of float64 gradients" if numeric_given else f"step {report.step:.2g}"
             raise GradientMismatch(
                 f"{variable.name}{list(report.index)}: analytic {report.analytic!r}, numeric "
-                f"{report.numeric!r} (float64 five-point differences, step {report.step:.2g}): "
+                f"{report.numeric!r} (float64 five-point differences, {how}): "
                 f"{report.worst:.3g} times the tolerance atol {tolerance.atol:g} x scale + rtol "
                 f"{tolerance.rtol:g} x |numeric| ({dtype}; {report.checked} check)"
             )

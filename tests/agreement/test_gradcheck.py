@@ -197,3 +197,18 @@ def test_bad_arguments_are_a_value_error_naming_them():
         check_function_gradients(tf.sin, np.array([1, 2]))
     with pytest.raises(ValueError, match="does not run on float64"):
         check_function_gradients(lambda v: v * tf.constant(2.0, tf.float32), np.ones(2, np.float32))
+
+
+@tf.custom_gradient
+def square_with_a_frozen_gradient(x):
+    """x², its first derivative right (2x) but held constant: its own derivative is 0, not 2."""
+    return x * x, lambda up: up * tf.stop_gradient(2 * x)
+
+
+def test_second_order_checks_a_hessian_vector_product():
+    x = np.array([0.3, -1.2, 2.0])
+    report = check_function_gradients(lambda v: tf.sin(v) * v, x, order=2)
+    assert [v.name for v in report.variables] == ["argument 0", "argument 0 (Hessian-vector)"]
+    check_function_gradients(square_with_a_frozen_gradient, x)  # first order: right
+    with pytest.raises(GradientMismatch, match=r"^argument 0 \(Hessian-vector\)"):
+        check_function_gradients(square_with_a_frozen_gradient, x, order=2)
