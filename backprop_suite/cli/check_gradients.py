@@ -3,11 +3,16 @@ central finite differences, on random float64 weights and data for several nets.
 
     python scripts/check_gradients.py
     python scripts/check_gradients.py --json gradients.json
+    python scripts/check_gradients.py MODEL.py [--fast] [--rtol R] [--atol A] [--json PATH|-]
 
 Prints, per net, the largest absolute difference of each framework from the hand-written
 gradients, and the largest relative error of each against finite differences. Exit status: 0,
 2 for bad input (one ``error: …`` line), 3 when ``--json`` could not be written after the work
 (the figures are then printed to stdout as JSON).
+
+With MODEL.py (``model()``, ``data()`` and optionally ``loss()``: ``docs/gradcheck.md``) it
+checks that model's gradients instead (``backprop_suite.gradcheck``): a line per variable, and
+exit 1 with the variable, index and both values when a gradient is wrong.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ import sys
 
 import numpy as np
 
-from backprop_suite.cli.script import ArgumentParser, run_script
+from backprop_suite.cli.script import ArgumentParser, print_and_write, run_script
 from backprop_suite.core import ACTIVATIONS, LOSSES, TrainConfig, init_params
 from backprop_suite.core.outputs import Writes, check_output_file, write_text
+from backprop_suite.migration.programs import program_file
 from backprop_suite.verify.finite_differences import central_differences, relative_error
 from backprop_suite.verify.registry import IMPLEMENTATIONS, load_implementation
 
@@ -72,14 +78,27 @@ def every_case() -> list[tuple[tuple[int, ...], str, str]]:
 def main(argv: list[str] | None = None, cases: list | None = None) -> int:
     """The command line; ``cases`` (net, activation, loss) replaces ``every_case()``."""
     parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", metavar="MODEL.py", nargs="?", help="a model file of yours")
     parser.add_argument("--json", metavar="PATH", help="write every net's figures as JSON there")
+    parser.add_argument("--fast", action="store_true", help="MODEL.py: random projections first")
+    parser.add_argument("--rtol", type=float, help="MODEL.py: relative bound (by dtype)")
+    parser.add_argument("--atol", type=float, help="MODEL.py: absolute bound (by dtype)")
+    parser.add_argument("--seed", type=int, default=0, help="MODEL.py: the projections' seed")
     args = parser.parse_args(argv)
     try:
-        if args.json is not None:
+        if args.json is not None and not (args.model is not None and args.json == "-"):
             check_output_file(args.json, "--json")
+        if args.model is not None:
+            program_file(args.model)
+        for name in ("rtol", "atol"):
+            value = getattr(args, name)
+            if value is not None and not 0 <= value < float("inf"):
+                raise ValueError(f"--{name} must be a number of at least 0, got {value!r}")
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if args.model is not None:
+        return check_model(args)
 
     impls = {name: load_implementation(name) for name in IMPLEMENTATIONS}
     cases = every_case() if cases is None else cases
@@ -90,6 +109,30 @@ def main(argv: list[str] | None = None, cases: list | None = None) -> int:
     if args.json is not None:
         writes.attempt("--json", args.json, lambda: write_text(args.json, text + "\n"))
     failed = writes.finish(lambda: text)
+    return 0 if failed is None else failed
+
+
+def check_model(args) -> int:
+    """``MODEL.py``'s gradients: 0 within the bound, 1 a wrong gradient, 2 a bad file."""
+    from backprop_suite.gradcheck import GradientMismatch
+    from backprop_suite.gradcheck.model_file import check_model_file
+
+    options = {"fast": args.fast, "rtol": args.rtol, "atol": args.atol, "seed": args.seed}
+    try:
+        report = check_model_file(args.model, **options)
+    except GradientMismatch as mismatch:
+        found = {"agrees": False, "mismatch": str(mismatch)}
+        failed = print_and_write(args.json, f"DISAGREES: {mismatch}", json.dumps(found, indent=1))
+        return 1 if failed is None else failed
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    found = {"agrees": True, "dtype": report.dtype, "seconds": report.seconds}
+    found["variables"] = [
+        {"name": v.name, "worst": v.worst, "index": list(v.index), "kinks": len(v.kinks)}
+        for v in report.variables
+    ]
+    failed = print_and_write(args.json, report.text(), json.dumps(found, indent=1))
     return 0 if failed is None else failed
 
 
