@@ -171,17 +171,25 @@ def check_model_gradients(
     atol: float | None = None,
     fast: bool = False,
     seed: int = 0,
+    backends: Sequence[str] = (),
 ) -> GradientReport:
     """The gradients of ``loss(y, model(x))`` plus the model's own losses (regularizers) with
     respect to every trainable variable, named by its path. ``training`` is passed to the model
     (False by default: dropout would draw anew at every evaluation). The analytic gradients are
     held to the bound of the narrower of the variables' dtype and the loss's (a Keras loss
-    computes in float32 unless given ``dtype``, even for a float64 model)."""
+    computes in float32 unless given ``dtype``, even for a float64 model). ``backends``
+    (``("tensorflow", "jax", "torch")``): also the same model's gradients on each backend
+    against TensorFlow's, each at its bound (``backends.across_backends``)."""
     import tensorflow as tf
+
+    from backprop_suite.gradcheck.backends import KNOWN
 
     variables = list(model.trainable_variables)
     if not variables:
         raise ValueError(f"{model.name} has no trainable variables")
+    unknown = [b for b in backends if b not in KNOWN]
+    if unknown:
+        raise ValueError(f"backends must be among {KNOWN}, got {unknown}")
 
     def total(on, inputs, targets, loss):
         found = tf.reduce_sum(loss(targets, on(inputs, training=training)))
@@ -213,7 +221,12 @@ def check_model_gradients(
         for i, (v, o, g) in enumerate(zip(variables, own, grads))
     ]
     dtype = min(np.dtype(variables[0].dtype), np.dtype(value.dtype.name), key=lambda d: d.itemsize)
-    return check(checked, dtype.name, rtol, atol, fast, seed)
+    report = check(checked, dtype.name, rtol, atol, fast, seed)
+    if backends:
+        from backprop_suite.gradcheck.backends import across_backends
+
+        report.backends = across_backends(model, x, y, loss, backends)
+    return report
 
 
 def cast(data: Sequence | np.ndarray):

@@ -48,6 +48,7 @@ class GradientReport:
     tolerance: Tolerance
     dtype: str
     seconds: float
+    backends: dict[str, str] = field(default_factory=dict)  # backend -> how far from TF's
 
     def text(self) -> str:
         lines = [
@@ -57,6 +58,7 @@ class GradientReport:
         ]
         bound = f"atol {self.tolerance.atol:g} x scale + rtol {self.tolerance.rtol:g} x |numeric|"
         lines.append(f"{self.dtype} gradients within {bound}, {self.seconds:.2f} s")
+        lines += [f"on {backend}: {found}" for backend, found in self.backends.items()]
         return "\n".join(lines)
 
 

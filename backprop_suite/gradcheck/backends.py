@@ -1,0 +1,85 @@
+"""The same Keras 3 model's gradients on TensorFlow, JAX and PyTorch against each other: the
+model saved as ``.keras``, each backend in a child process of its own
+(``backprop_suite.children.model_gradients``, each backend's autodiff by
+``keras_impl.gradients``), each against TensorFlow's at that backend's measured bound
+(``ACROSS_BACKENDS`` in ``backprop_suite.verify.tolerances``). Keras 3.15's PyTorch backend does
+its matmul in float32 even for float64 tensors (keras-team/keras#23704), and its JAX tanh and mean
+compute float64 in float32: float64 on either is held to float32's bound, and the report says
+why."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from backprop_suite.gradcheck.check import GradientMismatch
+from backprop_suite.verify.tolerances import ACROSS_BACKENDS, difference
+
+KNOWN = ("tensorflow", "jax", "torch")
+
+
+def backend_gradients(folder: Path, backend: str, dtype: str) -> list[np.ndarray]:
+    from keras_impl.backends import child_environment
+
+    out = folder / f"{backend}.npz"
+    command = [sys.executable, "-m", "backprop_suite.children.model_gradients"]
+    command += [str(folder / "model.keras"), str(folder / "data.npz"), str(folder / "loss.json")]
+    done = subprocess.run(
+        [*command, str(out)],
+        env=child_environment(backend, dtype),
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise ValueError(f"the model's gradients on {backend} failed: {last}")
+    with np.load(out) as stored:
+        return [stored[f"grad/{i}"] for i in range(len(stored.files) - 2)]
+
+
+def across_backends(model, x, y, loss: Callable, backends: Sequence[str]) -> dict[str, str]:
+    """Each backend's gradients against TensorFlow's; ``GradientMismatch`` names the backend,
+    the variable and the index where one is outside its bound. Returns, per backend, the
+    largest difference and the bound it was held to."""
+    import keras
+
+    dtype = np.dtype(model.trainable_variables[0].dtype).name
+    names = [v.path for v in model.trainable_variables]
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        try:
+            model.save(folder / "model.keras")
+            # Keras's serialization of a loss leaves its dtype out: it goes beside it
+            own = loss.dtype if isinstance(loss, keras.losses.Loss) else None
+            saved = {"loss": keras.losses.serialize(loss), "dtype": own}
+            (folder / "loss.json").write_text(json.dumps(saved))
+        except Exception as error:
+            raise ValueError(
+                f"the model or its loss cannot be saved for the other backends: "
+                f"{type(error).__name__}: {error}"
+            ) from None
+        np.savez(folder / "data.npz", x=np.asarray(x), y=np.asarray(y))
+        reference = backend_gradients(folder, "tensorflow", dtype)
+        found = {}
+        for backend in [b for b in backends if b != "tensorflow"]:
+            tolerance, why = ACROSS_BACKENDS[(backend, dtype)]
+            why = f" ({why})" if why else ""
+            largest = 0.0
+            for name, new, old in zip(names, backend_gradients(folder, backend, dtype), reference):
+                diff = difference(new, old, tolerance)
+                largest = max(largest, diff.largest)
+                if not diff.agrees:
+                    raise GradientMismatch(
+                        f"{name}{list(diff.index)} on {backend}: {diff.new!r} against "
+                        f"TensorFlow's {diff.old!r}, outside {tolerance.describe()}{why}"
+                    )
+            found[backend] = (
+                f"largest {largest:.2g} from TensorFlow's, within {tolerance.describe()}{why}"
+            )
+    return found

@@ -1,0 +1,50 @@
+"""``check_model_gradients(..., backends=...)``: the same Keras 3 model's gradients on JAX and
+PyTorch, each in a process of its own, against TensorFlow's, at each backend's bound with the
+reason named where it is not the dtype's own."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from optional import needs
+
+from backprop_suite.gradcheck import GradientMismatch, check_model_gradients
+from backprop_suite.gradcheck import backends as across
+from backprop_suite.verify.tolerances import within
+
+
+def model_and_data(dtype: str):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(4, activation="tanh", dtype=dtype, name="hidden"),
+            keras.layers.Dense(2, dtype=dtype, name="out"),
+        ],
+        name="net",
+    )
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(5, 3)).astype(dtype), rng.normal(size=(5, 2)).astype(dtype)
+    return model, x, y, keras.losses.MeanSquaredError(dtype=dtype)
+
+
+@needs("torch")
+@pytest.mark.slow
+def test_the_three_backends_agree_and_float64_on_jax_and_torch_is_named_not_hidden(monkeypatch):
+    model, x, y, loss = model_and_data("float64")
+    report = check_model_gradients(model, x, y, loss, backends=("tensorflow", "jax", "torch"))
+    assert set(report.backends) == {"jax", "torch"}
+    assert "JAX tanh and mean compute float64 in float32" in report.backends["jax"]
+    assert "keras-team/keras#23704" in report.backends["torch"]
+    # the wider bound is needed: at float64's own, JAX's gradients are outside it
+    wide, why = across.ACROSS_BACKENDS[("jax", "float64")]
+    monkeypatch.setitem(across.ACROSS_BACKENDS, ("jax", "float64"), (within(1e-12), why))
+    with pytest.raises(GradientMismatch, match=r"^net/hidden/kernel\[\d+, \d+\] on jax: "):
+        check_model_gradients(model, x, y, loss, backends=("tensorflow", "jax"))
+
+
+def test_an_unknown_backend_is_a_value_error():
+    model, x, y, loss = model_and_data("float32")
+    with pytest.raises(ValueError, match="backends must be among"):
+        check_model_gradients(model, x, y, loss, backends=("theano",))
