@@ -82,10 +82,19 @@ def check_function_gradients(
     return report
 
 
-def check_hessian_vector(fn: Callable, tensors: list, values: list, seed: int) -> list[Variable]:
+def check_hessian_vector(
+    fn: Callable,
+    tensors: list,
+    values: list,
+    seed: int,
+    fn64: Callable | None = None,
+    names: list[str] | None = None,
+) -> list[Variable]:
     """Second order: for a random unit direction v over all the arguments, the Hessian-vector
     product H v by differentiating the gradient (nested tapes, in the arguments' dtype) against
-    five-point differences of float64 gradients along v."""
+    five-point differences along v of float64 gradients (of ``fn64``, ``fn`` by default)."""
+    fn64 = fn if fn64 is None else fn64
+    names = names or [f"argument {i}" for i in range(len(tensors))]
     import tensorflow as tf
 
     from backprop_suite.verify.finite_differences import five_point
@@ -95,10 +104,10 @@ def check_hessian_vector(fn: Callable, tensors: list, values: list, seed: int) -
     norm = np.sqrt(sum(float(np.sum(d * d)) for d in directions))
     directions = [d / max(norm, 1e-300) for d in directions]
 
-    def gradients(given: list, weights) -> list:
+    def gradients(given: list, weights, of: Callable = fn) -> list:
         with tf.GradientTape() as tape:
             tape.watch(given)
-            total = tf.reduce_sum(tf.convert_to_tensor(fn(*given)) * weights)
+            total = tf.reduce_sum(tf.convert_to_tensor(of(*given)) * weights)
         return tape.gradient(total, given, unconnected_gradients="zero")
 
     with tf.GradientTape() as outer:
@@ -113,14 +122,14 @@ def check_hessian_vector(fn: Callable, tensors: list, values: list, seed: int) -
 
     def moved(k: int) -> list[np.ndarray]:
         given = [tf.constant(v + k * step * d) for v, d in zip(values, directions)]
-        return [np.asarray(g.numpy(), np.float64) for g in gradients(given, weights64)]
+        return [np.asarray(g.numpy(), np.float64) for g in gradients(given, weights64, fn64)]
 
     at = {k: moved(k) for k in (2, 1, -1, -2)}
     found = []
     for i, hv in enumerate(analytic):
         numeric = five_point(at[2][i], at[1][i], at[-1][i], at[-2][i], step)
         found.append(
-            Variable(f"argument {i} (Hessian-vector)", numeric, np.asarray(hv.numpy()), None)
+            Variable(f"{names[i]} (Hessian-vector)", numeric, np.asarray(hv.numpy()), None)
         )
     return found
 
@@ -172,6 +181,7 @@ def check_model_gradients(
     fast: bool = False,
     seed: int = 0,
     backends: Sequence[str] = (),
+    order: int = 1,
 ) -> GradientReport:
     """The gradients of ``loss(y, model(x))`` plus the model's own losses (regularizers) with
     respect to every trainable variable, named by its path. ``training`` is passed to the model
@@ -179,7 +189,9 @@ def check_model_gradients(
     held to the bound of the narrower of the variables' dtype and the loss's (a Keras loss
     computes in float32 unless given ``dtype``, even for a float64 model). ``backends``
     (``("tensorflow", "jax", "torch")``): also the same model's gradients on each backend
-    against TensorFlow's, each at its bound (``backends.across_backends``)."""
+    against TensorFlow's, each at its bound (``backends.across_backends``). ``order=2``: also a
+    Hessian-vector product over every trainable variable (``check_hessian_vector``, the model
+    called statelessly on the weights)."""
     import tensorflow as tf
 
     from backprop_suite.gradcheck.backends import KNOWN
@@ -190,6 +202,8 @@ def check_model_gradients(
     unknown = [b for b in backends if b not in KNOWN]
     if unknown:
         raise ValueError(f"backends must be among {KNOWN}, got {unknown}")
+    if order not in (1, 2):
+        raise ValueError(f"order must be 1 or 2, got {order!r}")
 
     def total(on, inputs, targets, loss):
         found = tf.reduce_sum(loss(targets, on(inputs, training=training)))
@@ -222,6 +236,32 @@ def check_model_gradients(
     ]
     dtype = min(np.dtype(variables[0].dtype), np.dtype(value.dtype.name), key=lambda d: d.itemsize)
     report = check(checked, dtype.name, rtol, atol, fast, seed)
+    if order == 2:
+
+        def stateless(on, loss_of, inputs, targets):
+            fixed = [v.value for v in on.non_trainable_variables]
+
+            def total_of(*weights):
+                found, _, extra = on.stateless_call(
+                    list(weights), fixed, inputs, training=training, return_losses=True
+                )
+                value = tf.reduce_sum(loss_of(targets, found))
+                return value + sum(tf.cast(tf.reduce_sum(e), value.dtype) for e in extra)
+
+            return total_of
+
+        tensors = [tf.convert_to_tensor(v) for v in variables]
+        second = check_hessian_vector(
+            stateless(model, loss, x, y),
+            tensors,
+            [np.asarray(o.numpy(), np.float64) for o in own],
+            seed,
+            stateless(reference, loss64, x64, y64),
+            [v.path for v in variables],
+        )
+        report.variables += check(
+            second, dtype.name, rtol, atol, seed=seed, numeric_given=True
+        ).variables
     if backends:
         from backprop_suite.gradcheck.backends import across_backends
 

@@ -212,3 +212,22 @@ def test_second_order_checks_a_hessian_vector_product():
     check_function_gradients(square_with_a_frozen_gradient, x)  # first order: right
     with pytest.raises(GradientMismatch, match=r"^argument 0 \(Hessian-vector\)"):
         check_function_gradients(square_with_a_frozen_gradient, x, order=2)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_second_order_of_a_model(dtype):
+    """The model's loss's Hessian-vector product, after its regularizer too."""
+    keras.utils.set_random_seed(4)
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(4, "tanh", dtype=dtype, kernel_regularizer="l2", name="hidden"),
+            keras.layers.Dense(2, dtype=dtype, name="out"),
+        ],
+        name="net",
+    )
+    x, y = data(4)
+    loss = keras.losses.MeanSquaredError(dtype=dtype)
+    report = check_model_gradients(model, x, y, loss, order=2)
+    names = [v.name for v in report.variables]
+    assert names[4:] == [f"{name} (Hessian-vector)" for name in names[:4]]
