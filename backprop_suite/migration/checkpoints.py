@@ -75,6 +75,13 @@ def read_checkpoint(given: str | Path) -> dict[str, np.ndarray]:
     return values
 
 
+def held(values: dict, shown: int = 8) -> str:
+    """The names a checkpoint holds, the first ``shown`` of them and how many more."""
+    names = sorted(values)
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return f"{names[:shown]}{more}"
+
+
 def creation_order(given: str | Path) -> list[str] | None:
     """The trainable variables in the order the graph made them, from the checkpoint's
     ``.meta`` file (what ``Saver.save`` writes beside it); None when there is none."""

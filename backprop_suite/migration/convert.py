@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from backprop_suite.migration.checkpoints import creation_order, read_checkpoint
+from backprop_suite.migration.checkpoints import creation_order, held, read_checkpoint
 from backprop_suite.migration.old_program import OldProgram
 from backprop_suite.migration.options import Options
 from backprop_suite.verify.tolerances import Difference, difference
@@ -185,7 +185,7 @@ def convert_checkpoint(
         missing = [n for n in names + state_names if n not in values]
         if missing:
             raise ValueError(
-                f"{checkpoint} holds no value for TF1's {missing}: it holds {sorted(values)}"
+                f"{checkpoint} holds no value for TF1's {missing}: it holds {held(values)}"
             )
         links = link_weights(
             names, [values[n] for n in names], port.names, port.values(), trained_map

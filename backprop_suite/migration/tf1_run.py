@@ -251,7 +251,7 @@ def from_checkpoint(program: Program, old: OldProgram) -> Program:
     ones must all be there, in their shapes."""
     if old.checkpoint is None:
         return program
-    from backprop_suite.migration.checkpoints import read_checkpoint
+    from backprop_suite.migration.checkpoints import held, read_checkpoint
 
     values = read_checkpoint(old.checkpoint)
     names = [name_of(v) for v in program.trained]
@@ -259,7 +259,7 @@ def from_checkpoint(program: Program, old: OldProgram) -> Program:
     if missing:
         raise ValueError(
             f"{old.checkpoint} holds no value for TF1's {missing}: it is another program's "
-            f"checkpoint (it holds {sorted(values)[:8]}{' ...' if len(values) > 8 else ''})"
+            f"checkpoint (it holds {held(values)})"
         )
     start = dict(program.start or {})
     for variable in program.variables:
