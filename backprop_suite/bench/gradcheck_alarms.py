@@ -1,8 +1,11 @@
 """How often a gradient check fails a correct model: ``backprop_suite.gradcheck`` against a
 fixed-step check in the model's own dtype (step 1e-6, atol 1e-5, rtol 1e-3: torch.autograd
-gradcheck's defaults, meant for float64), over seeds of a small MLP.
+gradcheck's defaults, meant for float64), over seeds of a small MLP; with ``--gallery``,
+``backprop_suite.gradcheck`` alone on the Keras 3 ports of the migration gallery
+(``examples/migrations``, but the towers, which need two devices), each on its TF1 program's
+first batch, its weights drawn anew for every seed.
 
-    python -m backprop_suite.bench.gradcheck_alarms [--seeds 100]
+    python -m backprop_suite.bench.gradcheck_alarms [--seeds 100] [--gallery]
 """
 
 from __future__ import annotations
@@ -36,6 +39,40 @@ def fixed_step_alarm(model, x, y, loss, step: float = 1e-6) -> bool:
     return False
 
 
+def gallery(seeds: int) -> None:
+    """The gallery's ports: false alarms per program and dtype."""
+    from pathlib import Path
+
+    import keras
+
+    from backprop_suite.gradcheck import GradientMismatch, check_model_gradients
+    from backprop_suite.migration.programs import load_module
+
+    folder = Path(__file__).resolve().parents[2] / "examples" / "migrations"
+    for program in sorted(p for p in folder.iterdir() if (p / "keras3.py").is_file()):
+        if program.name == "towers":
+            continue
+        batch = next(iter(load_module(program / "tf1.py").batches()))
+        port = load_module(program / "keras3.py")
+        for dtype in ("float32", "float64"):
+            alarms, weights = 0, 0
+            for seed in range(seeds):
+                keras.utils.set_random_seed(seed)
+                built = port.tf2_program(dtype=dtype)
+                model = built["model"]
+                x, y = batch[built.get("inputs", "x")], batch[built.get("targets", "y")]
+                weights = sum(int(v.numpy().size) for v in model.trainable_variables)
+                loss = keras.losses.get(model.loss) if isinstance(model.loss, str) else model.loss
+                try:
+                    check_model_gradients(model, x, y, loss)
+                except GradientMismatch as mismatch:
+                    alarms += 1
+                    print(f"  {program.name} {dtype} seed {seed}: {mismatch}")
+            keras.config.set_floatx("float32")
+            keras.config.set_dtype_policy("float32")
+            print(f"{program.name} ({weights} weights) {dtype}: {alarms} of {seeds} seeds failed")
+
+
 def main() -> None:
     import keras
 
@@ -43,7 +80,12 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=100)
-    seeds = parser.parse_args().seeds
+    parser.add_argument("--gallery", action="store_true")
+    args = parser.parse_args()
+    seeds = args.seeds
+    if args.gallery:
+        gallery(seeds)
+        return
     for dtype in ("float32", "float64"):
         ours = fixed = 0
         for seed in range(seeds):

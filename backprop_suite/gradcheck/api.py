@@ -145,6 +145,8 @@ def float64_copy(model):
     def in_float64(layer):
         return layer.__class__.from_config({**layer.get_config(), "dtype": "float64"})
 
+    compiled = model.compiled  # clone_model compiles the copy from the model's config, which
+    model.compiled = False  # fails for a loss function it cannot find; the copy needs no compile
     try:
         clone = keras.models.clone_model(model, clone_function=in_float64)
     except Exception as error:
@@ -153,6 +155,8 @@ def float64_copy(model):
             f"({type(error).__name__}: {error}): build the model in float64, or give its layers "
             "a get_config"
         ) from None
+    finally:
+        model.compiled = compiled
     for target, source in zip(clone.weights, model.weights):
         target.assign(np.asarray(source.numpy(), np.float64))
     return clone

@@ -86,7 +86,11 @@ def full(variable: Variable, tolerance: Tolerance, checked: str) -> VariableRepo
     """Every element of the variable against its numeric gradient; kinks reported, not judged."""
     if variable.value.size == 0:
         return VariableReport(variable.name, 0.0, (), 0.0, 0.0, 0.0, [], checked)
-    slopes = numeric.slopes(variable.objective, variable.value)
+
+    def close(a: float, b: float) -> bool:  # a tenth of the bound: the slope is settled
+        return abs(a - b) <= 0.1 * (tolerance.atol * max(1.0, abs(b)) + tolerance.rtol * abs(b))
+
+    slopes = numeric.slopes(variable.objective, variable.value, close)
     ratio = np.nan_to_num(judge(variable.analytic, slopes.central, tolerance), nan=np.inf)
     scale = tolerance.rtol * max(1.0, float(np.max(np.abs(slopes.central))))
     kinked = numeric.kinks(slopes, scale)

@@ -231,3 +231,37 @@ def test_second_order_of_a_model(dtype):
     report = check_model_gradients(model, x, y, loss, order=2)
     names = [v.name for v in report.variables]
     assert names[4:] == [f"{name} (Hessian-vector)" for name in names[:4]]
+
+
+def test_a_float32_model_compiled_with_a_loss_function_of_its_own_is_cloned():
+    """Keras's clone_model compiles the copy from the model's config, which cannot find a
+    function defined in a user's file: the float64 copy is made uncompiled."""
+
+    def mean_of_squares(y_true, y_pred):
+        return tf.reduce_mean(tf.square(y_true - y_pred))
+
+    model = mlp("float32", 5)
+    model.compile(optimizer="sgd", loss=mean_of_squares)
+    x, y = data(5)
+    assert check_model_gradients(model, x, y, mean_of_squares).dtype == "float32"
+    assert model.compiled
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_relu_net_whose_units_turn_within_the_stencil_passes(dtype):
+    """ReLU units whose pre-activation is within a step of 0 make the five-point slope at that
+    step wrong (a kink inside the stencil): the step shrinks until two agree. Before it did,
+    the gallery's ReLU MLP failed in every one of 10 seeds."""
+    rng = np.random.default_rng(6)
+    for seed in range(3):
+        keras.utils.set_random_seed(seed)
+        model = keras.Sequential(
+            [
+                keras.Input((8,)),
+                keras.layers.Dense(16, activation="relu", dtype=dtype),
+                keras.layers.Dense(3, dtype=dtype),
+            ]
+        )
+        x, y = rng.normal(size=(12, 8)), np.eye(3)[rng.integers(0, 3, 12)]
+        loss = keras.losses.CategoricalCrossentropy(from_logits=True, dtype=dtype)
+        check_model_gradients(model, x, y, loss)
