@@ -22,6 +22,7 @@ def parse_args(argv: list[str]):
     record.add_argument("--steps", type=int, required=True)
     record.add_argument("--data")
     record.add_argument("--keep", action="append", default=[])
+    record.add_argument("--listed", action="store_true")
     spread = commands.add_parser("spread")
     spread.add_argument("old")
     spread.add_argument("record")
@@ -56,7 +57,7 @@ def run(args) -> None:
         from backprop_suite.migration.tf1_run import record_tf1
 
         record = record_tf1(
-            old, args.steps, args.dtype, args.random, args.seed, args.data, args.keep
+            old, args.steps, args.dtype, args.random, args.seed, args.data, args.keep, args.listed
         )
         record.save(args.out)
     elif args.command == "save":

@@ -43,6 +43,28 @@ from backprop_suite.migration.programs import program_file
 from backprop_suite.migration.tf1_run import read_data
 
 
+def add_script_options(parser: ArgumentParser, old: str) -> None:
+    """The options that say how ``old`` runs as a script (``tf1_program_of`` reads them)."""
+    parser.add_argument(
+        "--script",
+        action="store_true",
+        help=f"read {old} as a script even if it defines tf1_program() (the default for a "
+        "file that does not)",
+    )
+    parser.add_argument(
+        "--train-op", metavar="NAME", help="a script's train op, where it makes several (a GAN)"
+    )
+    parser.add_argument(
+        "--outputs", metavar="NAME", help="the script's tensor the forward stage compares"
+    )
+
+
+def tf1_program_of(path: str, args, checkpoint: str | None = None) -> OldProgram:
+    """``path`` as ``add_script_options`` and the arguments after ``--`` say it runs."""
+    script = True if args.script else None
+    return old_program(path, script, args.script_argv, args.train_op, args.outputs, checkpoint)
+
+
 def parse_args(argv: list[str] | None):
     own, script_argv = split_argv(argv)
     parser = ArgumentParser(description=__doc__.splitlines()[0])
@@ -52,18 +74,7 @@ def parse_args(argv: list[str] | None):
     parser.add_argument(
         "new", metavar="NEW.py", nargs="?", help="its port: tf2_program(), WEIGHT_MAP"
     )
-    parser.add_argument(
-        "--script",
-        action="store_true",
-        help="check OLD.py as a script even if it defines tf1_program() (the default for a "
-        "file that does not)",
-    )
-    parser.add_argument(
-        "--train-op", metavar="NAME", help="a script's train op, where it makes several (a GAN)"
-    )
-    parser.add_argument(
-        "--outputs", metavar="NAME", help="the script's tensor the forward stage compares"
-    )
+    add_script_options(parser, "OLD.py")
     parser.add_argument(
         "--from-checkpoint",
         metavar="CHECKPOINT",
@@ -121,14 +132,7 @@ def prepare(args) -> tuple[OldProgram, Options]:
     checkpoint = None
     if args.from_checkpoint is not None:
         checkpoint = checkpoint_prefix(args.from_checkpoint)
-    old = old_program(
-        args.old,
-        True if args.script else None,
-        args.script_argv,
-        args.train_op,
-        args.outputs,
-        checkpoint,
-    )
+    old = tf1_program_of(args.old, args, checkpoint)
     options = Options(
         args.steps,
         args.dtype,
@@ -195,7 +199,10 @@ def listing(record) -> str:
 def run_listing(old: OldProgram, options: Options) -> str:
     from backprop_suite.migration import run_tf1
 
-    return listing(run_tf1(old, 1, random=options.random, seed=options.seed, data=options.data))
+    record = run_tf1(
+        old, 1, random=options.random, seed=options.seed, data=options.data, listed=True
+    )
+    return listing(record)
 
 
 def show_printed(report, verbose: bool) -> None:

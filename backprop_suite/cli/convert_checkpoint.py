@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import sys
 
+from backprop_suite.cli.check_migration import add_script_options, tf1_program_of
 from backprop_suite.cli.script import (
     BAD_INPUT,
     ArgumentParser,
@@ -32,7 +33,7 @@ from backprop_suite.cli.script import (
 )
 from backprop_suite.core.outputs import check_output_file
 from backprop_suite.migration.convert import output_kind
-from backprop_suite.migration.old_program import OldProgram, old_program
+from backprop_suite.migration.old_program import OldProgram
 from backprop_suite.migration.options import RANDOM_MODES, Options
 from backprop_suite.migration.programs import program_file
 
@@ -46,9 +47,7 @@ def parse_args(argv: list[str] | None):
     parser.add_argument(
         "--check", metavar="OLD.py", help="compare with the TF1 program restored from it"
     )
-    parser.add_argument("--script", action="store_true", help="read --check's OLD.py as a script")
-    parser.add_argument("--outputs", metavar="NAME", help="the script's output tensor (--check)")
-    parser.add_argument("--train-op", metavar="NAME", help="the script's train op (--check)")
+    add_script_options(parser, "--check's OLD.py")
     parser.add_argument("--random", default="aligned", choices=RANDOM_MODES, help="dropout")
     parser.add_argument("--seed", type=int, default=0, help="the TF1 graph's seed (0)")
     parser.add_argument("--json", metavar="PATH", help="the conversion as JSON (- for stdout)")
@@ -73,8 +72,7 @@ def prepare(args) -> OldProgram | None:
         if given:
             raise ValueError("--script, --outputs, --train-op and arguments after -- need --check")
         return None
-    script = True if args.script else None
-    return old_program(args.check, script, args.script_argv, args.train_op, args.outputs)
+    return tf1_program_of(args.check, args)
 
 
 def run_conversion(args, old: OldProgram | None):

@@ -297,10 +297,11 @@ def taken(
     return from_checkpoint(build(module, old.path, dtype, seed, keep), old), given, None
 
 
-def fed_meta(program: Program, watch) -> dict:
+def fed_meta(program: Program, watch, listed: bool = False) -> dict:
     """What a record says of the program's feeds (name: shape as declared, dtype) and, for a
     script, what it printed, its training step and the variables that are neither trained nor
-    the optimizer's own (``others``: counters, moving statistics)."""
+    the optimizer's own (``others``: counters, moving statistics); with ``listed`` (for
+    ``--list`` alone: it walks the graph), the tensors nearest the loss."""
     feeds = program.built["feeds"].items()
     fed = {
         name: {
@@ -311,20 +312,23 @@ def fed_meta(program: Program, watch) -> dict:
     }
     if watch is None:
         return {"fed": fed}
-    from backprop_suite.migration.listing import near_loss
-
     optimizers = [t.optimizer for t in watch.train_ops if hasattr(t.optimizer, "variables")]
     own = {name_of(v) for optimizer in optimizers for v in optimizer.variables()}
     trained = {name_of(v) for v in program.trained}
     others = [name_of(v) for v in program.variables if name_of(v) not in own | trained]
-    return {
+    found = {
         "fed": fed,
         "printed": watch.printed,
         "train_op": program.built["train_op"].name,
         "loss_name": program.built["loss"].op.name,
-        "near_loss": near_loss(program.built["loss"], program.built["feeds"], program.trained),
         "others": others,
     }
+    if listed:
+        from backprop_suite.migration.listing import near_loss
+
+        built = program.built
+        found["near_loss"] = near_loss(built["loss"], built["feeds"], program.trained)
+    return found
 
 
 def record_tf1(
@@ -335,6 +339,7 @@ def record_tf1(
     seed: int = 0,
     data: str | None = None,
     keep: Iterable[str] = (),
+    listed: bool = False,
 ) -> Record:
     """Build the old program (``taken``), read its variables at the start, its outputs, loss and
     ``tf.gradients`` on the first batch, then run its training step ``steps`` times, recording
@@ -390,7 +395,7 @@ def record_tf1(
         state_initial=initial[trained:],
         state_after=[values[trained:] for values in after],
         meta={
-            **fed_meta(program, watch),
+            **fed_meta(program, watch, listed),
             "script": old.to_json(),
             "checkpoint": old.checkpoint,
             "program": str(Path(old.path).resolve()),
@@ -430,6 +435,7 @@ def run_tf1(
     seed: int = 0,
     data: str | None = None,
     keep: Iterable[str] = (),
+    listed: bool = False,
 ) -> Record:
     """``record_tf1`` in a child process (a warm one: ``processes``). Bad input there (status 2)
     is a ``ValueError`` here with the child's ``error:`` line; any other failure a
@@ -443,6 +449,7 @@ def run_tf1(
         command += ["--dtype", dtype] if dtype else []
         command += ["--data", str(data)] if data else []
         command += [f"--keep={name}" for name in keep]
+        command += ["--listed"] if listed else []
         done = run_job(command, child_environment())
         if done.returncode == 2:
             raise ValueError(done.error())
