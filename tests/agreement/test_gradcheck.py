@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from backprop_suite.bench.gradcheck_anchors import WRONG, inputs, tf_functions
 from backprop_suite.gradcheck import (
     GradientMismatch,
     check_function_gradients,
@@ -98,57 +99,26 @@ def test_conv_lstm_and_a_tied_weight_pass(dtype):
     )
 
 
-@tf.custom_gradient
-def square_doubled(x):
-    return x * x, lambda up: up * 4 * x  # the rule is 2x
-
-
-@tf.custom_gradient
-def square_wrong_sign(x):
-    return x * x, lambda up: -up * 2 * x
-
-
-@tf.custom_gradient
-def matmul_transposed(x, w):
-    def grad(up):
-        return tf.matmul(up, w, transpose_b=True), tf.transpose(tf.matmul(x, up, transpose_a=True))
-
-    return tf.matmul(x, w), grad
-
-
-@tf.custom_gradient
-def product_without_a_term(a, b):
-    """a · b · sin(a): d/da = b sin(a) + a b cos(a); the gradient drops b sin(a)."""
-    return a * b * tf.sin(a), lambda up: (up * a * b * tf.cos(a), up * a * tf.sin(a))
-
-
-@tf.custom_gradient
-def mean_square_ignoring_the_mean(p, y):
-    """mean((p - y)²), its gradient 2 (p - y): the 1/n of the mean left out."""
-    n = tf.cast(tf.size(p), p.dtype)
-    return tf.reduce_sum((p - y) ** 2) / n, lambda up: (up * 2 * (p - y), -up * 2 * (p - y))
-
-
-rng = np.random.default_rng(2)
-X, Y, W, A, B = (rng.normal(size=s) + 0.1 for s in [(4, 3), (4, 3), (3, 3), (3,), (3,)])
-WRONG = [
-    ("doubled", square_doubled, (A,), "argument 0"),
-    ("wrong sign", square_wrong_sign, (A,), "argument 0"),
-    ("transposed", matmul_transposed, (X, W), "argument 1"),
-    ("a product term dropped", product_without_a_term, (A, B), "argument 0"),
-    ("the reduction ignored", mean_square_ignoring_the_mean, (X, Y), "argument 0"),
-]
+# the five wrong custom gradients, defined once for this test and the measurement beside the
+# other checkers (backprop_suite.bench.gradcheck_anchors): twice the rule, its sign flipped, a
+# transposed matmul gradient, a product-rule term dropped, a mean's 1/n left out; only the
+# transposed one is wrong in its second argument
+FUNCTIONS = tf_functions()
+NAMED = {"transposed": "argument 1"}
 
 
 @pytest.mark.parametrize("fast", [False, True], ids=["full", "fast"])
-@pytest.mark.parametrize("case", WRONG, ids=[c[0] for c in WRONG])
+@pytest.mark.parametrize("case", WRONG)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_each_wrong_gradient_fails_naming_the_argument_in_full_and_fast_mode(case, fast, dtype):
-    _, fn, args, named = case
     with pytest.raises(GradientMismatch) as caught:
-        check_function_gradients(fn, *[a.astype(dtype) for a in args], fast=fast)
+        check_function_gradients(FUNCTIONS[case], *inputs(case, dtype), fast=fast)
     message = str(caught.value)
-    assert message.startswith(named) and "analytic" in message and "numeric" in message
+    assert (
+        message.startswith(NAMED.get(case, "argument 0"))
+        and "analytic" in message
+        and "numeric" in message
+    )
     assert "tolerance" in message and isinstance(caught.value, AssertionError)
 
 
