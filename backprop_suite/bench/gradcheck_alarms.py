@@ -5,7 +5,7 @@ gradcheck's defaults, meant for float64), over seeds of a small MLP; with ``--ga
 (``examples/migrations``, but the towers, which need two devices), each on its TF1 program's
 first batch, its weights drawn anew for every seed.
 
-    python -m backprop_suite.bench.gradcheck_alarms [--seeds 100] [--gallery]
+    python -m backprop_suite.bench.gradcheck_alarms [--seeds 100] [--gallery [--fixed-step]]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def fixed_step_alarm(model, x, y, loss, step: float = 1e-6) -> bool:
     import tensorflow as tf
 
     with tf.GradientTape() as tape:
-        value = loss(y, model(x))
+        value = tf.reduce_sum(loss(y, model(x)))
     grads = tape.gradient(value, model.trainable_variables)
     for variable, grad in zip(model.trainable_variables, grads):
         base = variable.numpy()
@@ -31,7 +31,7 @@ def fixed_step_alarm(model, x, y, loss, step: float = 1e-6) -> bool:
                 shifted = base.copy()
                 shifted[index] += sign * step
                 variable.assign(shifted)
-                moved.append(float(loss(y, model(x))))
+                moved.append(float(tf.reduce_sum(loss(y, model(x)))))
             variable.assign(base)
             numeric = (moved[0] - moved[1]) / (2 * step)
             if abs(float(grad.numpy()[index]) - numeric) > 1e-5 + 1e-3 * abs(numeric):
@@ -39,8 +39,10 @@ def fixed_step_alarm(model, x, y, loss, step: float = 1e-6) -> bool:
     return False
 
 
-def gallery(seeds: int) -> None:
-    """The gallery's ports: false alarms per program and dtype."""
+def gallery(seeds: int, fixed_step: bool) -> None:
+    """The gallery's ports: false alarms per program and dtype; with ``fixed_step``, the
+    fixed-step check's on the same models too."""
+    import time
     from pathlib import Path
 
     import keras
@@ -55,7 +57,7 @@ def gallery(seeds: int) -> None:
         batch = next(iter(load_module(program / "tf1.py").batches()))
         port = load_module(program / "keras3.py")
         for dtype in ("float32", "float64"):
-            alarms, weights = 0, 0
+            alarms, fixed, weights, seconds = 0, 0, 0, []
             for seed in range(seeds):
                 keras.utils.set_random_seed(seed)
                 built = port.tf2_program(dtype=dtype)
@@ -63,14 +65,23 @@ def gallery(seeds: int) -> None:
                 x, y = batch[built.get("inputs", "x")], batch[built.get("targets", "y")]
                 weights = sum(int(v.numpy().size) for v in model.trainable_variables)
                 loss = keras.losses.get(model.loss) if isinstance(model.loss, str) else model.loss
+                start = time.perf_counter()
                 try:
                     check_model_gradients(model, x, y, loss)
                 except GradientMismatch as mismatch:
                     alarms += 1
                     print(f"  {program.name} {dtype} seed {seed}: {mismatch}")
+                seconds.append(time.perf_counter() - start)
+                if fixed_step:
+                    fixed += fixed_step_alarm(model, x.astype(dtype), y.astype(dtype), loss)
             keras.config.set_floatx("float32")
             keras.config.set_dtype_policy("float32")
-            print(f"{program.name} ({weights} weights) {dtype}: {alarms} of {seeds} seeds failed")
+            print(
+                f"{program.name} ({weights} weights) {dtype}: {alarms} of {seeds} seeds failed, "
+                f"median {np.median(seconds):.2f} s a check"
+                + (f"; the fixed-step check failed {fixed}" if fixed_step else ""),
+                flush=True,
+            )
 
 
 def main() -> None:
@@ -81,10 +92,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=100)
     parser.add_argument("--gallery", action="store_true")
+    parser.add_argument("--fixed-step", action="store_true", help="--gallery: that check too")
     args = parser.parse_args()
     seeds = args.seeds
     if args.gallery:
-        gallery(seeds)
+        gallery(seeds, args.fixed_step)
         return
     for dtype in ("float32", "float64"):
         ours = fixed = 0

@@ -9,6 +9,7 @@ why."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -22,6 +23,17 @@ from backprop_suite.gradcheck.check import GradientMismatch
 from backprop_suite.verify.tolerances import ACROSS_BACKENDS, difference
 
 KNOWN = ("tensorflow", "jax", "torch")
+
+
+def missing(backends: Sequence[str]) -> str | None:
+    """What is wrong with ``backends``: a name outside ``KNOWN``, or one not installed; None."""
+    unknown = [b for b in backends if b not in KNOWN]
+    if unknown:
+        return f"backends must be among {', '.join(KNOWN)}, got {', '.join(unknown)}"
+    absent = [b for b in backends if importlib.util.find_spec(b) is None]
+    if absent:
+        return f"{', '.join(absent)} not installed here (pip install it, or leave it out)"
+    return None
 
 
 def backend_gradients(folder: Path, backend: str, dtype: str) -> list[np.ndarray]:

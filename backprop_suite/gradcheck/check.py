@@ -3,9 +3,10 @@
 Every element is held to ``atol · scale + rtol · |numeric|``, ``scale`` the variable's largest
 numeric gradient (at least 1): an element near 0 beside large ones carries their rounding. The
 bounds are ``GRADCHECK`` of the analytic side's dtype (``backprop_suite.verify.tolerances``).
-Where the one-sided slopes jump (``numeric.kinks``) the element is reported, not judged.
-``fast``: one random direction per variable, vᵀg against the numeric slope along v, and the full
-check of each variable that fails it.
+An element with a kink at its point, where no stencil is free of it (``numeric.slopes``), is
+reported, not judged.
+``fast``: random directions per variable, vᵀg against the numeric slope along v, and the full
+check of each variable that fails them (of its worse part, found by halves, for a large one).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ class GradientMismatch(AssertionError):
 @dataclass
 class VariableReport:
     """One variable: its worst element against the tolerance (above 1 fails), where, the
-    median step, the kinks found (indices), and how it was checked."""
+    median step and the step at the worst element, the kinks found (indices), and how it was
+    checked."""
 
     name: str
     worst: float
@@ -38,6 +40,7 @@ class VariableReport:
     step: float
     kinks: list[tuple[int, ...]] = field(default_factory=list)
     checked: str = "full"
+    step_at_worst: float = 0.0
 
 
 @dataclass
@@ -66,12 +69,36 @@ class GradientReport:
 class Variable:
     """What the checker needs of one variable: its name, its value in float64, the analytic
     gradient, and the float64 objective as a function of this variable alone (None where
-    ``value`` is already the numeric derivative: a Hessian-vector product's)."""
+    ``value`` is already the numeric derivative: a Hessian-vector product's, with ``rough``
+    where it has kinks); ``shifted``, the
+    objective with one element moved, many at once (``numeric.Shifted``), where there is a
+    faster way than calling ``objective`` a point at a time."""
 
     name: str
     value: np.ndarray
     analytic: np.ndarray
     objective: Callable[[np.ndarray], float] | None
+    shifted: numeric.Shifted | None = None
+    rough: np.ndarray | None = None  # where a given numeric derivative found no kink-free step
+
+
+def tolerance_of(dtype: str, rtol: float | None, atol: float | None) -> Tolerance:
+    """``GRADCHECK``'s bound for ``dtype`` (float32's for another), ``rtol``/``atol`` given
+    instead where they are."""
+    default = GRADCHECK.get(dtype, GRADCHECK["float32"])
+    return Tolerance(
+        atol=default.atol if atol is None else atol, rtol=default.rtol if rtol is None else rtol
+    )
+
+
+def settle_bound(tolerance: Tolerance) -> Callable[[np.ndarray], np.ndarray]:
+    """How near two numeric slopes must be for the step to be settled: a tenth of the bound."""
+
+    def allowed(slope: np.ndarray) -> np.ndarray:
+        bound = tolerance.atol * np.maximum(1.0, np.abs(slope)) + tolerance.rtol * np.abs(slope)
+        return 0.1 * bound
+
+    return allowed
 
 
 def judge(analytic: np.ndarray, found: np.ndarray, tolerance: Tolerance) -> np.ndarray:
@@ -82,51 +109,97 @@ def judge(analytic: np.ndarray, found: np.ndarray, tolerance: Tolerance) -> np.n
     return np.abs(np.asarray(analytic, np.float64) - found) / bound
 
 
-def full(variable: Variable, tolerance: Tolerance, checked: str) -> VariableReport:
-    """Every element of the variable against its numeric gradient; kinks reported, not judged."""
+def full(
+    variable: Variable, tolerance: Tolerance, checked: str, elements: np.ndarray | None = None
+) -> VariableReport:
+    """Every element of the variable (or ``elements``, flat indices) against its numeric
+    gradient; kinks reported, not judged."""
     if variable.value.size == 0:
         return VariableReport(variable.name, 0.0, (), 0.0, 0.0, 0.0, [], checked)
 
-    def close(a: float, b: float) -> bool:  # a tenth of the bound: the slope is settled
-        return abs(a - b) <= 0.1 * (tolerance.atol * max(1.0, abs(b)) + tolerance.rtol * abs(b))
+    shifted = variable.shifted or numeric.one_by_one(variable.objective, variable.value)
+    slopes = numeric.slopes(shifted, variable.value, settle_bound(tolerance), elements)
+    analytic = np.asarray(variable.analytic, np.float64).ravel()[slopes.elements]
+    ratio = np.nan_to_num(judge(analytic, slopes.central, tolerance), nan=np.inf)
+    ratio = np.where(slopes.rough, 0.0, ratio)
+    worst = int(np.argmax(ratio))
 
-    slopes = numeric.slopes(variable.objective, variable.value, close)
-    ratio = np.nan_to_num(judge(variable.analytic, slopes.central, tolerance), nan=np.inf)
-    scale = tolerance.rtol * max(1.0, float(np.max(np.abs(slopes.central))))
-    kinked = numeric.kinks(slopes, scale)
-    ratio = np.where(kinked, 0.0, ratio)
-    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(ratio)), ratio.shape))
+    def index_of(element: int) -> tuple[int, ...]:
+        return tuple(int(i) for i in np.unravel_index(int(element), variable.value.shape))
+
     return VariableReport(
         variable.name,
-        float(ratio[index]),
-        index,
-        float(np.asarray(variable.analytic, np.float64)[index]),
-        float(slopes.central[index]),
+        float(ratio[worst]),
+        index_of(slopes.elements[worst]),
+        float(analytic[worst]),
+        float(slopes.central[worst]),
         float(np.median(slopes.step)),
-        [tuple(int(i) for i in k) for k in np.argwhere(kinked)],
+        [index_of(e) for e in slopes.elements[slopes.rough]],
         checked,
+        float(slopes.step[worst]),
     )
 
 
-def projected(variable: Variable, tolerance: Tolerance, rng: np.random.Generator) -> bool:
-    """Whether vᵀg agrees with the numeric slope along a random unit direction v, held to the
-    tolerance of the sum: atol · scale + rtol · Σ|vᵢ gᵢ|."""
-    direction = rng.standard_normal(variable.value.shape)
-    direction /= max(float(np.linalg.norm(direction)), 1e-300)
+PROJECTIONS = 2  # random directions a projection check takes
+FULL_AT = 2048  # a variable larger than this is narrowed by halves before its full check
+
+
+def projected(
+    variable: Variable,
+    tolerance: Tolerance,
+    rng: np.random.Generator,
+    elements: np.ndarray | None = None,
+) -> float:
+    """The worst of ``PROJECTIONS`` random unit directions v (over ``elements``, flat indices;
+    every element by default): |vᵀg − the numeric slope along v| in units of its tolerance,
+    atol · max(1, |slope|) + rtol · √Σ(vᵢgᵢ)². Each element's rounding enters vᵀg with its own
+    sign, so the errors that an element-wise bound allows add up as a root sum of squares; a
+    bound of Σ|vᵢgᵢ| would grow as √n times faster than vᵀg itself, and let a doubled gradient
+    pass the projection of a large variable."""
+    value = np.asarray(variable.value, np.float64)
     analytic = np.asarray(variable.analytic, np.float64)
-    along = numeric.directional(variable.objective, variable.value, direction)
-    scale = max(1.0, float(np.max(np.abs(analytic), initial=0.0)))
-    bound = tolerance.atol * scale + tolerance.rtol * float(np.sum(np.abs(direction * analytic)))
-    return bool(abs(float(np.sum(direction * analytic)) - along) <= bound)
+    elements = np.arange(value.size) if elements is None else elements
+    worst = 0.0
+    for _ in range(PROJECTIONS):
+        direction = np.zeros(value.size)
+        direction[elements] = rng.standard_normal(elements.size)
+        direction = direction.reshape(value.shape) / max(float(np.linalg.norm(direction)), 1e-300)
+        along = numeric.directional(variable.objective, value, direction)
+        terms = direction * analytic
+        bound = tolerance.atol * max(1.0, abs(along)) + tolerance.rtol * float(
+            np.sqrt(np.sum(terms * terms))
+        )
+        worst = max(worst, abs(float(np.sum(terms)) - along) / bound)
+    return worst
+
+
+def narrowed(variable: Variable, tolerance: Tolerance, rng: np.random.Generator) -> VariableReport:
+    """A variable that failed a projection: checked in full if it has at most ``FULL_AT``
+    elements; a larger one is halved, again and again, into the half whose projections are
+    worse, and that part checked in full (a million-element variable in full is hours)."""
+    elements = np.arange(variable.value.size)
+    while elements.size > FULL_AT:
+        halves = np.array_split(elements, 2)
+        elements = max(halves, key=lambda half: projected(variable, tolerance, rng, half))
+    if elements.size == variable.value.size:
+        return full(variable, tolerance, "full after a projection failed")
+    how = f"{elements.size} of {variable.value.size} elements in full, narrowed by halves"
+    return full(variable, tolerance, f"{how} after a projection failed", elements)
 
 
 def given(variable: Variable, tolerance: Tolerance) -> VariableReport:
-    """A variable whose numeric derivative is given (``value``), element by element."""
+    """A variable whose numeric derivative is given (``value``), element by element; its
+    ``rough`` elements reported as kinks, not judged."""
+    rough = np.zeros(variable.value.shape, bool) if variable.rough is None else variable.rough
     ratio = np.nan_to_num(judge(variable.analytic, variable.value, tolerance), nan=np.inf)
+    ratio = np.where(rough, 0.0, ratio)
     index = tuple(int(i) for i in np.unravel_index(int(np.argmax(ratio)), ratio.shape))
     analytic = float(np.asarray(variable.analytic, np.float64)[index])
     numeric_value = float(variable.value[index])
-    return VariableReport(variable.name, float(ratio[index]), index, analytic, numeric_value, 0.0)
+    kinks = [tuple(int(i) for i in k) for k in np.argwhere(rough)]
+    return VariableReport(
+        variable.name, float(ratio[index]), index, analytic, numeric_value, 0.0, kinks, "full"
+    )
 
 
 def check(
@@ -140,10 +213,7 @@ def check(
 ) -> GradientReport:
     """Every variable checked; the first one outside its tolerance raises ``GradientMismatch``.
     ``numeric_given``: each variable's ``value`` is its numeric derivative already."""
-    default = GRADCHECK.get(dtype, GRADCHECK["float32"])
-    tolerance = Tolerance(
-        atol=default.atol if atol is None else atol, rtol=default.rtol if rtol is None else rtol
-    )
+    tolerance = tolerance_of(dtype, rtol, atol)
     rng = np.random.default_rng(seed)
     start = time.perf_counter()
     reports = []
@@ -152,13 +222,15 @@ def check(
             raise GradientMismatch(f"{variable.name}: the analytic gradient is not finite")
         if numeric_given:
             report = given(variable, tolerance)
-        elif fast and projected(variable, tolerance, rng):
+        elif not fast:
+            report = full(variable, tolerance, "full")
+        elif projected(variable, tolerance, rng) <= 1:
             reports.append(VariableReport(variable.name, 0.0, (), 0.0, 0.0, 0.0, [], "projection"))
             continue
         else:
-            report = full(variable, tolerance, "full after a projection failed" if fast else "full")
+            report = narrowed(variable, tolerance, rng)
         if report.worst > 1:
-            how = "of float64 gradients" if numeric_given else f"step {report.step:.2g}"
+            how = "of float64 gradients" if numeric_given else f"step {report.step_at_worst:.2g}"
             raise GradientMismatch(
                 f"{variable.name}{list(report.index)}: analytic {report.analytic!r}, numeric "
                 f"{report.numeric!r} (float64 five-point differences, {how}): "

@@ -11,11 +11,14 @@ import pytest
 import tensorflow as tf
 
 from backprop_suite.bench.gradcheck_anchors import WRONG, inputs, tf_functions
+from backprop_suite.bench.gradcheck_fast import doubled_layer
 from backprop_suite.gradcheck import (
     GradientMismatch,
     check_function_gradients,
     check_model_gradients,
 )
+from backprop_suite.gradcheck.check import Variable, projected
+from backprop_suite.verify.tolerances import GRADCHECK
 
 
 def data(seed: int, shape=(6, 3)):
@@ -122,21 +125,9 @@ def test_each_wrong_gradient_fails_naming_the_argument_in_full_and_fast_mode(cas
     assert "tolerance" in message and isinstance(caught.value, AssertionError)
 
 
-class Doubled(keras.layers.Layer):
-    """Dense with a kernel whose custom gradient is twice the true one."""
-
-    def build(self, input_shape):
-        self.kernel = self.add_weight(shape=(input_shape[-1], 2), name="kernel")
-
-    def call(self, x):
-        @tf.custom_gradient
-        def forward(x, kernel):
-            return tf.matmul(x, kernel), lambda up: (
-                tf.matmul(up, kernel, transpose_b=True),
-                2 * tf.matmul(x, up, transpose_a=True),
-            )
-
-        return forward(x, tf.convert_to_tensor(self.kernel))
+# Dense with a kernel whose custom gradient is twice the true one, defined once for these tests
+# and the measurement of fast mode on a million weights (backprop_suite.bench.gradcheck_fast)
+Doubled = doubled_layer()
 
 
 def test_a_wrong_gradient_in_a_models_layer_is_named_by_its_path():
@@ -144,6 +135,33 @@ def test_a_wrong_gradient_in_a_models_layer_is_named_by_its_path():
     x, y = data(3)
     with pytest.raises(GradientMismatch, match=r"^net/doubled/kernel\[\d+, \d+\]: analytic"):
         check_model_gradients(model, x, y, keras.losses.MeanSquaredError())
+
+
+def test_fast_mode_narrows_a_large_wrong_variable_by_halves_to_an_element():
+    """A 64 x 64 kernel (4096 elements, over FULL_AT): its failed projection is followed down
+    the worse half to 2048 elements, which are checked in full, and the index is named."""
+    model = keras.Sequential([keras.Input((64,)), Doubled(64, name="doubled")], name="net")
+    x, y = data(3, (6, 64))
+    with pytest.raises(GradientMismatch) as caught:
+        check_model_gradients(model, x, np.tile(y, 32), keras.losses.MeanSquaredError(), fast=True)
+    message = str(caught.value)
+    assert message.startswith("net/doubled/kernel[") and "2048 of 4096 elements in full" in message
+
+
+def test_a_projection_catches_a_doubled_gradient_of_a_million_elements():
+    """Held to rtol · Σ|vᵢgᵢ|, the projection of a doubled gradient passed in 9 of these 10
+    seeds at a million elements (one direction each): that sum grows √n times faster than vᵀg.
+    Held to the root sum of squares it fails in every seed, and the right gradient, rounded to
+    float32, passes."""
+    rng = np.random.default_rng(1)
+    slope = rng.normal(size=1_000_000) * 0.01
+    objective = lambda w: float(slope @ w)  # noqa: E731
+    doubled = Variable("w", np.zeros(slope.size), 2 * slope, objective)
+    right = Variable("w", np.zeros(slope.size), slope.astype(np.float32), objective)
+    bound = GRADCHECK["float32"]
+    for seed in range(10):
+        assert projected(doubled, bound, np.random.default_rng(seed)) > 1
+        assert projected(right, bound, np.random.default_rng(seed)) <= 1
 
 
 def test_kinks_are_reported_and_not_failed():
@@ -158,6 +176,18 @@ def test_kinks_are_reported_and_not_failed():
     assert report.variables[0].kinks == [(0, 0), (0, 1)]
     smooth = check_function_gradients(tf.sin, x)
     assert smooth.variables[0].kinks == []
+
+
+def test_a_kink_a_few_millionths_from_the_point_is_stepped_around_not_averaged():
+    """A kink 2.5e-6 from the point, its jump below the bound of the slope: the stencils at
+    h = 1e-3 and 1e-4 both hold it and agree on the mean of the two sides, half the jump away
+    from the slope at the point, 2.6 times the bound of an element this small; only the
+    one-sided slopes show it (so a ReLU conv net failed in 4 of 100 float32 seeds)."""
+    near = lambda v: 0.05 * v + 1e-3 * tf.nn.relu(v - 2.5e-6)  # noqa: E731
+    report = check_function_gradients(near, np.zeros(1, np.float32))
+    assert report.variables[0].kinks == [] and report.variables[0].step < 2e-6
+    on_it = check_function_gradients(near, np.full(1, 2.5e-6))
+    assert on_it.variables[0].kinks == [(0,)]
 
 
 def test_bad_arguments_are_a_value_error_naming_them():
@@ -182,6 +212,17 @@ def test_second_order_checks_a_hessian_vector_product():
     check_function_gradients(square_with_a_frozen_gradient, x)  # first order: right
     with pytest.raises(GradientMismatch, match=r"^argument 0 \(Hessian-vector\)"):
         check_function_gradients(square_with_a_frozen_gradient, x, order=2)
+
+
+def test_second_order_steps_around_a_relu_turning_along_the_direction():
+    """ReLU's gradient jumps where a unit turns: 1e-5 and -2e-5 turn within the first stencil
+    along v (a step of 1e-3), which made the Hessian-vector product's differences huge where the
+    nested tapes give 0 (the gallery's ReLU nets failed order 2 in 2 and 4 of 5 seeds). The step
+    shrinks around them; a unit at exactly 0 is a kink."""
+    w = np.array([1e-5, -2e-5, 0.5, 0.0])
+    report = check_function_gradients(tf.nn.relu, w, order=2)
+    hessian = report.variables[-1]
+    assert hessian.name == "argument 0 (Hessian-vector)" and hessian.kinks == [(3,)]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -1,0 +1,79 @@
+"""A Keras model's loss as a function of its trainable weights, called statelessly: at one
+point, or at many points that each move one weight (a stencil level of ``numeric.slopes``) in
+one traced call, ``tf.map_fn`` over them, instead of an eager call and two assignments a point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+POINTS_A_CALL = 4096  # a bound on one call's time, so that Ctrl-C is seen between calls
+
+
+def stateless_loss(model, loss: Callable, x, y, training: bool) -> Callable:
+    """``loss(y, model(x))`` summed, plus the model's own losses, as a function of a list of
+    trainable weights (``model.stateless_call``: the model's variables are left as they are)."""
+    import tensorflow as tf
+
+    fixed = [v.value for v in model.non_trainable_variables]
+
+    def total_of(*weights):
+        found, _, extra = model.stateless_call(
+            list(weights), fixed, x, training=training, return_losses=True
+        )
+        value = tf.reduce_sum(loss(y, found))
+        return value + sum(tf.cast(tf.reduce_sum(e), value.dtype) for e in extra)
+
+    return total_of
+
+
+class FlatLoss:
+    """``total_of`` (of ``stateless_loss``) at ``weights`` (float64 arrays), seen one weight
+    variable at a time: ``objective(i)`` a function of variable i's value, ``shifted(i)`` the
+    values with one element of it moved, for many elements at once."""
+
+    def __init__(self, total_of: Callable, weights: list[np.ndarray]) -> None:
+        import tensorflow as tf
+
+        self.shapes = [np.shape(w) for w in weights]
+        self.sizes = [int(np.size(w)) for w in weights]
+        self.offsets = np.cumsum([0, *self.sizes])
+        self.flat = np.concatenate([np.ravel(w) for w in weights]).astype(np.float64)
+        start = tf.constant(self.flat)
+
+        def at(theta):
+            parts = tf.split(theta, self.sizes)
+            return total_of(*(tf.reshape(p, s) for p, s in zip(parts, self.shapes)))
+
+        def moved(position_and_delta):
+            position, delta = position_and_delta
+            return at(tf.tensor_scatter_nd_add(start, [[position]], [delta]))
+
+        self.at = tf.function(at, input_signature=[tf.TensorSpec([self.flat.size], tf.float64)])
+        self.many = tf.function(
+            lambda positions, deltas: tf.map_fn(
+                moved, (positions, deltas), fn_output_signature=tf.float64
+            ),
+            input_signature=[tf.TensorSpec([None], tf.int64), tf.TensorSpec([None], tf.float64)],
+        )
+
+    def objective(self, i: int) -> Callable[[np.ndarray], float]:
+        def f(value: np.ndarray) -> float:
+            theta = self.flat.copy()
+            theta[self.offsets[i] : self.offsets[i + 1]] = np.ravel(value)
+            return float(self.at(theta))
+
+        return f
+
+    def shifted(self, i: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        def values(elements: np.ndarray, deltas: np.ndarray) -> np.ndarray:
+            positions = np.asarray(elements, np.int64) + self.offsets[i]
+            found = [
+                self.many(positions[s : s + POINTS_A_CALL], deltas[s : s + POINTS_A_CALL]).numpy()
+                for s in range(0, len(positions), POINTS_A_CALL)
+            ]
+            return np.concatenate(found)
+
+        return values
