@@ -3,7 +3,8 @@ central finite differences, on random float64 weights and data for several nets.
 
     python scripts/check_gradients.py
     python scripts/check_gradients.py --json gradients.json
-    python scripts/check_gradients.py MODEL.py [--fast] [--rtol R] [--atol A] [--json PATH|-]
+    python scripts/check_gradients.py MODEL.py [--fast] [--order 2] [--rtol R] [--atol A]
+        [--seed S] [--backends tensorflow,jax,torch] [--json PATH|-]
 
 Prints, per net, the largest absolute difference of each framework from the hand-written
 gradients, and the largest relative error of each against finite differences. Exit status: 0,
@@ -80,16 +81,30 @@ def main(argv: list[str] | None = None, cases: list | None = None) -> int:
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", metavar="MODEL.py", nargs="?", help="a model file of yours")
     parser.add_argument("--json", metavar="PATH", help="write every net's figures as JSON there")
-    parser.add_argument("--fast", action="store_true", help="MODEL.py: random projections first")
+    parser.add_argument(
+        "--fast", action="store_true", default=None, help="MODEL.py: random projections first"
+    )
     parser.add_argument("--rtol", type=float, help="MODEL.py: relative bound (by dtype)")
     parser.add_argument("--atol", type=float, help="MODEL.py: absolute bound (by dtype)")
-    parser.add_argument("--seed", type=int, default=0, help="MODEL.py: the projections' seed")
+    parser.add_argument("--seed", type=int, help="MODEL.py: the projections' seed (0)")
+    parser.add_argument(
+        "--order", type=int, choices=(1, 2), help="MODEL.py: 2 adds a Hessian-vector product"
+    )
+    parser.add_argument(
+        "--backends", metavar="B,B", help="MODEL.py: also on these Keras backends, in children"
+    )
     args = parser.parse_args(argv)
     try:
         if args.json is not None and not (args.model is not None and args.json == "-"):
             check_output_file(args.json, "--json")
-        if args.model is not None:
+        model_options = ("fast", "rtol", "atol", "seed", "order", "backends")
+        if args.model is None:
+            given = [f"--{name}" for name in model_options if getattr(args, name) is not None]
+            if given:
+                raise ValueError(f"{', '.join(given)}: only with a MODEL.py to check")
+        else:
             program_file(args.model)
+            args.backends = backends_of(args.backends)
         for name in ("rtol", "atol"):
             value = getattr(args, name)
             if value is not None and not 0 <= value < float("inf"):
@@ -117,7 +132,8 @@ def check_model(args) -> int:
     from backprop_suite.gradcheck import GradientMismatch
     from backprop_suite.gradcheck.model_file import check_model_file
 
-    options = {"fast": args.fast, "rtol": args.rtol, "atol": args.atol, "seed": args.seed}
+    options = {"fast": bool(args.fast), "rtol": args.rtol, "atol": args.atol}
+    options.update(seed=args.seed or 0, order=args.order or 1, backends=args.backends)
     try:
         report = check_model_file(args.model, **options)
     except GradientMismatch as mismatch:
@@ -128,12 +144,28 @@ def check_model(args) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     found = {"agrees": True, "dtype": report.dtype, "seconds": report.seconds}
+    found["backends"] = report.backends
     found["variables"] = [
         {"name": v.name, "worst": v.worst, "index": list(v.index), "kinks": len(v.kinks)}
         for v in report.variables
     ]
     failed = print_and_write(args.json, report.text(), json.dumps(found, indent=1))
     return 0 if failed is None else failed
+
+
+def backends_of(given: str | None) -> tuple[str, ...]:
+    """``--backends``: comma-separated names among ``KNOWN``, each installed."""
+    from backprop_suite.gradcheck.backends import missing
+
+    if given is None:
+        return ()
+    names = tuple(name.strip() for name in given.split(",") if name.strip())
+    if not names:
+        raise ValueError("--backends names no backend")
+    problem = missing(names)
+    if problem:
+        raise ValueError(f"--backends: {problem}")
+    return names
 
 
 def run() -> None:

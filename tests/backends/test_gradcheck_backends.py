@@ -4,14 +4,19 @@ reason named where it is not the dtype's own."""
 
 from __future__ import annotations
 
+import json
+
 import keras
 import numpy as np
 import pytest
 from optional import needs
+from script_runner import load, run_in_process
 
 from backprop_suite.gradcheck import GradientMismatch, check_model_gradients
 from backprop_suite.gradcheck import backends as across
 from backprop_suite.verify.tolerances import within
+
+check_gradients = load("check_gradients")
 
 
 def model_and_data(dtype: str):
@@ -48,3 +53,22 @@ def test_an_unknown_backend_is_a_value_error():
     model, x, y, loss = model_and_data("float32")
     with pytest.raises(ValueError, match="backends must be among"):
         check_model_gradients(model, x, y, loss, backends=("theano",))
+
+
+@pytest.mark.slow
+def test_the_command_line_checks_a_model_file_on_another_backend(tmp_path):
+    (tmp_path / "net.py").write_text(
+        "import keras\nimport numpy as np\n\n"
+        "def model():\n"
+        "    keras.utils.set_random_seed(0)\n"
+        "    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name='out')],"
+        " name='net')\n\n"
+        "def data():\n"
+        "    rng = np.random.default_rng(0)\n"
+        "    return rng.normal(size=(4, 3)), rng.normal(size=(4, 2))\n\n"
+        "def loss():\n"
+        "    return keras.losses.MeanSquaredError()\n"
+    )
+    done = run_in_process(check_gradients, tmp_path / "net.py", "--backends", "jax", "--json", "-")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "from TensorFlow's, within" in json.loads(done.stdout)["backends"]["jax"]

@@ -58,6 +58,35 @@ def loss():
     return keras.losses.MeanSquaredError()
 """
 
+FROZEN = """
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+class Squared(keras.layers.Layer):
+    def call(self, z):
+        @tf.custom_gradient
+        def square(z):
+            return z * z, lambda up: up * tf.stop_gradient(2 * z)
+        return square(z)
+
+
+def model():
+    keras.utils.set_random_seed(0)
+    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="dense"), Squared()],
+                            name="net")
+
+
+def data():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+
+
+def loss():
+    return keras.losses.MeanSquaredError()
+"""
+
 check_gradients = load("check_gradients")
 
 
@@ -84,3 +113,31 @@ def test_a_file_that_defines_too_little_is_one_error_line(tmp_path):
     (tmp_path / "uncompiled.py").write_text(RIGHT.replace('    net.compile(loss="mse")\n', ""))
     line = one_error_line(run_in_process(check_gradients, tmp_path / "uncompiled.py"))
     assert "define loss(), or compile model() with a loss" in line
+
+
+def test_order_2_finds_a_custom_gradient_that_is_right_but_not_differentiable(tmp_path):
+    (tmp_path / "frozen.py").write_text(FROZEN)
+    done = run_in_process(check_gradients, tmp_path / "frozen.py")
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = run_in_process(check_gradients, tmp_path / "frozen.py", "--order", "2")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.startswith("DISAGREES: net/dense/kernel (Hessian-vector)[")
+    (tmp_path / "right.py").write_text(RIGHT)
+    done = run_in_process(check_gradients, tmp_path / "right.py", "--order", "2", "--json", "-")
+    assert done.returncode == 0, done.stdout + done.stderr
+    names = [v["name"] for v in json.loads(done.stdout)["variables"]]
+    assert "net/out/bias (Hessian-vector)" in names
+
+
+def test_the_options_of_a_model_check_are_refused_without_a_model_and_checked_before_work(
+    tmp_path,
+):
+    for option in (["--fast"], ["--seed", "0"], ["--order", "2"], ["--backends", "jax"]):
+        line = one_error_line(run_in_process(check_gradients, *option))
+        assert line == f"error: {option[0]}: only with a MODEL.py to check"
+    (tmp_path / "right.py").write_text(RIGHT)
+    for given, expected in (("theano", "backends must be among"), (",", "names no backend")):
+        line = one_error_line(
+            run_in_process(check_gradients, tmp_path / "right.py", "--backends", given)
+        )
+        assert expected in line

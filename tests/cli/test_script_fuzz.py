@@ -105,7 +105,15 @@ EXPLAIN_OPTIONS = {
     "--lr": values(["1", "0.1"], ["0", "-1", "inf", "y"]),
     "--verbose": None,
 }
-CHECK_GRADIENTS_OPTIONS = {"--json": values(GOOD_FILES, BAD_FILES), "--verbose": None}
+CHECK_GRADIENTS_OPTIONS = {
+    "--json": values(GOOD_FILES, BAD_FILES),
+    "--verbose": None,
+    # the options of a MODEL.py check, here without one
+    "--fast": None,
+    "--order": values(["1", "2"], ["3", "x"]),
+    "--backends": values(["jax", "tensorflow,torch"], ["", "nope", ","]),
+    "--seed": values(["0"], ["x"]),
+}
 BENCH_OPTIONS = {
     "--quick": None,
     "--repeats": values(["1", "2"], ["0", "-1", "x", *HUGE]),
