@@ -5,7 +5,8 @@ gradcheck's defaults, meant for float64), over seeds of a small MLP; with ``--ga
 (``examples/migrations``, but the towers, which need two devices), each on its TF1 program's
 first batch, its weights drawn anew for every seed.
 
-    python -m backprop_suite.bench.gradcheck_alarms [--seeds 100] [--gallery [--fixed-step]]
+    python -m backprop_suite.bench.gradcheck_alarms [--seeds 100]
+    python -m backprop_suite.bench.gradcheck_alarms --gallery [--fixed-step] [--order 2]
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ def fixed_step_alarm(model, x, y, loss, step: float = 1e-6) -> bool:
     return False
 
 
-def gallery(seeds: int, fixed_step: bool) -> None:
-    """The gallery's ports: false alarms per program and dtype; with ``fixed_step``, the
-    fixed-step check's on the same models too."""
+def gallery(seeds: int, fixed_step: bool, order: int) -> None:
+    """The gallery's ports: false alarms per program and dtype (of the Hessian-vector product
+    too with ``order`` 2); with ``fixed_step``, the fixed-step check's on the same models."""
     import time
     from pathlib import Path
 
@@ -67,7 +68,7 @@ def gallery(seeds: int, fixed_step: bool) -> None:
                 loss = keras.losses.get(model.loss) if isinstance(model.loss, str) else model.loss
                 start = time.perf_counter()
                 try:
-                    check_model_gradients(model, x, y, loss)
+                    check_model_gradients(model, x, y, loss, order=order)
                 except GradientMismatch as mismatch:
                     alarms += 1
                     print(f"  {program.name} {dtype} seed {seed}: {mismatch}")
@@ -93,10 +94,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=100)
     parser.add_argument("--gallery", action="store_true")
     parser.add_argument("--fixed-step", action="store_true", help="--gallery: that check too")
+    parser.add_argument("--order", type=int, choices=(1, 2), default=1, help="--gallery: 2 too")
     args = parser.parse_args()
     seeds = args.seeds
     if args.gallery:
-        gallery(seeds, args.fixed_step)
+        gallery(seeds, args.fixed_step, args.order)
         return
     for dtype in ("float32", "float64"):
         ours = fixed = 0

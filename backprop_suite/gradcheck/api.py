@@ -87,7 +87,7 @@ def check_function_gradients(
     report = check(variables, dtype, rtol, atol, fast, seed)
     if order == 2:
         found = check_hessian_vector(fn, tensors, values, seed, tolerance_of(dtype, rtol, atol))
-        second = check(found, dtype, rtol, atol, seed=seed, numeric_given=True)
+        second = check(found, dtype, rtol, atol, seed=seed)
         report.variables += second.variables
     return report
 
@@ -141,15 +141,21 @@ def check_hessian_vector(
     step = RELATIVE_STEP * max(1.0, max(float(np.max(np.abs(v), initial=0.0)) for v in values))
     slopes = numeric.along(gradient_along, step, settle_bound(tolerance))
     parts = np.split(np.arange(sum(sizes)), np.cumsum(sizes)[:-1])
+
+    def part_of(part: np.ndarray) -> numeric.Slopes:
+        elements = np.arange(part.size)
+        return numeric.Slopes(elements, slopes.central[part], slopes.step[part], slopes.rough[part])
+
     return [
         Variable(
             f"{names[i]} (Hessian-vector)",
-            slopes.central[part].reshape(np.shape(values[i])),
+            values[i],
             np.asarray(hv.numpy()),
             None,
-            rough=slopes.rough[part].reshape(np.shape(values[i])),
+            None,
+            part_of(p),
         )
-        for i, (hv, part) in enumerate(zip(analytic, parts))
+        for i, (hv, p) in enumerate(zip(analytic, parts))
     ]
 
 
@@ -196,7 +202,7 @@ def check_model_gradients(
     model,
     x,
     y,
-    loss: Callable,
+    loss: Callable | str,
     *,
     training: bool = False,
     rtol: float | None = None,
@@ -207,7 +213,8 @@ def check_model_gradients(
     order: int = 1,
 ) -> GradientReport:
     """The gradients of ``loss(y, model(x))`` plus the model's own losses (regularizers) with
-    respect to every trainable variable, named by its path. ``training`` is passed to the model
+    respect to every trainable variable, named by its path; ``loss`` a callable or a Keras
+    loss's name (``"mse"``). ``training`` is passed to the model
     (False by default: dropout would draw anew at every evaluation). The analytic gradients are
     held to the bound of the narrower of the variables' dtype and the loss's (a Keras loss
     computes in float32 unless given ``dtype``, even for a float64 model). ``backends``
@@ -215,9 +222,16 @@ def check_model_gradients(
     against TensorFlow's, each at its bound (``backends.across_backends``). ``order=2``: also a
     Hessian-vector product over every trainable variable (``check_hessian_vector``, the model
     called statelessly on the weights)."""
+    import keras
     import tensorflow as tf
 
     from backprop_suite.gradcheck.backends import missing
+
+    if isinstance(loss, str):
+        try:
+            loss = keras.losses.get(loss)
+        except ValueError:
+            raise ValueError(f"{loss!r} is not a Keras loss") from None
 
     variables = list(model.trainable_variables)
     if not variables:
@@ -255,9 +269,7 @@ def check_model_gradients(
             reference_loss,
             [v.path for v in variables],
         )
-        report.variables += check(
-            second, dtype.name, rtol, atol, seed=seed, numeric_given=True
-        ).variables
+        report.variables += check(second, dtype.name, rtol, atol, seed=seed).variables
     if backends:
         from backprop_suite.gradcheck.backends import across_backends
 

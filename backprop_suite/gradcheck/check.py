@@ -68,18 +68,18 @@ class GradientReport:
 @dataclass
 class Variable:
     """What the checker needs of one variable: its name, its value in float64, the analytic
-    gradient, and the float64 objective as a function of this variable alone (None where
-    ``value`` is already the numeric derivative: a Hessian-vector product's, with ``rough``
-    where it has kinks); ``shifted``, the
+    gradient, and the float64 objective as a function of this variable alone; ``shifted``, the
     objective with one element moved, many at once (``numeric.Shifted``), where there is a
-    faster way than calling ``objective`` a point at a time."""
+    faster way than calling ``objective`` a point at a time; ``found``, where the numeric
+    derivative is found already (a Hessian-vector product's, every element, flat), instead of
+    an objective."""
 
     name: str
     value: np.ndarray
     analytic: np.ndarray
     objective: Callable[[np.ndarray], float] | None
     shifted: numeric.Shifted | None = None
-    rough: np.ndarray | None = None  # where a given numeric derivative found no kink-free step
+    found: numeric.Slopes | None = None
 
 
 def tolerance_of(dtype: str, rtol: float | None, atol: float | None) -> Tolerance:
@@ -116,9 +116,16 @@ def full(
     gradient; kinks reported, not judged."""
     if variable.value.size == 0:
         return VariableReport(variable.name, 0.0, (), 0.0, 0.0, 0.0, [], checked)
-
     shifted = variable.shifted or numeric.one_by_one(variable.objective, variable.value)
     slopes = numeric.slopes(shifted, variable.value, settle_bound(tolerance), elements)
+    return judged(variable, slopes, tolerance, checked)
+
+
+def judged(
+    variable: Variable, slopes: numeric.Slopes, tolerance: Tolerance, checked: str
+) -> VariableReport:
+    """The analytic gradient's elements that ``slopes`` holds against it; the rough ones (kinks)
+    reported, not judged."""
     analytic = np.asarray(variable.analytic, np.float64).ravel()[slopes.elements]
     ratio = np.nan_to_num(judge(analytic, slopes.central, tolerance), nan=np.inf)
     ratio = np.where(slopes.rough, 0.0, ratio)
@@ -155,16 +162,26 @@ def projected(
     atol · max(1, |slope|) + rtol · √Σ(vᵢgᵢ)². Each element's rounding enters vᵀg with its own
     sign, so the errors that an element-wise bound allows add up as a root sum of squares; a
     bound of Σ|vᵢgᵢ| would grow as √n times faster than vᵀg itself, and let a doubled gradient
-    pass the projection of a large variable."""
+    pass the projection of a large variable. The slope along v steps around kinks as an
+    element's does (``numeric.along``); along a direction with a kink at the point the
+    projection says nothing, and is infinitely far (the full check follows)."""
     value = np.asarray(variable.value, np.float64)
     analytic = np.asarray(variable.analytic, np.float64)
     elements = np.arange(value.size) if elements is None else elements
+    first = numeric.RELATIVE_STEP * max(1.0, float(np.max(np.abs(value), initial=0.0)))
     worst = 0.0
     for _ in range(PROJECTIONS):
         direction = np.zeros(value.size)
         direction[elements] = rng.standard_normal(elements.size)
         direction = direction.reshape(value.shape) / max(float(np.linalg.norm(direction)), 1e-300)
-        along = numeric.directional(variable.objective, value, direction)
+
+        def moved(t: float, direction: np.ndarray = direction) -> np.ndarray:
+            return np.array([variable.objective(value + t * direction)])
+
+        slope = numeric.along(moved, first, settle_bound(tolerance))
+        if slope.rough[0]:
+            return float("inf")
+        along = float(slope.central[0])
         terms = direction * analytic
         bound = tolerance.atol * max(1.0, abs(along)) + tolerance.rtol * float(
             np.sqrt(np.sum(terms * terms))
@@ -187,21 +204,6 @@ def narrowed(variable: Variable, tolerance: Tolerance, rng: np.random.Generator)
     return full(variable, tolerance, f"{how} after a projection failed", elements)
 
 
-def given(variable: Variable, tolerance: Tolerance) -> VariableReport:
-    """A variable whose numeric derivative is given (``value``), element by element; its
-    ``rough`` elements reported as kinks, not judged."""
-    rough = np.zeros(variable.value.shape, bool) if variable.rough is None else variable.rough
-    ratio = np.nan_to_num(judge(variable.analytic, variable.value, tolerance), nan=np.inf)
-    ratio = np.where(rough, 0.0, ratio)
-    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(ratio)), ratio.shape))
-    analytic = float(np.asarray(variable.analytic, np.float64)[index])
-    numeric_value = float(variable.value[index])
-    kinks = [tuple(int(i) for i in k) for k in np.argwhere(rough)]
-    return VariableReport(
-        variable.name, float(ratio[index]), index, analytic, numeric_value, 0.0, kinks, "full"
-    )
-
-
 def check(
     variables: list[Variable],
     dtype: str,
@@ -209,10 +211,8 @@ def check(
     atol: float | None = None,
     fast: bool = False,
     seed: int = 0,
-    numeric_given: bool = False,
 ) -> GradientReport:
-    """Every variable checked; the first one outside its tolerance raises ``GradientMismatch``.
-    ``numeric_given``: each variable's ``value`` is its numeric derivative already."""
+    """Every variable checked; the first one outside its tolerance raises ``GradientMismatch``."""
     tolerance = tolerance_of(dtype, rtol, atol)
     rng = np.random.default_rng(seed)
     start = time.perf_counter()
@@ -220,20 +220,22 @@ def check(
     for variable in variables:
         if not np.all(np.isfinite(variable.analytic)):
             raise GradientMismatch(f"{variable.name}: the analytic gradient is not finite")
-        if numeric_given:
-            report = given(variable, tolerance)
+        if variable.found is not None:
+            report = judged(variable, variable.found, tolerance, "of float64 gradients along v")
         elif not fast:
             report = full(variable, tolerance, "full")
-        elif projected(variable, tolerance, rng) <= 1:
-            reports.append(VariableReport(variable.name, 0.0, (), 0.0, 0.0, 0.0, [], "projection"))
+        elif (ratio := projected(variable, tolerance, rng)) <= 1:
+            reports.append(
+                VariableReport(variable.name, ratio, (), 0.0, 0.0, 0.0, [], "projection")
+            )
             continue
         else:
             report = narrowed(variable, tolerance, rng)
         if report.worst > 1:
-            how = "of float64 gradients" if numeric_given else f"step {report.step_at_worst:.2g}"
             raise GradientMismatch(
                 f"{variable.name}{list(report.index)}: analytic {report.analytic!r}, numeric "
-                f"{report.numeric!r} (float64 five-point differences, {how}): "
+                f"{report.numeric!r} (float64 five-point differences, step "
+                f"{report.step_at_worst:.2g}): "
                 f"{report.worst:.3g} times the tolerance atol {tolerance.atol:g} x scale + rtol "
                 f"{tolerance.rtol:g} x |numeric| ({dtype}; {report.checked} check)"
             )

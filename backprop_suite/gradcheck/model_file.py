@@ -27,7 +27,7 @@ def check_model_file(path: str | Path, **options) -> GradientReport:
     if callable(getattr(module, "loss", None)):
         loss = call(module.loss, path)
     elif getattr(model, "loss", None) is not None:
-        loss = keras.losses.get(model.loss) if isinstance(model.loss, str) else model.loss
+        loss = model.loss
     else:
         raise ValueError(f"{path}: define loss(), or compile model() with a loss")
     return check_model_gradients(model, found[0], found[1], loss, **options)

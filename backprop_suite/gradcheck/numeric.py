@@ -147,11 +147,3 @@ def along(g: Callable[[float], np.ndarray], step: float, allowed: Callable) -> S
 
     found = settled(level, middle, np.full(middle.size, step), allowed)
     return Slopes(np.arange(middle.size), *found)
-
-
-def directional(f: Callable[[np.ndarray], float], at: np.ndarray, direction: np.ndarray) -> float:
-    """The five-point difference of ``f`` along ``direction`` (of norm 1), step from the
-    largest element's scale."""
-    at = np.asarray(at, np.float64)
-    h = float(RELATIVE_STEP * max(1.0, float(np.max(np.abs(at), initial=0.0))))
-    return five_point(*(f(at + k * h * direction) for k in OFFSETS), h)

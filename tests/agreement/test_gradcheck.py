@@ -5,6 +5,8 @@ forward pass is right, so only the gradient can be caught."""
 
 from __future__ import annotations
 
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -46,6 +48,58 @@ def test_a_correct_model_passes_and_the_report_names_every_variable(dtype):
     names = ["hidden/kernel", "hidden/bias", "out/kernel", "out/bias"]
     assert [v.name for v in report.variables] == [f"mlp/{name}" for name in names]
     assert all(v.worst <= 1 for v in report.variables) and report.dtype == dtype
+
+
+USERS_MODEL = """
+import keras
+import numpy as np
+
+from backprop_suite.bench.gradcheck_fast import doubled_layer
+
+rng = np.random.default_rng(0)
+x, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+
+
+def build_model():
+    keras.utils.set_random_seed(0)
+    last = LAST
+    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, "tanh"), last], name="net")
+"""
+
+README_TEST = """from backprop_suite.gradcheck import check_model_gradients
+from {module} import build_model, x, y
+
+def test_my_model_has_the_right_gradients():
+    check_model_gradients(build_model(), x, y, "mse")
+"""
+
+
+@pytest.mark.slow
+def test_the_readmes_three_lines_in_a_users_pytest_file_pass_or_fail_naming_the_variable(
+    tmp_path,
+):
+    """The README's test, after the import of the user's own model, run by pytest: it passes
+    for a right model and fails for a kernel whose custom gradient is doubled, naming it."""
+    import subprocess
+    import sys
+
+    layers = {
+        "right": 'keras.layers.Dense(2, name="out")',
+        "wrong": 'doubled_layer()(2, name="doubled")',
+    }
+    for module, last in layers.items():
+        (tmp_path / f"{module}.py").write_text(USERS_MODEL.replace("LAST", last))
+        (tmp_path / f"test_{module}.py").write_text(README_TEST.format(module=module))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert "1 failed, 1 passed" in done.stdout, done.stdout + done.stderr
+    assert "test_wrong.py::test_my_model_has_the_right_gradients" in done.stdout
+    assert "GradientMismatch: net/doubled/kernel[" in done.stdout
 
 
 def test_a_float64_model_with_a_float32_loss_is_held_to_float32s_bound():
@@ -197,6 +251,9 @@ def test_bad_arguments_are_a_value_error_naming_them():
         check_function_gradients(tf.sin, np.array([1, 2]))
     with pytest.raises(ValueError, match="does not run on float64"):
         check_function_gradients(lambda v: v * tf.constant(2.0, tf.float32), np.ones(2, np.float32))
+    x, y = data(0)
+    with pytest.raises(ValueError, match="'nope' is not a Keras loss"):
+        check_model_gradients(mlp("float32", 0), x, y, "nope")
 
 
 @tf.custom_gradient

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from script_runner import SCRIPTS, user_environment
 
 GALLERY = SCRIPTS.parent / "examples" / "migrations" / "seed_xor"
+MODEL_FILE = SCRIPTS.parent / "tests" / "fixtures" / "gradcheck" / "tanh_net.py"
 # each long enough (3-8 s) that most delays fall inside it, and each writes its outputs last
 RUNS = {
     "compare": ["--steps", "3000", "--json", "r.json", "--save-weights", "weights"],
@@ -33,6 +34,7 @@ RUNS = {
         "--json",
         "r.json",
     ],
+    "check_gradients": [MODEL_FILE, "--backends", "jax", "--order", "2", "--json", "r.json"],
     "sweep": ["--seeds", "0:20000", "--steps", "3000", "--json", "r.json", "--no-progress"],
     "multi_worker": ["--out", "workers", "--steps", "200"],
     # CHECKPOINT is made before each run: the seed trained 3 steps and saved by TF1
