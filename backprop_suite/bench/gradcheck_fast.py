@@ -69,7 +69,7 @@ def main() -> None:
     import keras
 
     from backprop_suite.gradcheck import GradientMismatch, check_model_gradients
-    from backprop_suite.gradcheck.api import cast, float64_copy
+    from backprop_suite.gradcheck.api import cast, float64_copy, loss_in_float64
     from backprop_suite.gradcheck.model_loss import FlatLoss, stateless_loss
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -97,7 +97,8 @@ def main() -> None:
     reference = float64_copy(mlp(0, False))
     values = [np.asarray(v.numpy(), np.float64) for v in reference.trainable_variables]
     weights = sum(v.size for v in values)
-    flat = FlatLoss(stateless_loss(reference, loss, cast(x), cast(y), False), values)
+    reference_loss = stateless_loss(reference, loss_in_float64(loss), cast(x), cast(y), False)
+    flat = FlatLoss(reference_loss, values)
     points = 4096
     flat.shifted(0)(np.arange(points), np.full(points, 1e-3))  # traced once
     times = []

@@ -39,7 +39,7 @@ class VariableReport:
     numeric: float
     step: float
     kinks: list[tuple[int, ...]] = field(default_factory=list)
-    checked: str = "full"
+    checked: str = "full check"
     step_at_worst: float = 0.0
 
 
@@ -148,7 +148,7 @@ def judged(
 
 
 PROJECTIONS = 2  # random directions a projection check takes
-FULL_AT = 2048  # a variable larger than this is narrowed by halves before its full check
+FULL_AT = 256  # a variable larger than this is narrowed by halves before its full check
 
 
 def projected(
@@ -199,8 +199,8 @@ def narrowed(variable: Variable, tolerance: Tolerance, rng: np.random.Generator)
         halves = np.array_split(elements, 2)
         elements = max(halves, key=lambda half: projected(variable, tolerance, rng, half))
     if elements.size == variable.value.size:
-        return full(variable, tolerance, "full after a projection failed")
-    how = f"{elements.size} of {variable.value.size} elements in full, narrowed by halves"
+        return full(variable, tolerance, "full check after a projection failed")
+    how = f"full check of {elements.size} of {variable.value.size} elements, narrowed by halves"
     return full(variable, tolerance, f"{how} after a projection failed", elements)
 
 
@@ -221,9 +221,11 @@ def check(
         if not np.all(np.isfinite(variable.analytic)):
             raise GradientMismatch(f"{variable.name}: the analytic gradient is not finite")
         if variable.found is not None:
-            report = judged(variable, variable.found, tolerance, "of float64 gradients along v")
+            report = judged(
+                variable, variable.found, tolerance, "differences of float64 gradients along v"
+            )
         elif not fast:
-            report = full(variable, tolerance, "full")
+            report = full(variable, tolerance, "full check")
         elif (ratio := projected(variable, tolerance, rng)) <= 1:
             reports.append(
                 VariableReport(variable.name, ratio, (), 0.0, 0.0, 0.0, [], "projection")
@@ -237,7 +239,7 @@ def check(
                 f"{report.numeric!r} (float64 five-point differences, step "
                 f"{report.step_at_worst:.2g}): "
                 f"{report.worst:.3g} times the tolerance atol {tolerance.atol:g} x scale + rtol "
-                f"{tolerance.rtol:g} x |numeric| ({dtype}; {report.checked} check)"
+                f"{tolerance.rtol:g} x |numeric| ({dtype}; {report.checked})"
             )
         reports.append(report)
     return GradientReport(reports, tolerance, dtype, time.perf_counter() - start)

@@ -52,6 +52,13 @@ class FlatLoss:
             return at(tf.tensor_scatter_nd_add(start, [[position]], [delta]))
 
         self.at = tf.function(at, input_signature=[tf.TensorSpec([self.flat.size], tf.float64)])
+        found = self.at(self.flat).dtype
+        if found != tf.float64:
+            raise ValueError(
+                f"the loss is {found.name} on the float64 copy of the model: the numeric reference "
+                "needs it in float64 (a Keras loss is given dtype float64; a function of yours "
+                "must not cast)"
+            )
         self.many = tf.function(
             lambda positions, deltas: tf.map_fn(
                 moved, (positions, deltas), fn_output_signature=tf.float64

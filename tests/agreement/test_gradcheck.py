@@ -193,13 +193,16 @@ def test_a_wrong_gradient_in_a_models_layer_is_named_by_its_path():
 
 def test_fast_mode_narrows_a_large_wrong_variable_by_halves_to_an_element():
     """A 64 x 64 kernel (4096 elements, over FULL_AT): its failed projection is followed down
-    the worse half to 2048 elements, which are checked in full, and the index is named."""
+    the worse half to 256 elements, which are checked in full, and the index is named."""
     model = keras.Sequential([keras.Input((64,)), Doubled(64, name="doubled")], name="net")
     x, y = data(3, (6, 64))
     with pytest.raises(GradientMismatch) as caught:
         check_model_gradients(model, x, np.tile(y, 32), keras.losses.MeanSquaredError(), fast=True)
     message = str(caught.value)
-    assert message.startswith("net/doubled/kernel[") and "2048 of 4096 elements in full" in message
+    assert (
+        message.startswith("net/doubled/kernel[")
+        and "full check of 256 of 4096 elements" in message
+    )
 
 
 def test_a_projection_catches_a_doubled_gradient_of_a_million_elements():
@@ -219,7 +222,8 @@ def test_a_projection_catches_a_doubled_gradient_of_a_million_elements():
 
 
 def test_kinks_are_reported_and_not_failed():
-    """ReLU and abs at exactly 0, and a max over a tie: the one-sided slopes differ there."""
+    """ReLU and abs at exactly 0, a max over a tie and a max-pool window with one: the
+    one-sided slopes differ there."""
     x = np.array([-1.0, 0.0, 2.0, 0.0])
     report = check_function_gradients(tf.nn.relu, x)
     assert report.variables[0].kinks == [(1,), (3,)]
@@ -230,6 +234,10 @@ def test_kinks_are_reported_and_not_failed():
     assert report.variables[0].kinks == [(0, 0), (0, 1)]
     smooth = check_function_gradients(tf.sin, x)
     assert smooth.variables[0].kinks == []
+    # a 2 x 2 max-pool window with two equal largest values; the other window's largest is 0.9
+    image = np.array([[1.0, 1.0, 0.2, 0.7], [0.3, 0.5, 0.9, 0.1]]).reshape(1, 2, 4, 1)
+    pooled = check_function_gradients(lambda v: tf.nn.max_pool2d(v, 2, 2, "VALID"), image)
+    assert pooled.variables[0].kinks == [(0, 0, 0, 0), (0, 0, 1, 0)]
 
 
 def test_a_kink_a_few_millionths_from_the_point_is_stepped_around_not_averaged():
@@ -254,6 +262,9 @@ def test_bad_arguments_are_a_value_error_naming_them():
     x, y = data(0)
     with pytest.raises(ValueError, match="'nope' is not a Keras loss"):
         check_model_gradients(mlp("float32", 0), x, y, "nope")
+    in_float32 = lambda t, p: tf.cast(tf.reduce_mean((t - p) ** 2), tf.float32)  # noqa: E731
+    with pytest.raises(ValueError, match="the loss is float32 on the float64 copy"):
+        check_model_gradients(mlp("float32", 0), x, y, in_float32)
 
 
 @tf.custom_gradient
