@@ -5,7 +5,7 @@ failed (``docs/gradcheck.md``).
     from backprop_suite.gradcheck import check_model_gradients
 
     def test_my_model_gradients():
-        check_model_gradients(build_model(), x, y, keras.losses.MeanSquaredError())
+        check_model_gradients(build_model(), x, y, "mse")
 """
 
 from backprop_suite.gradcheck.api import check_function_gradients, check_model_gradients

@@ -45,20 +45,20 @@ class FlatLoss:
 
         def at(theta):
             parts = tf.split(theta, self.sizes)
-            return total_of(*(tf.reshape(p, s) for p, s in zip(parts, self.shapes)))
+            total = total_of(*(tf.reshape(p, s) for p, s in zip(parts, self.shapes)))
+            if total.dtype != tf.float64:  # seen as the function is traced
+                raise ValueError(
+                    f"the loss is {total.dtype.name} on the float64 copy of the model: the "
+                    "numeric reference needs it in float64 (a Keras loss is given dtype "
+                    "float64; a function of yours must not cast)"
+                )
+            return total
 
         def moved(position_and_delta):
             position, delta = position_and_delta
             return at(tf.tensor_scatter_nd_add(start, [[position]], [delta]))
 
         self.at = tf.function(at, input_signature=[tf.TensorSpec([self.flat.size], tf.float64)])
-        found = self.at(self.flat).dtype
-        if found != tf.float64:
-            raise ValueError(
-                f"the loss is {found.name} on the float64 copy of the model: the numeric reference "
-                "needs it in float64 (a Keras loss is given dtype float64; a function of yours "
-                "must not cast)"
-            )
         self.many = tf.function(
             lambda positions, deltas: tf.map_fn(
                 moved, (positions, deltas), fn_output_signature=tf.float64

@@ -32,6 +32,13 @@ def steps(value: np.ndarray) -> np.ndarray:
     return RELATIVE_STEP * np.maximum(1.0, np.abs(np.asarray(value, np.float64)))
 
 
+def direction_step(values: list[np.ndarray]) -> float:
+    """The first step along a unit direction over ``values``, from their largest element's
+    scale."""
+    largest = max(float(np.max(np.abs(v), initial=0.0)) for v in values)
+    return RELATIVE_STEP * max(1.0, largest)
+
+
 def one_by_one(f: Callable[[np.ndarray], float], at: np.ndarray) -> Shifted:
     """``shifted`` for a plain float64 function of an array shaped as ``at``: one call a point."""
     at = np.asarray(at, np.float64)
