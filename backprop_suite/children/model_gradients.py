@@ -14,6 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from backprop_suite.gradcheck.api import loss_in
 from keras_impl.gradients import loss_and_gradients
 
 
@@ -24,7 +25,7 @@ def main(model_path: str, data_path: str, loss_path: str, out: str) -> int:
     saved = json.loads(Path(loss_path).read_text())
     loss = keras.losses.deserialize(saved["loss"])
     if saved["dtype"] is not None:  # Keras's serialization of a loss leaves its dtype out
-        loss = loss.__class__.from_config({**loss.get_config(), "dtype": saved["dtype"]})
+        loss = loss_in(loss, saved["dtype"])
     model.compile(loss=loss)
     with np.load(data_path) as data:
         x, y = data["x"], data["y"]

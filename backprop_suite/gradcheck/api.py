@@ -191,15 +191,20 @@ def float64_copy(model):
     return clone
 
 
-def loss_in_float64(loss: Callable) -> Callable:
+def loss_in(loss: Callable, dtype: str) -> Callable:
     """A Keras ``Loss`` computes in its own dtype (floatx, float32 by default) whatever its
-    inputs: for the numeric reference, the same loss in float64. A plain function computes in
-    its inputs' dtype already."""
+    inputs: the same loss in ``dtype``. A plain function computes in its inputs' dtype already,
+    and is returned as it is."""
     import keras
 
     if isinstance(loss, keras.losses.Loss):
-        return loss.__class__.from_config({**loss.get_config(), "dtype": "float64"})
+        return loss.__class__.from_config({**loss.get_config(), "dtype": dtype})
     return loss
+
+
+def loss_in_float64(loss: Callable) -> Callable:
+    """The loss for the numeric reference: ``loss_in`` float64."""
+    return loss_in(loss, "float64")
 
 
 def check_model_gradients(
