@@ -7,6 +7,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402
 from optional import skipped_for_a_missing_dependency  # noqa: E402
+from process_state import process_left_as_found  # noqa: E402, F401 (an autouse fixture)
+
+from backprop_suite.seeds import seeded, set_seed  # noqa: E402
 
 # CI replays the same examples on every run; locally each run explores new ones
 settings.register_profile("ci", derandomize=True)
@@ -29,6 +32,14 @@ def checkout_status() -> str | None:
         text=True,
     )
     return done.stdout if done.returncode == 0 else None
+
+
+@pytest.fixture
+def global_seed():
+    """``global_seed(n)`` sets every global seed (``keras.utils.set_random_seed``); each is put
+    back after the test."""
+    with seeded():
+        yield set_seed
 
 
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: a run with -p no:xdist has none

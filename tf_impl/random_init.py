@@ -15,19 +15,22 @@ import tensorflow as tf
 
 from backprop_suite.core import TrainConfig
 from backprop_suite.core.init import UNIFORM_HIGH, UNIFORM_LOW, per_weight_seeds
+from backprop_suite.seeds import seeded
 
 
 def draw_weights(
     cfg: TrainConfig, graph_seed: int, op_seeds: Sequence[int] | None = None
 ) -> dict[str, np.ndarray]:
     """m1, b1, … drawn eagerly as the seed does, after ``tf.random.set_seed(graph_seed)``;
-    ``op_seeds`` gives each draw its own seed, in the order m1, b1, m2, b2, …"""
+    ``op_seeds`` gives each draw its own seed, in the order m1, b1, m2, b2, … The global
+    seed is put back after."""
     shapes = cfg.param_shapes()
     seeds = per_weight_seeds(cfg, op_seeds)
-    tf.random.set_seed(graph_seed)
-    return {
-        key: tf.random.uniform(
-            shape, minval=UNIFORM_LOW, maxval=UNIFORM_HIGH, dtype=cfg.dtype, seed=seed
-        ).numpy()
-        for (key, shape), seed in zip(shapes.items(), seeds)
-    }
+    with seeded():
+        tf.random.set_seed(graph_seed)
+        return {
+            key: tf.random.uniform(
+                shape, minval=UNIFORM_LOW, maxval=UNIFORM_HIGH, dtype=cfg.dtype, seed=seed
+            ).numpy()
+            for (key, shape), seed in zip(shapes.items(), seeds)
+        }

@@ -50,19 +50,23 @@ def doubled_layer():
 def mlp(seed: int, wrong: bool):
     import keras
 
-    keras.utils.set_random_seed(seed)
-    hidden = (
-        doubled_layer()(WIDTH, name="hidden") if wrong else keras.layers.Dense(WIDTH, name="hidden")
-    )
-    return keras.Sequential(
-        [
-            keras.Input((WIDTH,)),
-            hidden,
-            keras.layers.Activation("tanh"),
-            keras.layers.Dense(OUTPUTS, name="out"),
-        ],
-        name="mlp",
-    )
+    from backprop_suite.seeds import seeded
+
+    with seeded(seed):
+        hidden = (
+            doubled_layer()(WIDTH, name="hidden")
+            if wrong
+            else keras.layers.Dense(WIDTH, name="hidden")
+        )
+        return keras.Sequential(
+            [
+                keras.Input((WIDTH,)),
+                hidden,
+                keras.layers.Activation("tanh"),
+                keras.layers.Dense(OUTPUTS, name="out"),
+            ],
+            name="mlp",
+        )
 
 
 def main() -> None:

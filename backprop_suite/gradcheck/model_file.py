@@ -8,11 +8,18 @@ from pathlib import Path
 
 from backprop_suite.gradcheck.check import GradientReport
 from backprop_suite.migration.programs import call, function, load_module
+from backprop_suite.seeds import seeded
 
 
 def check_model_file(path: str | Path, **options) -> GradientReport:
     """``check_model_gradients`` on what ``path`` defines; a file that does not define it, or
-    whose functions raise, is a ``ValueError`` naming the file."""
+    whose functions raise, is a ``ValueError`` naming the file. The global seeds its functions
+    set are put back after."""
+    with seeded():
+        return _checked(path, **options)
+
+
+def _checked(path: str | Path, **options) -> GradientReport:
     import keras
 
     from backprop_suite.gradcheck.api import check_model_gradients

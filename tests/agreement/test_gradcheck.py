@@ -20,6 +20,7 @@ from backprop_suite.gradcheck import (
     check_model_gradients,
 )
 from backprop_suite.gradcheck.check import Variable, projected
+from backprop_suite.seeds import seeded
 from backprop_suite.verify.tolerances import GRADCHECK
 
 
@@ -29,15 +30,15 @@ def data(seed: int, shape=(6, 3)):
 
 
 def mlp(dtype: str, seed: int) -> keras.Model:
-    keras.utils.set_random_seed(seed)
-    return keras.Sequential(
-        [
-            keras.Input((3,)),
-            keras.layers.Dense(5, activation="tanh", dtype=dtype, name="hidden"),
-            keras.layers.Dense(2, dtype=dtype, name="out"),
-        ],
-        name="mlp",
-    )
+    with seeded(seed):
+        return keras.Sequential(
+            [
+                keras.Input((3,)),
+                keras.layers.Dense(5, activation="tanh", dtype=dtype, name="hidden"),
+                keras.layers.Dense(2, dtype=dtype, name="out"),
+            ],
+            name="mlp",
+        )
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -129,9 +130,9 @@ class Tied(keras.layers.Layer):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_conv_lstm_and_a_tied_weight_pass(dtype):
+def test_conv_lstm_and_a_tied_weight_pass(dtype, global_seed):
     rng = np.random.default_rng(1)
-    keras.utils.set_random_seed(1)
+    global_seed(1)
     conv = keras.Sequential(
         [
             keras.Input((5, 5, 1)),
@@ -294,9 +295,9 @@ def test_second_order_steps_around_a_relu_turning_along_the_direction():
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_second_order_of_a_model(dtype):
+def test_second_order_of_a_model(dtype, global_seed):
     """The model's loss's Hessian-vector product, after its regularizer too."""
-    keras.utils.set_random_seed(4)
+    global_seed(4)
     model = keras.Sequential(
         [
             keras.Input((3,)),
@@ -327,13 +328,13 @@ def test_a_float32_model_compiled_with_a_loss_function_of_its_own_is_cloned():
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_a_relu_net_whose_units_turn_within_the_stencil_passes(dtype):
+def test_a_relu_net_whose_units_turn_within_the_stencil_passes(dtype, global_seed):
     """ReLU units whose pre-activation is within a step of 0 make the five-point slope at that
     step wrong (a kink inside the stencil): the step shrinks until two agree. Before it did,
     the gallery's ReLU MLP failed in every one of 10 seeds."""
     rng = np.random.default_rng(6)
     for seed in range(3):
-        keras.utils.set_random_seed(seed)
+        global_seed(seed)
         model = keras.Sequential(
             [
                 keras.Input((8,)),

@@ -153,7 +153,7 @@ def test_the_nesterov_rounding_is_tfs_graph_optimizer_hoisting_the_rate():
         keras = keras_impl.train(params, x, y, cfg)
     finally:
         tf.config.optimizer.set_experimental_options(
-            {"arithmetic_optimization": previous.get("arithmetic_optimization", True)}
+            {"arithmetic_optimization": previous.get("arithmetic_optimization")}
         )
         keras_impl.trainer._models.clear()
     assert_identical(keras, tf1_reference.train(params, x, y, cfg))

@@ -14,21 +14,22 @@ from script_runner import load, run_in_process
 
 from backprop_suite.gradcheck import GradientMismatch, check_model_gradients
 from backprop_suite.gradcheck import backends as across
+from backprop_suite.seeds import seeded
 from backprop_suite.verify.tolerances import within
 
 check_gradients = load("check_gradients")
 
 
 def model_and_data(dtype: str):
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential(
-        [
-            keras.Input((3,)),
-            keras.layers.Dense(4, activation="tanh", dtype=dtype, name="hidden"),
-            keras.layers.Dense(2, dtype=dtype, name="out"),
-        ],
-        name="net",
-    )
+    with seeded(0):
+        model = keras.Sequential(
+            [
+                keras.Input((3,)),
+                keras.layers.Dense(4, activation="tanh", dtype=dtype, name="hidden"),
+                keras.layers.Dense(2, dtype=dtype, name="out"),
+            ],
+            name="net",
+        )
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(5, 3)).astype(dtype), rng.normal(size=(5, 2)).astype(dtype)
     return model, x, y, keras.losses.MeanSquaredError(dtype=dtype)
