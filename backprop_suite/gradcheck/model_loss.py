@@ -1,6 +1,9 @@
 """A Keras model's loss as a function of its trainable weights, called statelessly: at one
 point, or at many points that each move one weight (a stencil level of ``numeric.slopes``) in
-one traced call, ``tf.map_fn`` over them, instead of an eager call and two assignments a point.
+one traced call, a ``tf.while_loop`` over them, instead of an eager call and two assignments a
+point. (Not ``tf.map_fn``: traced in a ``tf.function``, it sets the global variable scope's
+caching device and, when the function it maps raises, never restores it, and every
+``tf.distribute`` strategy in the process fails from then on.)
 """
 
 from __future__ import annotations
@@ -58,11 +61,20 @@ class FlatLoss:
             position, delta = position_and_delta
             return at(tf.tensor_scatter_nd_add(start, [[position]], [delta]))
 
+        def many(positions, deltas):
+            count = tf.shape(positions)[0]
+
+            def one_more(k, found):
+                return k + 1, found.write(k, moved((positions[k], deltas[k])))
+
+            _, found = tf.while_loop(
+                lambda k, _: k < count, one_more, (0, tf.TensorArray(tf.float64, size=count))
+            )
+            return found.stack()
+
         self.at = tf.function(at, input_signature=[tf.TensorSpec([self.flat.size], tf.float64)])
         self.many = tf.function(
-            lambda positions, deltas: tf.map_fn(
-                moved, (positions, deltas), fn_output_signature=tf.float64
-            ),
+            many,
             input_signature=[tf.TensorSpec([None], tf.int64), tf.TensorSpec([None], tf.float64)],
         )
 
