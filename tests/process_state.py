@@ -23,6 +23,15 @@ PACKAGES = tuple(
 INSTALLED = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix})
 OURS = "backprop_suite>"  # the suite's Keras classes, registered as their module is imported
 AUTOGRAPH = "__autograph_generated_file"  # tf.function's conversions of Python functions
+# what TensorFlow's import sets in the environment: not a change when the test imported it first
+SET_BY_TENSORFLOW = (
+    "ENABLE_RUNTIME_UPTIME_TELEMETRY",
+    "HDF5_PLUGIN_PATH",
+    "TF2_BEHAVIOR",
+    "TPU_ML_PLATFORM",
+    "TPU_ML_PLATFORM_VERSION",
+    "TPU_SKIP_MDS_QUERY",
+)
 SIGNALS = ("SIGINT", "SIGTERM", "SIGPIPE", "SIGCHLD", "SIGALRM", "SIGUSR1")
 
 
@@ -118,11 +127,19 @@ def snapshot() -> dict[str, object]:
     }
 
 
+def _with_tensorflows(variables: dict[str, str], after: dict[str, object]) -> dict[str, str]:
+    """``variables`` and what TensorFlow's import set since."""
+    set_since = {k: v for k, v in after["os.environ"].items() if k in SET_BY_TENSORFLOW}
+    return {**set_since, **variables}
+
+
 def changes(before: dict[str, object], after: dict[str, object]) -> list[str]:
     """Each part of the state that differs, named, with its value before and after (only the
     keys that changed, for the environment; a state that did not exist before, such as
     TensorFlow's before its import, is not a change)."""
     found = []
+    if "TensorFlow's eager execution" in after.keys() - before.keys():
+        before = {**before, "os.environ": _with_tensorflows(before["os.environ"], after)}
     for part, then in before.items():
         now = after.get(part)
         if then == now:
@@ -145,7 +162,7 @@ def process_left_as_found():
     yield
     changed = changes(before, snapshot())
     sys.path[:] = path
-    for name in environment().keys() - variables.keys():
+    for name in environment().keys() - variables.keys() - set(SET_BY_TENSORFLOW):
         del os.environ[name]
     os.environ.update(variables)
     os.chdir(folder)

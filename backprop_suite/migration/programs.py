@@ -65,17 +65,24 @@ def imported_from_elsewhere(module: ModuleType, folder: Path) -> bool:
 def own_imports(folder: Path) -> Iterator[None]:
     """While a user's program imports: its folder first on the path, as ``python OLD.py`` puts
     it, and every module of a name that folder provides imported from there, not taken from a
-    module of that name imported before (another program's ``common`` or ``utils``)."""
+    module of that name imported before (another program's ``common`` or ``utils``). After,
+    ``sys.modules`` holds what it held before for those names: the program keeps its own
+    modules, and the process gets its own back."""
     folder = folder.resolve()
     names = provided(folder)
-    for name in [n for n in sys.modules if n.partition(".")[0] in names]:
-        if imported_from_elsewhere(sys.modules[name], folder):
+    before = {n: m for n, m in sys.modules.items() if n.partition(".")[0] in names}
+    for name, module in before.items():
+        if imported_from_elsewhere(module, folder):
             del sys.modules[name]
     sys.path.insert(0, str(folder))
     try:
         yield
     finally:
         sys.path.remove(str(folder))
+        for name in [n for n in sys.modules if n.partition(".")[0] in names]:
+            if name not in before:
+                del sys.modules[name]
+        sys.modules.update(before)
 
 
 def load_module(path: str | Path) -> ModuleType:
