@@ -12,14 +12,22 @@ migration check) and ``children`` (the suite's own child processes).
     result = load_implementation("tf").train(init_params(cfg), *xor_data(), cfg)
 """
 
-from backprop_suite.core import TrainConfig, init_params, load_params, save_params, xor_data
-from backprop_suite.verify.registry import load_implementation
+from importlib import import_module
 
-__all__ = [
-    "TrainConfig",
-    "init_params",
-    "load_implementation",
-    "load_params",
-    "save_params",
-    "xor_data",
-]
+_WHERE = {
+    "TrainConfig": "backprop_suite.core",
+    "init_params": "backprop_suite.core",
+    "load_params": "backprop_suite.core",
+    "save_params": "backprop_suite.core",
+    "xor_data": "backprop_suite.core",
+    "load_implementation": "backprop_suite.verify.registry",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    """The public names, imported when first used: importing the package (as every command does
+    before it can catch Ctrl-C) loads nothing else, not even NumPy."""
+    if name in _WHERE:
+        return getattr(import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'backprop_suite' has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """``backprop-check-gradients`` run from a checkout (``backprop_suite/cli/check_gradients.py``)."""
 
-from backprop_suite.cli.check_gradients import run
+from backprop_suite.cli.script import launch
 
 if __name__ == "__main__":
-    run()
+    launch("check_gradients")

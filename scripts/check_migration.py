@@ -1,6 +1,6 @@
 """``backprop-check-migration`` run from a checkout (``backprop_suite/cli/check_migration.py``)."""
 
-from backprop_suite.cli.check_migration import run
+from backprop_suite.cli.script import launch
 
 if __name__ == "__main__":
-    run()
+    launch("check_migration")

@@ -1,7 +1,7 @@
 """``backprop-convert-checkpoint`` run from a checkout
 (``backprop_suite/cli/convert_checkpoint.py``)."""
 
-from backprop_suite.cli.convert_checkpoint import run
+from backprop_suite.cli.script import launch
 
 if __name__ == "__main__":
-    run()
+    launch("convert_checkpoint")

@@ -1,6 +1,6 @@
 """``backprop-explain`` run from a checkout (``backprop_suite/cli/explain.py``)."""
 
-from backprop_suite.cli.explain import run
+from backprop_suite.cli.script import launch
 
 if __name__ == "__main__":
-    run()
+    launch("explain")

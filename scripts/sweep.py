@@ -1,6 +1,6 @@
 """``backprop-sweep`` run from a checkout (``backprop_suite/cli/sweep.py``)."""
 
-from backprop_suite.cli.sweep import run
+from backprop_suite.cli.script import launch
 
 if __name__ == "__main__":
-    run()
+    launch("sweep")

@@ -4,13 +4,16 @@ user's pair that imports its own packages named common and utils."""
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
+import inspect
 import subprocess
 import sys
 from pathlib import Path
 
 from script_runner import load, run_in_process, user_environment
 
+from backprop_suite.cli import commands as cli_commands
 from backprop_suite.migration.programs import load_module
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,10 +31,16 @@ def command_path(name: str) -> Path:
 
 
 def test_every_script_is_an_installed_command_of_the_same_main():
+    """``backprop-NAME`` and ``scripts/NAME.py`` both launch ``backprop_suite.cli.NAME``."""
     scripts = {p.stem for p in (ROOT / "scripts").glob("*.py")}
     assert commands() == {
-        f"backprop-{name.replace('_', '-')}": f"backprop_suite.cli.{name}:run" for name in scripts
+        f"backprop-{name.replace('_', '-')}": f"backprop_suite.cli.commands:{name}"
+        for name in scripts
     }
+    for name in scripts:
+        assert f'launch("{name}")' in (ROOT / "scripts" / f"{name}.py").read_text()
+        assert f'launch("{name}")' in inspect.getsource(getattr(cli_commands, name))
+        assert callable(importlib.import_module(f"backprop_suite.cli.{name}").run)
 
 
 def test_every_command_answers_help_from_outside_the_checkout(tmp_path):

@@ -2,9 +2,10 @@
 ``interrupted``, exits 130, and leaves no file, temporary folder or process behind.
 
 Each draw runs a real process (Python ignores SIGINT in a process started with it ignored, so the
-child is given the default), sends SIGINT after a drawn delay and waits. A delay falls after the
-script has begun its own work (0.5 s on: Python and NumPy load in 0.2 s here); a run that has
-finished by then must have finished normally. CI runs a few draws; ``-m fuzz`` runs more.
+child is given the default), waits until the script says it catches Ctrl-C (it creates the file
+``READY_FILE`` names, before it imports anything heavy), sends SIGINT after a drawn delay from
+then on and waits. A run that has finished by then must have finished normally. CI runs a few
+draws, and a few more beside processes that keep both cores busy; ``-m fuzz`` runs more.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from script_runner import SCRIPTS, user_environment
+
+from backprop_suite.cli.script import READY_FILE
 
 GALLERY = SCRIPTS.parent / "examples" / "migrations" / "seed_xor"
 MODEL_FILE = SCRIPTS.parent / "tests" / "fixtures" / "gradcheck" / "tanh_net.py"
@@ -68,7 +71,13 @@ def interrupt(script: str, delay: float, folder: Path) -> subprocess.CompletedPr
     temporary.mkdir()
     work = folder / "work"
     work.mkdir()
-    environment = {**user_environment(), TAG: tag, "TMPDIR": str(temporary)}
+    ready = folder / "ready"
+    environment = {
+        **user_environment(),
+        TAG: tag,
+        "TMPDIR": str(temporary),
+        READY_FILE: str(ready),
+    }
     arguments = [str(argument) for argument in RUNS[script]]
     if "CHECKPOINT" in arguments:
         from backprop_suite.migration.checkpoints import run_save
@@ -85,6 +94,8 @@ def interrupt(script: str, delay: float, folder: Path) -> subprocess.CompletedPr
         text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
+    while not ready.exists() and process.poll() is None:
+        time.sleep(0.005)
     time.sleep(delay)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
@@ -103,7 +114,7 @@ def interrupt(script: str, delay: float, folder: Path) -> subprocess.CompletedPr
 
 def draws(count: int):
     @settings(max_examples=count, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(script=st.sampled_from(sorted(RUNS)), delay=st.floats(0.5, 4.0))
+    @given(script=st.sampled_from(sorted(RUNS)), delay=st.floats(0.0, 4.0))
     def test(script: str, delay: float, tmp_path_factory) -> None:
         interrupt(script, delay, tmp_path_factory.mktemp(script))
 
@@ -114,6 +125,28 @@ def draws(count: int):
 @pytest.mark.parametrize("script", sorted(RUNS))
 def test_ctrl_c_mid_run_is_one_line_exit_130_and_nothing_left(script, tmp_path):
     assert interrupt(script, 2.0, tmp_path).returncode == 130
+
+
+@pytest.fixture
+def both_cores_busy():
+    """Two processes that spin for at most two minutes, ended after the test."""
+    spin = "import time\nend = time.monotonic() + 120\nwhile time.monotonic() < end: pass"
+    spinners = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(2)]
+    yield
+    for spinner in spinners:
+        spinner.kill()
+        spinner.wait()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", ["check_gradients", "compare"])
+@pytest.mark.parametrize("delay", [0.0, 0.3])
+def test_ctrl_c_on_a_loaded_machine_as_soon_as_it_is_caught(
+    script, delay, tmp_path, both_cores_busy
+):
+    """Right after the script says it catches Ctrl-C, while it imports NumPy and TensorFlow,
+    with both cores busy: still ``interrupted`` and 130."""
+    assert interrupt(script, delay, tmp_path).returncode == 130
 
 
 test_ctrl_c_at_a_random_moment = pytest.mark.slow(draws(3))
