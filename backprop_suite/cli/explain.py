@@ -1,14 +1,14 @@
 """Walk one training step of the seed's network the way the article does, with the real numbers.
 
-    python scripts/explain.py                    # the seed's 2-3-1 net on XOR, weight m2[0,0]
-    python scripts/explain.py --weight m1[1,2]   # any weight or bias: m1[i,j], b2[j], …
-    python scripts/explain.py --article          # the article's 2-2-2 example and its w6
-    python scripts/explain.py --optimizer adam   # the update by one of TF1's optimizers
+    backprop-explain                    # the seed's 2-3-1 net on XOR, weight m2[0,0]
+    backprop-explain --weight m1[1,2]   # any weight or bias: m1[i,j], b2[j], …
+    backprop-explain --article          # the article's 2-2-2 example and its w6
+    backprop-explain --optimizer adam   # the update by one of TF1's optimizers
 
 It prints the forward pass (each neuron's net input, then its output), the error, the three
 chain-rule factors of one weight's gradient and their product, and the update; then it checks
 every one of those numbers against TensorFlow (GradientTape and the TF2 port's own update).
-With ``--optimizer`` (and ``--optimizer-args``, as compare.py takes them) the update is that
+With ``--optimizer`` (and ``--optimizer-args``, as backprop-compare takes them) the update is that
 optimizer's: its formula, each slot before and after, the weight; the slots and the weight are
 checked against the training kernel TF1's optimizer calls.
 Exit status: 0 when every check holds, 1 when one does not, 2 for bad input.
@@ -160,9 +160,7 @@ def check(label: str, ours: np.ndarray | float, theirs: np.ndarray | float) -> b
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = ArgumentParser(description=__doc__)
     parser.add_argument("--article", action="store_true", help="the article's 2-2-2 example")
     parser.add_argument("--weight", help="m2[0,0] (seed net) or m2[0,1] (--article: its w6)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights (0)")

@@ -23,9 +23,11 @@ T = TypeVar("T")
 class ArgumentParser(argparse.ArgumentParser):
     """``argparse`` with the project's convention for bad input: ``error: …`` on stderr, status 2,
     no usage dump. Every script gets ``--verbose``; options are never abbreviated, so that
-    ``run_script`` can see ``--verbose`` before TensorFlow is imported."""
+    ``run_script`` can see ``--verbose`` before TensorFlow is imported. The description is shown
+    as written (a command passes its module's docstring: examples, then the exit status)."""
 
     def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
         super().__init__(*args, allow_abbrev=False, **kwargs)
         self.add_argument(
             VERBOSE,
