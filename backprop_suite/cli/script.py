@@ -70,8 +70,18 @@ def checked(prepare: Callable[[], T]) -> T | None:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
     except ImportError as error:
-        print(f"error: --plot needs matplotlib ({error})", file=sys.stderr)
+        print(f"error: {plot_needs_matplotlib(error)}", file=sys.stderr)
     return None
+
+
+def plot_needs_matplotlib(error: ImportError) -> str:
+    """The message for ``--plot`` when importing matplotlib failed with ``error``: the extra to
+    install where it is missing, the import's own error where it is there but broken."""
+    from backprop_suite.core.extras import install_hint
+
+    if (error.name or "").partition(".")[0] == "matplotlib":
+        return f"--plot needs matplotlib: {install_hint('matplotlib')}"
+    return f"--plot needs matplotlib, which did not import ({error})"
 
 
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a program that Ctrl-C stopped
