@@ -1,12 +1,12 @@
 """Time the seed's 500-step XOR job in every execution mode, in one process, and how each
 implementation's default path scales with the hidden width and the number of samples.
 
-    python scripts/bench.py                          # everything (about six minutes)
-    python scripts/bench.py --quick                  # few steps, repeats and sizes: proves it runs
-    python scripts/bench.py --json out.json --plot scaling.png
-    python scripts/bench.py --verbose                # progress on stderr as each mode finishes
-    python scripts/bench.py --no-scaling             # the modes, data-parallel rows and sweep
-    python scripts/bench.py --sweep-profile          # also train_many's step cost for K nets
+    backprop-bench                          # everything (about six minutes)
+    backprop-bench --quick                  # few steps, repeats and sizes: proves it runs
+    backprop-bench --json out.json --plot scaling.png
+    backprop-bench --verbose                # progress on stderr as each mode finishes
+    backprop-bench --no-scaling             # the modes, data-parallel rows and sweep
+    backprop-bench --sweep-profile          # also train_many's step cost for K nets
 
 Each mode runs once cold (its first call: tracing, graph building, model compiling), then
 ``--repeats`` times warm; the table shows the first call and the median of the warm runs, per
@@ -65,7 +65,7 @@ def check_args(args) -> list[str]:
 
 def main(argv: list[str] | None = None, chosen: plan.Plan | None = None) -> int:
     """The command line; ``chosen`` replaces the plan that ``--quick`` or ``--repeats`` set."""
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="20 steps, 2 repeats, small sizes")
     parser.add_argument("--repeats", type=int, default=5, help="warm runs per mode (5)")
     parser.add_argument("--no-scaling", action="store_true", help="skip the scaling tables")

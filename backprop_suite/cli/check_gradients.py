@@ -1,9 +1,9 @@
 """Measure how closely the gradients agree: NumPy by hand, GradientTape, Keras, and
 central finite differences, on random float64 weights and data for several nets.
 
-    python scripts/check_gradients.py
-    python scripts/check_gradients.py --json gradients.json
-    python scripts/check_gradients.py MODEL.py [--fast] [--order 2] [--rtol R] [--atol A]
+    backprop-check-gradients
+    backprop-check-gradients --json gradients.json
+    backprop-check-gradients MODEL.py [--fast] [--order 2] [--rtol R] [--atol A]
         [--seed S] [--backends tensorflow,jax,torch] [--json PATH|-]
 
 Prints, per net, the largest absolute difference of each framework from the hand-written
@@ -78,7 +78,7 @@ def every_case() -> list[tuple[tuple[int, ...], str, str]]:
 
 def main(argv: list[str] | None = None, cases: list | None = None) -> int:
     """The command line; ``cases`` (net, activation, loss) replaces ``every_case()``."""
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__)
     parser.add_argument("model", metavar="MODEL.py", nargs="?", help="a model file of yours")
     parser.add_argument("--json", metavar="PATH", help="write every net's figures as JSON there")
     parser.add_argument(

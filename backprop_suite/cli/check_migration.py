@@ -1,9 +1,9 @@
 """Check a TF1 program against its TF2 or Keras 3 port, stage by stage.
 
-    python scripts/check_migration.py OLD.py NEW.py [--steps 10] [--dtype float64] [--json -]
-    python scripts/check_migration.py SCRIPT.py NEW.py [--outputs NAME] [--train-op NAME] \
+    backprop-check-migration OLD.py NEW.py [--steps 10] [--dtype float64] [--json -]
+    backprop-check-migration SCRIPT.py NEW.py [--outputs NAME] [--train-op NAME] \
         [-- SCRIPT'S ARGUMENTS]
-    python scripts/check_migration.py SCRIPT.py --list
+    backprop-check-migration SCRIPT.py --list
 
 OLD.py defines ``tf1_program()`` (returning feeds, loss, train_op and optionally outputs) and
 ``batches()``, or is a TF1 script as it was written (script mode: its training steps are the
@@ -67,7 +67,7 @@ def tf1_program_of(path: str, args, checkpoint: str | None = None) -> OldProgram
 
 def parse_args(argv: list[str] | None):
     own, script_argv = split_argv(argv)
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__)
     parser.add_argument(
         "old", metavar="OLD.py", help="the TF1 program: tf1_program() and batches(), or a script"
     )

@@ -1,8 +1,8 @@
 """Train every implementation from one set of weights and print them side by side.
 
-    python scripts/compare.py                                   # the seed program, all four
-    python scripts/compare.py --layers 2,4,1 --lr 0.5 --steps 2000 --plot out/ --json out/r.json
-    python scripts/compare.py --weights w.npz --data d.npz --impl tf1,tf --dtype float64
+    backprop-compare                                   # the seed program, all four
+    backprop-compare --layers 2,4,1 --lr 0.5 --steps 2000 --plot out/ --json out/r.json
+    backprop-compare --weights w.npz --data d.npz --impl tf1,tf --dtype float64
 
 Every option and output path is checked before any training. Exit status: 0 when all agree
 within the tolerance for the dtype, 1 when they do not (the first step at which they parted is
@@ -65,9 +65,7 @@ def parse_layers(text: str) -> tuple[int, ...]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = ArgumentParser(description=__doc__)
     parser.add_argument("--layers", default="2,3,1", help="widths from input to output (2,3,1)")
     parser.add_argument("--activation", default="sigmoid", help=" | ".join(ACTIVATIONS))
     parser.add_argument("--loss", default="sum_squares", help=" | ".join(LOSSES))

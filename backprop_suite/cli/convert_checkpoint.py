@@ -1,7 +1,7 @@
 """Carry a TF1 tf.train.Saver checkpoint into a Keras 3 port and write it as Keras 3 reads it.
 
-    python scripts/convert_checkpoint.py CHECKPOINT NEW.py --out FILE.weights.h5
-    python scripts/convert_checkpoint.py CHECKPOINT NEW.py --out FILE.keras --check OLD.py
+    backprop-convert-checkpoint CHECKPOINT NEW.py --out FILE.weights.h5
+    backprop-convert-checkpoint CHECKPOINT NEW.py --out FILE.keras --check OLD.py
 
 CHECKPOINT is the prefix that ``Saver.save`` returned (``model.ckpt-100000``), one of its files,
 or the folder of its ``checkpoint`` file. NEW.py is the port as the migration check reads it:
@@ -40,7 +40,7 @@ from backprop_suite.migration.programs import program_file
 
 def parse_args(argv: list[str] | None):
     own, script_argv = split_argv(argv)
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__)
     parser.add_argument("checkpoint", metavar="CHECKPOINT", help="a tf.train.Saver checkpoint")
     parser.add_argument("new", metavar="NEW.py", help="the port: tf2_program(), WEIGHT_MAP")
     parser.add_argument("--out", required=True, help="FILE.weights.h5 or FILE.keras")

@@ -1,16 +1,20 @@
 """Walk one training step of the seed's network the way the article does, with the real numbers.
 
-    python scripts/explain.py                    # the seed's 2-3-1 net on XOR, weight m2[0,0]
-    python scripts/explain.py --weight m1[1,2]   # any weight or bias: m1[i,j], b2[j], …
-    python scripts/explain.py --article          # the article's 2-2-2 example and its w6
-    python scripts/explain.py --optimizer adam   # the update by one of TF1's optimizers
+    backprop-explain                    # the seed's 2-3-1 net on XOR, weight m2[0,0]
+    backprop-explain --weight m1[1,2]   # any weight or bias: m1[i,j], b2[j], …
+    backprop-explain --article          # the article's 2-2-2 example, completed, and its w6
+    backprop-explain --optimizer adam   # the update by one of TF1's optimizers
 
 It prints the forward pass (each neuron's net input, then its output), the error, the three
 chain-rule factors of one weight's gradient and their product, and the update; then it checks
 every one of those numbers against TensorFlow (GradientTape and the TF2 port's own update).
-With ``--optimizer`` (and ``--optimizer-args``, as compare.py takes them) the update is that
+With ``--optimizer`` (and ``--optimizer-args``, as backprop-compare takes them) the update is that
 optimizer's: its formula, each slot before and after, the weight; the slots and the weight are
 checked against the training kernel TF1's optimizer calls.
+With ``--article`` each number is labelled: ``[article]`` where the article prints it,
+``[completed]`` where the suite computes it from the article's setup and, for the weights and
+biases the article does not give, from the seed; the article's own outputs and error (0.735,
+0.455, E = 0.0286) are shown beside the completed ones, with its arithmetic redone.
 Exit status: 0 when every check holds, 1 when one does not, 2 for bad input.
 """
 
@@ -48,20 +52,100 @@ def parse_weight(text: str, cfg: TrainConfig) -> tuple[str, tuple[int, ...]]:
     return key, index
 
 
+# The article's worked example, its numbers as it prints them: a 2-2-2 sigmoid net, inputs i1 and
+# i2, into h1 the weights w1 (from i1) and w3 (from i2) and the bias b1, h1's net input and
+# output; the outputs o1 and o2 it assumes ("let's say"), the targets, each output's error
+# ½ (target - output)² and their sum E. It gives no other weight or bias.
+ARTICLE = {
+    "inputs": (0.1, 0.2),
+    "w1": 0.27,
+    "w3": 0.57,
+    "b1": 0.4,
+    "h1 net": 0.541,
+    "h1 output": 0.632,
+    "outputs": (0.735, 0.455),
+    "targets": (0.5, 0.5),
+    "errors": (0.0276, 0.001),
+    "E": 0.0286,
+}
+ARTICLE_MARK = "[article]"
+COMPLETED_MARK = "[completed]"
+
+
 def article_problem(cfg: TrainConfig) -> tuple[dict, np.ndarray, np.ndarray]:
     """The article's example: inputs 0.1 and 0.2, targets 0.5 and 0.5, and the weights it names
-    (w1 = 0.27, w3 = 0.57 into h1, bias 0.4); the rest drawn from the seed."""
+    (w1 = 0.27, w3 = 0.57 into h1, bias 0.4); the rest, which it does not give, drawn from the
+    seed."""
     params = init_params(cfg)
-    params["m1"][:, 0] = [0.27, 0.57]
-    params["b1"][0] = 0.4
-    return params, np.array([[0.1, 0.2]]), np.array([[0.5, 0.5]])
+    params["m1"][:, 0] = [ARTICLE["w1"], ARTICLE["w3"]]
+    params["b1"][0] = ARTICLE["b1"]
+    return params, np.array([ARTICLE["inputs"]]), np.array([ARTICLE["targets"]])
+
+
+def print_article_sources(seed: int) -> None:
+    """Which numbers below the article prints, and which the suite completes."""
+    a = ARTICLE
+    print("The article's worked example: a 2-2-2 sigmoid net, E the sum of ½ (target - output)².")
+    print(f"  {ARTICLE_MARK} printed in the article:")
+    print(
+        f"    inputs i1 = {a['inputs'][0]:g}, i2 = {a['inputs'][1]:g} (x0); targets "
+        f"{a['targets'][0]:g} and {a['targets'][1]:g}"
+    )
+    print(
+        f"    into h1 (h1[0] here): w1 = {a['w1']:g} (m1[0,0]), w3 = {a['w3']:g} (m1[1,0]), "
+        f"bias b1 = {a['b1']:g} (b1[0]); its net {a['h1 net']:g}, its output "
+        f"{a['h1 output']:g}"
+    )
+    print("    w6 (m2[0,1]), from h1 into o2 (y_out[1]): the weight it walks back to")
+    print(
+        f"    outputs o1 = {a['outputs'][0]:g} and o2 = {a['outputs'][1]:g}, errors "
+        f"{a['errors'][0]:g} and {a['errors'][1]:g}, E = {a['E']:g}: outputs it assumes (\"let's "
+        'say"), from weights it does not give'
+    )
+    print(
+        f"  {COMPLETED_MARK} computed by the suite: the weights and biases the article does not "
+        f"give (h2's w2, w4 and bias, w5 to w8, the output biases) drawn from --seed {seed}, and"
+    )
+    print("    every number that depends on them: h2, the outputs, E, the gradient and the update;")
+    print(
+        "    the article's 0.735, 0.455 and 0.0286 are not these, and are shown beside them.\n"
+    )
+
+
+def article_notes() -> dict[tuple[int, int], str]:
+    """The label of each neuron's line of the forward pass, by (layer, unit)."""
+    outputs = ARTICLE["outputs"]
+    return {
+        (1, 0): f"{ARTICLE_MARK} (the article: {ARTICLE['h1 net']:g}, {ARTICLE['h1 output']:g})",
+        (1, 1): COMPLETED_MARK,
+        (2, 0): f"{COMPLETED_MARK} (the article's o1: {outputs[0]:g})",
+        (2, 1): f"{COMPLETED_MARK} (the article's o2: {outputs[1]:g})",
+    }
+
+
+def print_article_error() -> None:
+    """The article's own error, redone from the outputs it prints."""
+    terms = [0.5 * (t - o) ** 2 for t, o in zip(ARTICLE["targets"], ARTICLE["outputs"])]
+    redone = " + ".join(
+        f"½ ({t:g} - {o:g})²" for t, o in zip(ARTICLE["targets"], ARTICLE["outputs"])
+    )
+    printed = " + ".join(f"{e:g}" for e in ARTICLE["errors"])
+    print(
+        f"  {ARTICLE_MARK} the article's E, from its outputs: {redone} = "
+        f"{' + '.join(f'{v:.7g}' for v in terms)} = {sum(terms):.6g} "
+        f"(it prints {printed} = {ARTICLE['E']:g})"
+    )
 
 
 def neuron(layer: int, unit: int, depth: int) -> str:
     return f"y_out[{unit}]" if layer == depth else f"h{layer}[{unit}]"
 
 
-def print_forward(h: list, params: dict, cfg: TrainConfig) -> None:
+def print_forward(
+    h: list, params: dict, cfg: TrainConfig, notes: dict[tuple[int, int], str] | None = None
+) -> None:
+    """Each neuron's net input and output; ``notes`` ends the line of (layer, unit)."""
+    notes = notes or {}
     print(f"1. Forward pass: net = inputs · weights + bias, then output = {cfg.activation}(net)")
     for sample in range(len(h[0])):
         print(f"  sample {sample}: x0 = {np.array2string(h[0][sample], precision=4)}")
@@ -70,13 +154,19 @@ def print_forward(h: list, params: dict, cfg: TrainConfig) -> None:
             for unit in range(m.shape[1]):
                 terms = " + ".join(f"({v:.4g} × {w:.4f})" for v, w in zip(inputs, m[:, unit]))
                 net = inputs @ m[:, unit] + b[unit]
+                note = notes.get((layer, unit))
                 print(
                     f"    net {neuron(layer, unit, cfg.depth)} = {terms} + {b[unit]:.4f} = "
                     f"{net:.6f};  {cfg.activation}({net:.6f}) = {h[layer][sample, unit]:.6f}"
+                    + (f"  {note}" if note else "")
                 )
 
 
-def print_error(y0: np.ndarray, y_out: np.ndarray, loss: float, cfg: TrainConfig) -> None:
+def print_error(
+    y0: np.ndarray, y_out: np.ndarray, loss: float, cfg: TrainConfig, mark: str = ""
+) -> None:
+    """Each output's term of E and E; ``mark`` ends each of those lines."""
+    mark = f"  {mark}" if mark else ""
     half = cfg.loss == "half_sum_squares"
     summary = {
         "sum_squares": "the sum of (target - output)²",
@@ -89,9 +179,9 @@ def print_error(y0: np.ndarray, y_out: np.ndarray, loss: float, cfg: TrainConfig
         term = (0.5 if half else 1.0) * (target - out) ** 2
         print(
             f"  sample {sample}, output {unit}: {'½ ' if half else ''}({target:.4g} - {out:.6f})²"
-            f" = {term:.6f}"
+            f" = {term:.6f}{mark}"
         )
-    print(f"  E = {loss:.10f}")
+    print(f"  E = {loss:.10f}{mark}")
 
 
 def weight_name(key: str, index: tuple[int, ...]) -> str:
@@ -160,10 +250,12 @@ def check(label: str, ours: np.ndarray | float, theirs: np.ndarray | float) -> b
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    parser = ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--article",
+        action="store_true",
+        help="the article's 2-2-2 example, what it leaves out drawn from the seed",
     )
-    parser.add_argument("--article", action="store_true", help="the article's 2-2-2 example")
     parser.add_argument("--weight", help="m2[0,0] (seed net) or m2[0,1] (--article: its w6)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights (0)")
     parser.add_argument("--lr", type=float, default=1.0, help="learning rate (1.0)")
@@ -227,8 +319,12 @@ def main(argv: list[str] | None = None) -> int:
 
     h = manual_impl.layer_outputs(params, x0, cfg)
     loss, grads = manual_impl.loss_and_grads(params, x0, y0, cfg)
-    print_forward(h, params, cfg)
-    print_error(y0, h[-1], loss, cfg)
+    if args.article:
+        print_article_sources(args.seed)
+    print_forward(h, params, cfg, article_notes() if args.article else None)
+    print_error(y0, h[-1], loss, cfg, COMPLETED_MARK if args.article else "")
+    if args.article:
+        print_article_error()
     factors, grad = chain_rule(params, h, y0, cfg, key, index)
     print_chain_rule(factors, grad, key, index, cfg)
     weight = float(params[key][index])

@@ -24,9 +24,11 @@ T = TypeVar("T")
 class ArgumentParser(argparse.ArgumentParser):
     """``argparse`` with the project's convention for bad input: ``error: …`` on stderr, status 2,
     no usage dump. Every script gets ``--verbose``; options are never abbreviated, so that
-    ``run_script`` can see ``--verbose`` before TensorFlow is imported."""
+    ``run_script`` can see ``--verbose`` before TensorFlow is imported. The description is shown
+    as written (a command passes its module's docstring: examples, then the exit status)."""
 
     def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
         super().__init__(*args, allow_abbrev=False, **kwargs)
         self.add_argument(
             VERBOSE,
@@ -69,8 +71,18 @@ def checked(prepare: Callable[[], T]) -> T | None:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
     except ImportError as error:
-        print(f"error: --plot needs matplotlib ({error})", file=sys.stderr)
+        print(f"error: {plot_needs_matplotlib(error)}", file=sys.stderr)
     return None
+
+
+def plot_needs_matplotlib(error: ImportError) -> str:
+    """The message for ``--plot`` when importing matplotlib failed with ``error``: the extra to
+    install where it is missing, the import's own error where it is there but broken."""
+    from backprop_suite.core.extras import install_hint
+
+    if (error.name or "").partition(".")[0] == "matplotlib":
+        return f"--plot needs matplotlib: {install_hint('matplotlib')}"
+    return f"--plot needs matplotlib, which did not import ({error})"
 
 
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a program that Ctrl-C stopped

@@ -1,10 +1,10 @@
 """How often does a net learn XOR? Train thousands of seeds at once over a grid and count.
 
-    python scripts/sweep.py --seeds 0:10000 --plot out/            # widths 2,3,4 x rates 0.5,1,2
-    python scripts/sweep.py --layers 2,3,1 --lr 1 --steps 500 5000 --json sweep.json
-    python scripts/sweep.py --seeds 0:1000 --steps 200 --check       # cross-check 100 nets
-    python scripts/sweep.py --shard 2/3 --json part2.json            # one of three machines
-    python scripts/sweep.py merge part1.json part2.json part3.json --json sweep.json
+    backprop-sweep --seeds 0:10000 --plot out/            # widths 2,3,4 x rates 0.5,1,2
+    backprop-sweep --layers 2,3,1 --lr 1 --steps 500 5000 --json sweep.json
+    backprop-sweep --seeds 0:1000 --steps 200 --check       # cross-check 100 nets
+    backprop-sweep --shard 2/3 --json part2.json            # one of three machines
+    backprop-sweep merge part1.json part2.json part3.json --json sweep.json
 
 Every seed's net is trained at once by the vectorised NumPy ``train_many``. Each cell of the
 grid (widths x rates x optimizers x inits x steps) reports the fraction that learned XOR, the
@@ -56,10 +56,9 @@ def add_outputs(parser: ArgumentParser) -> None:
     parser.add_argument("--plot", metavar="DIR", help=f"write {' and '.join(FIGURES)} there")
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def sweep_parser() -> ArgumentParser:
+    """The sweep's options; its usage names the subcommands too (``SUBCOMMANDS``)."""
+    parser = ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", default="0:10000", help="START:STOP and/or N,… (0:10000)")
     parser.add_argument("--layers", nargs="+", default=DEFAULT_LAYERS, help="2,2,1 2,3,1 2,4,1")
     parser.add_argument("--lr", nargs="+", type=float, default=DEFAULT_RATES, help="0.5 1 2")
@@ -88,16 +87,40 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_outputs(parser)
-    args = parser.parse_args(argv)
+    usages = [parser.format_usage().removeprefix("usage: ").rstrip()]
+    usages += [
+        sub(parser.prog).format_usage().removeprefix("usage: ").rstrip()
+        for sub in SUBCOMMANDS.values()
+    ]
+    parser.usage = "\n       ".join(usages).replace("%", "%%")
+    return parser
+
+
+def merge_parser(prog: str) -> ArgumentParser:
+    """``PROG merge``'s options."""
+    parser = ArgumentParser(
+        prog=f"{prog} merge",
+        description="Join the shards' JSON (each from --shard I/N --json) into one sweep's.",
+    )
+    parser.add_argument(
+        "shards", nargs="+", metavar="SHARD.json", help="the shards' --json files, any order"
+    )
+    add_outputs(parser)
+    return parser
+
+
+# the subcommands: name -> the parser of ``PROG name``, given PROG
+SUBCOMMANDS = {"merge": merge_parser}
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    args = sweep_parser().parse_args(argv)
     args.init = args.init or ["uniform"]
     return args
 
 
 def parse_merge_args(argv: list[str]) -> argparse.Namespace:
-    parser = ArgumentParser(prog="sweep.py merge", description="join the shards' JSON into one")
-    parser.add_argument("shards", nargs="+", metavar="SHARD.json")
-    add_outputs(parser)
-    return parser.parse_args(argv)
+    return merge_parser(sweep_parser().prog).parse_args(argv)
 
 
 def check_outputs(args: argparse.Namespace) -> None:
@@ -249,7 +272,7 @@ def read_shards(args: argparse.Namespace) -> dict:
     try:
         document = merge(documents)
     except (KeyError, TypeError, IndexError, StopIteration) as error:
-        raise ValueError(f"a shard is not a sweep.py --json file ({error!r})") from None
+        raise ValueError(f"a shard is not a backprop-sweep --json file ({error!r})") from None
     check_outputs(args)
     return document
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from backprop_suite.core.extras import install_hint
 from backprop_suite.gradcheck.check import GradientMismatch
 from backprop_suite.verify.tolerances import ACROSS_BACKENDS, difference
 
@@ -32,7 +33,8 @@ def missing(backends: Sequence[str]) -> str | None:
         return f"backends must be among {', '.join(KNOWN)}, got {', '.join(unknown)}"
     absent = [b for b in backends if importlib.util.find_spec(b) is None]
     if absent:
-        return f"{', '.join(absent)} not installed here (pip install it, or leave it out)"
+        hints = "; ".join(f"{b}: {install_hint(b)}" for b in absent)
+        return f"{', '.join(absent)} not installed here (leave it out, or install it: {hints})"
     return None
 
 

@@ -6,6 +6,8 @@ import importlib
 import importlib.util
 from types import ModuleType
 
+from backprop_suite.core.extras import install_hint
+
 IMPLEMENTATIONS = {
     "manual": "manual_impl",
     "tf": "tf_impl",
@@ -41,9 +43,8 @@ def load_implementation(name: str) -> ModuleType:
 
 
 BACKEND_INSTALL = {
-    "jax": 'jax is in the dev extra: python -m pip install -e ".[dev]" (or pip install jax)',
-    "torch": 'install the CPU build: python -m pip install "torch==2.13.0+cpu" '
-    "(the plain torch wheel is a CUDA build; the [torch] extra pins the version)",
+    "jax": f"jax is in the jax extra (and dev): {install_hint('jax')}",
+    "torch": install_hint("torch"),
 }
 
 

@@ -59,6 +59,52 @@ def test_the_article_example_gives_the_articles_numbers():
     assert "Backpropagation for m2[0,1] (from h1[0] into y_out[1])" in out.stdout  # w6
 
 
+# The article's worked example as it prints it (the seed article's text, "The forward pass" and
+# "The error function"): h1's net input and output, the outputs it assumes ("let's say"), each
+# output's error and the total. Quoted here, not read from the code under test.
+ARTICLE_H1 = (0.541, 0.632)
+ARTICLE_OUTPUTS = (0.735, 0.455)
+ARTICLE_ERRORS = (0.0276, 0.001)
+ARTICLE_E = 0.0286
+
+
+def line_with(start, text):
+    found = [line for line in text.splitlines() if line.strip().startswith(start)]
+    assert len(found) == 1, (start, text)
+    return found[0]
+
+
+def test_the_article_example_labels_the_articles_numbers_and_the_completed_ones():
+    out = run_in_process("--article")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    h1 = line_with("net h1[0]", text)
+    assert h1.endswith(f"[article] (the article: {ARTICLE_H1[0]}, {ARTICLE_H1[1]})")
+    assert "[completed]" in line_with("net h1[1]", text)
+    for unit, article in enumerate(ARTICLE_OUTPUTS):
+        line = line_with(f"net y_out[{unit}]", text)
+        assert line.endswith(f"[completed] (the article's o{unit + 1}: {article})")
+        computed = printed(r"\) = ([\d.]+)  \[", line)
+        # the completed output is not the article's: the weights it came from are the seed's
+        assert round(computed, 3) != article
+    e_line = line_with("E = ", text)
+    assert (
+        e_line.endswith("[completed]") and round(printed(r"E = ([\d.]+)", e_line), 4) != ARTICLE_E
+    )
+    # the article's own error, redone from its printed outputs, rounds to what it prints
+    redone = line_with("[article] the article's E", text)
+    total = sum(0.5 * (0.5 - o) ** 2 for o in ARTICLE_OUTPUTS)
+    assert round(total, 4) == ARTICLE_E
+    assert f"= {total:.6g} (it prints {ARTICLE_ERRORS[0]} + {ARTICLE_ERRORS[1]} = {ARTICLE_E})" in (
+        redone
+    )
+    header = text[: text.index("1. Forward pass")]
+    assert "[article] printed in the article" in header and "[completed]" in header
+    for number in (*ARTICLE_OUTPUTS, *ARTICLE_ERRORS, ARTICLE_E, *ARTICLE_H1):
+        assert str(number) in header, number
+    assert "drawn from --seed 0" in header
+
+
 @pytest.mark.parametrize(
     "args,message",
     [
