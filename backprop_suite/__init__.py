@@ -1,10 +1,11 @@
 """The backprop reference suite: one XOR network trained several ways and proven identical.
 
-The public API is here; its subpackages are the architecture (README, "Layout"):
-``core`` (the config, data, weights and their checks, no TensorFlow), ``verify`` (comparison,
-registry, tolerances, finite differences), ``reference`` (the TF1 seed program), ``cli`` (the
-``backprop-*`` commands), ``sweep``, ``bench``, ``figures``, ``distribute``, ``migration`` (the
-migration check) and ``children`` (the suite's own child processes).
+The public API is here; its subpackages are the architecture (README, "Layout"; file by file in
+``docs/agreement.md``): ``core`` (the config, data, weights and their checks, no TensorFlow),
+``verify`` (comparison, registry, tolerances, finite differences), ``reference`` (the TF1 seed
+program), ``cli`` (the ``backprop-*`` commands), ``sweep``, ``bench``, ``figures``,
+``distribute``, ``migration`` (the migration check) and ``children`` (the suite's own child
+processes).
 
     from backprop_suite import TrainConfig, init_params, load_implementation, xor_data
 

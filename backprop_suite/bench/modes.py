@@ -145,7 +145,7 @@ def end_to_end(repeats: int) -> dict:
 
 
 def targets(rows: list[dict], e2e: dict | None) -> list[dict]:
-    """The speed targets the README states, as ratios taken in this one run."""
+    """The speed targets docs/performance.md states, as ratios taken in this one run."""
     median = {row["mode"]: row["median_s"] for row in rows}
     checks = [
         (

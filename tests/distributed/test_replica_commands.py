@@ -16,7 +16,7 @@ REPLICAS = "python scripts/compare.py --replicas 2 --dtype float64"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("page", ["README.md", "docs/distributed.md"])
+@pytest.mark.parametrize("page", ["docs/distributed.md"])
 def test_the_documented_data_parallel_comparison_exits_0(page):
     assert REPLICAS in (ROOT / page).read_text(), f"{page} no longer says {REPLICAS!r}"
     done = run_in_process(load("compare"), *REPLICAS.split()[2:])

@@ -1,4 +1,4 @@
-"""scripts/check_migration.py as a user runs it: the README's pair, the JSON, wrong ports, the
+"""scripts/check_migration.py as a user runs it: the documented pair, the JSON, wrong ports, the
 data file, the random modes, and bad input (exit 2, one ``error:`` line, no traceback)."""
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ WRONG = Path(__file__).resolve().parents[1] / "fixtures" / "wrong_ports"
 SEED_OLD, SEED_NEW = GALLERY / "seed_xor" / "tf1.py", GALLERY / "seed_xor" / "keras3.py"
 
 
-def readme_pair() -> tuple[str, str, str]:
-    """OLD.py, NEW.py and the printed report of the README's "Check your own migration"."""
-    text = (ROOT / "README.md").read_text()
+def documented_pair() -> tuple[str, str, str]:
+    """OLD.py, NEW.py and the printed report of "Check your own migration" in
+    docs/check_migration.md."""
+    text = (ROOT / "docs" / "check_migration.md").read_text()
     section = text.split("## Check your own migration")[1].split("\n## ")[0]
     old, new = re.findall(r"```python\n(.*?)```", section, flags=re.S)
     printed = re.findall(r"```\n(weights .*?)```", section, flags=re.S)[0]
@@ -29,12 +30,12 @@ def readme_pair() -> tuple[str, str, str]:
 
 
 @pytest.mark.slow
-def test_the_readmes_own_pair_agrees_in_a_real_process_as_printed(tmp_path):
-    old, new, printed = readme_pair()
+def test_the_documented_pair_agrees_in_a_real_process_as_printed(tmp_path):
+    old, new, printed = documented_pair()
     (tmp_path / "OLD.py").write_text(old)
     (tmp_path / "NEW.py").write_text(new)
     command = "python scripts/check_migration.py OLD.py NEW.py --steps 20 --outputs add"
-    assert f"`{command}`" in (ROOT / "README.md").read_text()
+    assert f"`{command}`" in (ROOT / "docs" / "check_migration.md").read_text()
     arguments = command.split()[2:]
     done = run("check_migration", *arguments, "--json", "report.json", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
