@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import os
 import re
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -39,27 +40,33 @@ def filter_stderr(drop: Callable[[bytes], bool] = is_tensorflow_noise) -> None:
     """From now until the process exits, pass each line written to file descriptor 2 on to the
     real stderr unless ``drop(line)``."""
     global _user_stderr
-    real_stderr = os.dup(2)
-    _user_stderr = real_stderr
-    read_end, write_end = os.pipe()
-    os.dup2(write_end, 2)
-    os.close(write_end)
+    # Ctrl-C waits until the filter stands whole: one in between would leave stderr on a pipe
+    # that nothing reads, and its message would be lost (the pump thread keeps SIGINT blocked)
+    masked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        real_stderr = os.dup(2)
+        read_end, write_end = os.pipe()
 
-    def pump() -> None:
-        with os.fdopen(read_end, "rb") as pipe:
-            for line in pipe:
-                if not drop(line):
-                    os.write(real_stderr, line)
+        def pump() -> None:
+            with os.fdopen(read_end, "rb") as pipe:
+                for line in pipe:
+                    if not drop(line):
+                        os.write(real_stderr, line)
 
-    thread = threading.Thread(target=pump, name="stderr-filter", daemon=True)
-    thread.start()
+        thread = threading.Thread(target=pump, name="stderr-filter", daemon=True)
+        thread.start()
 
-    def restore() -> None:
-        sys.stderr.flush()
-        os.dup2(real_stderr, 2)  # closes the pipe's last write end: the pump reads to the end
-        thread.join(timeout=10)
+        def restore() -> None:
+            sys.stderr.flush()
+            os.dup2(real_stderr, 2)  # closes the pipe's last write end: the pump reads to the end
+            thread.join(timeout=10)
 
-    atexit.register(restore)
+        atexit.register(restore)
+        os.dup2(write_end, 2)
+        os.close(write_end)
+        _user_stderr = real_stderr
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, masked)
 
 
 def user_stderr() -> TextIO:

@@ -158,9 +158,9 @@ def run_script(main: Callable[[], int]) -> NoReturn:
     exits 130 (every output is written atomically, so none is left half-written; a child
     process is ended by ``subprocess``); a reader of stdout that goes away (``| head -1``) ends
     the script quietly with 141."""
-    quiet_tensorflow(verbose=VERBOSE in sys.argv[1:])
-    catch_ctrl_c()
     try:
+        quiet_tensorflow(verbose=VERBOSE in sys.argv[1:])
+        catch_ctrl_c()
         status = main()
         sys.stdout.flush()
     except KeyboardInterrupt:

@@ -151,3 +151,37 @@ def test_ctrl_c_on_a_loaded_machine_as_soon_as_it_is_caught(
 
 test_ctrl_c_at_a_random_moment = pytest.mark.slow(draws(3))
 test_ctrl_c_at_many_random_moments = pytest.mark.fuzz(draws(40))
+
+
+INTERRUPTED_AS_THE_FILTER_STARTS = """
+import os
+import signal
+import threading
+
+from backprop_suite.cli.script import run_script
+
+start = threading.Thread.start
+
+
+def start_after_a_ctrl_c(thread):
+    os.kill(os.getpid(), signal.SIGINT)
+    start(thread)
+
+
+threading.Thread.start = start_after_a_ctrl_c
+run_script(lambda: 0)
+"""
+
+
+def test_ctrl_c_while_stderr_is_being_filtered_is_still_one_line_and_130():
+    """A Ctrl-C that comes as the script puts its filter in front of stderr (here, as the filter's
+    thread starts) is seen once the filter stands: before, its traceback went into a pipe that
+    nothing read yet and the process died of the signal, silent (-2, as a CI run met it)."""
+    done = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_AS_THE_FILTER_STARTS],
+        capture_output=True,
+        text=True,
+        env=user_environment(),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert (done.returncode, done.stderr) == (130, "interrupted\n")
