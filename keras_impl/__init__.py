@@ -2,6 +2,10 @@
 Keras was imported with; ``keras_impl.on_jax`` and ``on_torch`` run it on another, in a child
 process)."""
 
-from keras_impl.trainer import MODES, forward, loss_and_grads, train
+from backprop_suite.quiet import import_tensorflow
+
+import_tensorflow()  # before Keras imports it: quietly, unless it is imported already
+
+from keras_impl.trainer import MODES, forward, loss_and_grads, train  # noqa: E402
 
 __all__ = ["MODES", "forward", "loss_and_grads", "train"]

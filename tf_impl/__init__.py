@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from backprop_suite.quiet import import_tensorflow
+
 __all__ = ["MODES", "forward", "loss_and_grads", "train"]
 
 
 def __getattr__(name: str):
     if name in __all__:
+        import_tensorflow()
         return getattr(import_module("tf_impl.trainer"), name)
     raise AttributeError(f"module 'tf_impl' has no attribute {name!r}")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import NoReturn, TypeVar
 
-from backprop_suite.cli.quiet import quiet_tensorflow
+from backprop_suite.quiet import quiet_tensorflow
 
 VERBOSE = "--verbose"
 BAD_INPUT = 2  # a script's exit status for bad input, before any work

@@ -26,10 +26,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from backprop_suite.cli.quiet import user_stderr
 from backprop_suite.cli.script import BAD_INPUT, ArgumentParser, checked, run_script
 from backprop_suite.core import ACTIVATIONS, DTYPES, LOSSES, TrainConfig
 from backprop_suite.core.outputs import Writes, check_output_file, check_output_folder, write_text
+from backprop_suite.quiet import user_stderr
 from backprop_suite.sweep.check import DEFAULT_NETS
 from backprop_suite.sweep.criteria import DEFAULT, HELP, parse_criterion
 from backprop_suite.sweep.text import csv_text, table

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from backprop_suite.quiet import import_tensorflow
+
 _WHERE = {
     "STAGES": "check",
     "Options": "options",
@@ -20,5 +22,7 @@ __all__ = list(_WHERE)
 
 def __getattr__(name: str):
     if name in _WHERE:
+        if _WHERE[name] != "options":
+            import_tensorflow()
         return getattr(import_module(f"backprop_suite.migration.{_WHERE[name]}"), name)
     raise AttributeError(f"module 'backprop_suite.migration' has no attribute {name!r}")

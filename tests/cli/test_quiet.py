@@ -8,8 +8,8 @@ import textwrap
 import pytest
 import script_runner
 
-from backprop_suite.cli import quiet
-from backprop_suite.cli.quiet import LOG_LEVEL, is_tensorflow_noise
+from backprop_suite import quiet
+from backprop_suite.quiet import LOG_LEVEL, is_tensorflow_noise
 
 # written by TensorFlow 2.21 on this project's CPU-only machine (seen with --verbose)
 START_UP_LINES = [
@@ -47,7 +47,7 @@ def test_other_lines_are_not(line):
 FILTERED_PROCESS = textwrap.dedent(
     """
     import os, sys, warnings
-    from backprop_suite.cli.quiet import filter_stderr
+    from backprop_suite.quiet import filter_stderr
     filter_stderr()
     lines = {lines!r}
     for line in lines:
@@ -98,3 +98,42 @@ def test_the_filter_and_level_apply_unless_verbose_or_the_user_set_a_level(
     quiet.quiet_tensorflow(verbose)
     assert calls == (["filter"] if filtered else [])
     assert os.environ.get("TF_CPP_MIN_LOG_LEVEL") == level
+
+
+USERS_PROCESS = textwrap.dedent(
+    """
+    import os, sys
+    from backprop_suite import TrainConfig, init_params, load_implementation, xor_data
+    from backprop_suite.migration import Options
+    before = os.readlink("/proc/self/fd/2")
+    cfg = TrainConfig(steps=3, dtype="float64")
+    for name in ("tf", "keras", "tf1"):
+        load_implementation(name).train(init_params(cfg), *xor_data(), cfg)
+    print(os.environ.get("TF_CPP_MIN_LOG_LEVEL"), os.readlink("/proc/self/fd/2") == before)
+    print("the user's own line", file=sys.stderr)
+    os.write(2, b"a C++ line of the user's\\n")
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("users_level", [None, "0"])
+def test_the_library_keeps_tensorflows_start_up_lines_off_a_users_stderr(users_level):
+    """A user's own program that trains with the library (float64, whose graphs TensorFlow's
+    remapper warns about at every trace) sees none of TensorFlow's start-up or C++ INFO and
+    WARNING lines, and its environment and stderr are its own after; a user who set the level
+    sees what that level shows."""
+    environment = script_runner.user_environment()
+    if users_level is not None:
+        environment["TF_CPP_MIN_LOG_LEVEL"] = users_level
+    done = subprocess.run(
+        [sys.executable, "-c", USERS_PROCESS], capture_output=True, text=True, env=environment
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(users_level), "True"]
+    own = ["the user's own line", "a C++ line of the user's"]
+    if users_level is None:
+        assert done.stderr.splitlines() == own
+    else:
+        assert any(is_tensorflow_noise(line.encode()) for line in done.stderr.splitlines())
+        assert done.stderr.splitlines()[-2:] == own

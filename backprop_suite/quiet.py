@@ -1,11 +1,13 @@
-"""Keep TensorFlow's start-up chatter off a script's stderr, and nothing else.
+"""Keep TensorFlow's start-up chatter off a script's stderr, and off a user's when the library
+imports TensorFlow, and nothing else.
 
 TensorFlow 2.21 writes its start-up lines (the absl pre-initialisation warning, "Could not find
 cuda drivers", the CPU-instructions notice, the failed ``cuInit`` probe) from C++, some before its
 logging is set up, so ``TF_CPP_MIN_LOG_LEVEL`` cannot stop all of them. ``filter_stderr`` puts a
 pipe behind file descriptor 2 and a thread that passes every line on except the ones
 ``is_tensorflow_noise`` recognises: Python's warnings and tracebacks and any other C++ message
-still reach the user.
+still reach the user. A script filters until it exits; the library filters only while it imports
+TensorFlow (``import_tensorflow``), and puts the environment and stderr back after.
 """
 
 from __future__ import annotations
@@ -16,11 +18,15 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import ModuleType
 from typing import TextIO
 
+LEVEL_VARIABLE = "TF_CPP_MIN_LOG_LEVEL"
 LOG_LEVEL = "2"  # TensorFlow's C++ INFO and WARNING lines off, ERROR lines on
 _user_stderr: int | None = None  # the user's stderr, while filter_stderr stands in front of it
+_shown = False  # a script's --verbose: TensorFlow's lines are shown
 
 NOISE = re.compile(
     rb"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
@@ -81,7 +87,56 @@ def user_stderr() -> TextIO:
 def quiet_tensorflow(verbose: bool) -> None:
     """What a script does before TensorFlow is imported: unless ``verbose`` or the user has set
     ``TF_CPP_MIN_LOG_LEVEL``, set that level and filter the start-up lines it does not stop."""
-    if verbose or "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+    global _shown
+    _shown = verbose
+    if verbose or LEVEL_VARIABLE in os.environ:
         return
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = LOG_LEVEL
+    os.environ[LEVEL_VARIABLE] = LOG_LEVEL
     filter_stderr()
+
+
+@contextmanager
+def tensorflow_noise_dropped() -> Iterator[None]:
+    """While inside, file descriptor 2 passes every line on but TensorFlow's start-up ones; after,
+    it is the stream it was, every line passed on first."""
+    sys.stderr.flush()
+    real_stderr = os.dup(2)
+    read_end, write_end = os.pipe()
+
+    def pump() -> None:
+        with os.fdopen(read_end, "rb") as pipe:
+            for line in pipe:
+                if not is_tensorflow_noise(line):
+                    os.write(real_stderr, line)
+
+    thread = threading.Thread(target=pump, name="stderr-filter", daemon=True)
+    thread.start()
+    try:
+        os.dup2(write_end, 2)
+        os.close(write_end)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(real_stderr, 2)  # closes the pipe's last write end: the pump reads to the end
+        thread.join(timeout=10)
+        os.close(real_stderr)
+
+
+def import_tensorflow() -> ModuleType:
+    """TensorFlow. The library's first import of it is quiet as a script is (its start-up lines
+    and the CUDA probe's kept off stderr, its C++ INFO and WARNING lines off for the process),
+    unless the user has set ``TF_CPP_MIN_LOG_LEVEL``, a script filters already or was asked to
+    show them (``--verbose``); after it, the environment and stderr are as they were."""
+    if "tensorflow" in sys.modules or LEVEL_VARIABLE in os.environ or _shown:
+        import tensorflow
+
+        return tensorflow
+    os.environ[LEVEL_VARIABLE] = LOG_LEVEL
+    try:
+        with tensorflow_noise_dropped():
+            import tensorflow
+
+            tensorflow.config.list_physical_devices()  # the CUDA probe, without starting devices
+    finally:
+        del os.environ[LEVEL_VARIABLE]
+    return tensorflow
