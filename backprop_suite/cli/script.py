@@ -136,20 +136,19 @@ def catch_ctrl_c() -> None:
 
 def launch(command: str) -> NoReturn:
     """Run ``backprop_suite.cli.<command>`` as a program, catching Ctrl-C before its module
-    (NumPy, TensorFlow's parts) is imported: from the moment this runs, about 30 ms after
-    Python starts, a Ctrl-C prints ``interrupted`` and exits 130. One that comes sooner, while
-    Python itself starts, is Python's: a ``KeyboardInterrupt`` traceback, and the process ends
-    by the signal (status -2, 130 in a shell)."""
-    catch_ctrl_c()
+    (NumPy, TensorFlow's parts) is imported: from the moment this runs (docs/command_line.md
+    says how soon after Python starts), a Ctrl-C prints ``interrupted`` and exits 130. One that
+    comes sooner, while Python itself starts, is Python's: a ``KeyboardInterrupt`` traceback,
+    and the process ends by the signal (status -2, 130 in a shell)."""
     try:
-        module = importlib.import_module(f"backprop_suite.cli.{command}")
+        catch_ctrl_c()
+        importlib.import_module(f"backprop_suite.cli.{command}").run()
     except KeyboardInterrupt:
         sys.exit(interrupted())
     except ImportError:
         if not CtrlC.seen:
             raise
         sys.exit(interrupted())
-    module.run()
 
 
 def run_script(main: Callable[[], int]) -> NoReturn:
