@@ -42,6 +42,15 @@ def global_seed():
         yield set_seed
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """``-n``: xdist's work-stealing schedule, unless ``--dist`` says otherwise. The tests take
+    from 0.01 to 30 s in a random order (pytest-randomly); a worker that runs out of work takes
+    some of another's instead of waiting for the slowest to finish."""
+    if getattr(config.option, "numprocesses", None) and config.option.dist == "no":
+        config.option.dist = "worksteal"
+
+
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: a run with -p no:xdist has none
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: a worker more than the cores, since many tests wait on a child process (a

@@ -33,6 +33,7 @@ IMPLEMENTATIONS = [
     pytest.param("keras-jax", marks=needs("jax")),
     pytest.param("keras-torch", marks=needs("torch")),
 ]
+IN_THIS_PROCESS = ("manual", "tf", "keras", "tf1")  # the others train in a child process
 
 
 def refused(call, match: str) -> None:
@@ -113,4 +114,5 @@ def test_a_refused_training_leaves_the_process_working(name):
     implementation = load_implementation(name)
     refused(lambda: implementation.train(broken, x, y, cfg), "NaN|finite")
     the_process_still_works()
-    assert np.isfinite(implementation.train(params, x, y, cfg).final_loss)
+    if name in IN_THIS_PROCESS:  # a child's second run would say nothing of this process
+        assert np.isfinite(implementation.train(params, x, y, cfg).final_loss)

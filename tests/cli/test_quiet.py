@@ -107,7 +107,7 @@ USERS_PROCESS = textwrap.dedent(
     from backprop_suite.migration import Options
     before = os.readlink("/proc/self/fd/2")
     cfg = TrainConfig(steps=3, dtype="float64")
-    for name in ("tf", "keras", "tf1"):
+    for name in {names!r}:
         load_implementation(name).train(init_params(cfg), *xor_data(), cfg)
     print(os.environ.get("TF_CPP_MIN_LOG_LEVEL"), os.readlink("/proc/self/fd/2") == before)
     print("the user's own line", file=sys.stderr)
@@ -122,12 +122,16 @@ def test_the_library_keeps_tensorflows_start_up_lines_off_a_users_stderr(users_l
     """A user's own program that trains with the library (float64, whose graphs TensorFlow's
     remapper warns about at every trace) sees none of TensorFlow's start-up or C++ INFO and
     WARNING lines, and its environment and stderr are its own after; a user who set the level
-    sees what that level shows."""
+    sees what that level shows (on the TF2 port alone: the start-up lines come from any)."""
+    names = ("tf", "keras", "tf1") if users_level is None else ("tf",)
     environment = script_runner.user_environment()
     if users_level is not None:
         environment["TF_CPP_MIN_LOG_LEVEL"] = users_level
     done = subprocess.run(
-        [sys.executable, "-c", USERS_PROCESS], capture_output=True, text=True, env=environment
+        [sys.executable, "-c", USERS_PROCESS.format(names=names)],
+        capture_output=True,
+        text=True,
+        env=environment,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(users_level), "True"]
