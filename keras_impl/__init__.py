@@ -2,9 +2,13 @@
 Keras was imported with; ``keras_impl.on_jax`` and ``on_torch`` run it on another, in a child
 process)."""
 
+import os
+import sys
+
 from backprop_suite.quiet import import_tensorflow
 
-import_tensorflow()  # before Keras imports it: quietly, unless it is imported already
+if "keras" not in sys.modules and os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+    import_tensorflow()  # before Keras imports it: quietly (on JAX or PyTorch it needs none)
 
 from keras_impl.trainer import MODES, forward, loss_and_grads, train  # noqa: E402
 

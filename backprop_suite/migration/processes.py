@@ -9,10 +9,12 @@ backprop_suite.children.migration serve`` reads one job a line (the child comman
 arguments and the folder to run in), runs it as a fresh child would, and answers its exit status
 and what it wrote to stderr.
 
-A job goes to the one process of its ``lane``: the records and the nudged runs to the main
-lane, the oneDNN-switched runs and the one-thread runs each to a lane of their own (TensorFlow
-fixes both settings when a process starts). A job that asks for another environment than its
-lane's process started with (pytest's ``PYTEST_CURRENT_TEST`` aside) replaces it. A process that
+A job goes to the process of its ``lane`` and its environment: the records and the nudged runs
+to the main lane, the oneDNN-switched runs and the one-thread runs each to a lane of their own
+(TensorFlow fixes both settings when a process starts). A job that asks for another environment
+than a lane's process started with (pytest's ``PYTEST_CURRENT_TEST`` aside) gets a process of
+its own, and the one it did not take stays warm for the jobs that come back to that
+environment: ``KEPT`` processes at most, the one unused longest ended first. A process that
 dies with its job (a program that calls ``os._exit``, a crash) answers with its exit status and
 the end of its stderr, and the next job starts a new one. All of them end when this process
 exits, Ctrl-C included.
@@ -90,7 +92,9 @@ class Server:
             stream.close()
 
 
-_servers: dict[str, Server] = {}  # one a lane
+# (lane, environment) -> its process, the one used last at the end
+_servers: dict[tuple[str, tuple[tuple[str, str], ...]], Server] = {}
+KEPT = 4  # processes kept warm at most (some 0.4 GiB each)
 # what pytest sets anew for every test phase: a process that differs only in it serves alike
 VOLATILE = ("PYTEST_CURRENT_TEST",)
 
@@ -100,19 +104,24 @@ class Job:
 
     def __init__(self, argv: list[str], env: dict[str, str], lane: str = "") -> None:
         env = {k: v for k, v in env.items() if k not in VOLATILE}
-        server = _servers.get(lane)
-        if server is not None and (server.busy or not server.alive() or server.env != env):
-            server.stop()  # dead, started for another environment, or left with a job nobody
-            server = None  # waited for (an interrupted wait)
+        self.key = (lane, tuple(sorted(env.items())))
+        server = _servers.pop(self.key, None)
+        if server is not None and (server.busy or not server.alive()):
+            server.stop()  # dead, or left with a job nobody waited for (an interrupted wait)
+            server = None
         if server is None:
-            server = _servers[lane] = Server(env)
-        self.server, self.lane = server, lane
+            while len(_servers) >= KEPT:
+                _servers.pop(next(iter(_servers))).stop()
+            server = Server(env)
+        _servers[self.key] = server
+        self.server = server
         server.send(argv)  # a process that died before it read the job answers at receive
 
     def wait(self) -> Done:
         done = self.server.receive()
         if not self.server.alive():
-            _servers.pop(self.lane, None)
+            if _servers.get(self.key) is self.server:
+                del _servers[self.key]
             self.server.stop()
         return done
 

@@ -157,20 +157,23 @@ def test_reruns_that_share_a_graph_equal_reruns_that_build_their_own():
 
 
 def test_the_jobs_of_a_lane_share_one_warm_process_and_a_dead_one_is_replaced(monkeypatch):
+    """One process a lane and environment, kept warm while jobs of another environment run."""
     from backprop_suite.migration import processes
 
     job = ["record", "no_such_program.py", "out.npz", "--steps", "1"]
 
-    def run(lane="a test's lane"):
-        started = processes.Job(job, child_environment(), lane)
-        return started.server.process.pid, started.wait()
+    def run(lane="a test's lane", **more):
+        started = processes.Job(job, {**child_environment(), **more}, lane)
+        return started.server.process, started.wait()
 
     first, done = run()
     assert done.returncode == 2 and "no_such_program.py: no such file" in done.stderr
     monkeypatch.setenv("PYTEST_CURRENT_TEST", "another test")  # pytest's, set for every test
-    assert run()[0] == first
-    dead = processes._servers["a test's lane"].process
+    other, _ = run(ANOTHER_SETTING="1")  # another environment: a process of its own
+    assert other.pid != first.pid
+    dead, _ = run()  # and back: the first is still warm
+    assert dead.pid == first.pid
     dead.kill()
     dead.wait()
     replaced, done = run()
-    assert replaced != first and done.returncode == 2
+    assert replaced.pid != first.pid and done.returncode == 2
