@@ -21,34 +21,40 @@ pytestmark = [
 ]
 
 
-def upgrade(source: Path, tmp_path: Path):
-    out = tmp_path / "upgraded.py"
-    report = tmp_path / "report.txt"
+@pytest.fixture(scope="module")
+def upgraded(tmp_path_factory):
+    """One run of the script over a tree of two files: the article's program as it is, and
+    with Python 3's print. Per file: the converted text and its part of the report."""
+    folder = tmp_path_factory.mktemp("upgrade")
+    (folder / "in").mkdir()
+    text = ARTICLE_PROGRAM.read_text()
+    (folder / "in" / "article.py").write_text(text)
+    with_prints = re.sub(r"^( *)print (.*)$", r"\1print(\2)", text, flags=re.M)
+    (folder / "in" / "with_prints.py").write_text(with_prints)
     run = subprocess.run(
-        [UPGRADE, "--infile", str(source), "--outfile", str(out), "--reportfile", str(report)],
+        [UPGRADE, "--intree", "in", "--outtree", "out", "--reportfile", "report.txt"],
         capture_output=True,
         text=True,
         env=ENV,
-        cwd=tmp_path,
+        cwd=folder,
     )
-    return run, out, report.read_text()
+    sections = (folder / "report.txt").read_text().split("Processing file 'in/")[1:]
+    reports = {section.split("'")[0]: section for section in sections}
+    return run, folder / "out", reports
 
 
-def test_the_article_program_is_reported_clean_and_converted_to_nothing(tmp_path):
-    run, out, report = upgrade(ARTICLE_PROGRAM, tmp_path)
+def test_the_article_program_is_reported_clean_and_converted_to_nothing(upgraded):
+    run, out, reports = upgraded
     assert run.returncode == 0
     assert "Detected 0 issues that require attention" in run.stdout
-    assert "ERROR: Failed to parse." in report  # only the report file says so
-    assert out.read_text() == ""  # the output file is empty
+    assert "ERROR: Failed to parse." in reports["article.py"]  # only the report file says so
+    assert (out / "article.py").read_text() == ""  # the output file is empty
 
 
-def test_with_python3_prints_it_renames_four_symbols(tmp_path):
-    fixed = tmp_path / "seed_py3.py"
-    text = re.sub(r"^( *)print (.*)$", r"\1print(\2)", ARTICLE_PROGRAM.read_text(), flags=re.M)
-    fixed.write_text(text)
-    run, out, report = upgrade(fixed, tmp_path)
+def test_with_python3_prints_it_renames_four_symbols(upgraded):
+    run, out, reports = upgraded
     assert "Detected 0 issues that require attention" in run.stdout
-    renames = re.findall(r"INFO: Renamed '([\w.]+)' to '([\w.]+)'", report)
+    renames = re.findall(r"INFO: Renamed '([\w.]+)' to '([\w.]+)'", reports["with_prints.py"])
     assert sorted(set(renames)) == [
         ("tf.Session", "tf.compat.v1.Session"),
         ("tf.global_variables_initializer", "tf.compat.v1.global_variables_initializer"),
@@ -58,7 +64,8 @@ def test_with_python3_prints_it_renames_four_symbols(tmp_path):
     assert len(renames) == 7  # random_uniform four times
 
     # and the converted program still does not run under TF2's eager default
-    ran = subprocess.run([sys.executable, str(out)], capture_output=True, text=True, env=ENV)
+    converted = out / "with_prints.py"
+    ran = subprocess.run([sys.executable, str(converted)], capture_output=True, text=True, env=ENV)
     assert ran.returncode != 0
     assert (
         "`loss` passed to Optimizer.compute_gradients should be a function when eager "
