@@ -228,13 +228,17 @@ def verdict(comparison: Comparison) -> str:
             if step is not None
             else "its losses stay within the tolerance"
         )
-        key, index, difference = comparison.worst_parameter(name)
+        key, index, difference, ratio = comparison.worst_parameter(name)
         where = ",".join(map(str, index))
         lines.append(
             f"DISAGREE: {name}: {parted}; worst weight at the end {key}[{where}], "
-            f"off by {difference:.2e} (tolerance {comparison.tolerance_for(name).describe()} "
-            f"for {comparison.cfg.dtype})"
+            f"off by {difference:.2e}, {ratio:.3g} times its tolerance "
+            f"({comparison.tolerance_for(name).describe()} for {comparison.cfg.dtype})"
         )
+    lines.append(
+        "note: the worst weight is the one furthest outside its tolerance, which grows with its "
+        "value; the params column is the largest difference of any weight"
+    )
     return "\n".join(lines)
 
 

@@ -70,8 +70,10 @@ class Comparison:
         )
         return int(np.argmax(apart)) if apart.any() else None
 
-    def worst_parameter(self, name: str) -> tuple[str, tuple[int, ...], float]:
-        """The trained weight that differs most from the reference's, relative to tolerance."""
+    def worst_parameter(self, name: str) -> tuple[str, tuple[int, ...], float, float]:
+        """The trained weight that differs most from the reference's relative to the tolerance
+        (not always the largest difference: the tolerance grows with the value): its key, index,
+        absolute difference and how many times the tolerance that is."""
         a, b = self.results[name].params, self.results[self.reference].params
         worst = ("", (), -1.0)
         for key in a:
@@ -79,8 +81,8 @@ class Comparison:
             index = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
             if ratio[index] > worst[2]:
                 worst = (key, tuple(int(i) for i in index), float(ratio[index]))
-        key, index = worst[0], worst[1]
-        return key, index, float(abs(a[key][index] - b[key][index]))
+        key, index, ratio = worst
+        return key, index, float(abs(a[key][index] - b[key][index])), ratio
 
     def agrees(self, name: str) -> bool:
         """Params, outputs, losses and start gradients all within the tolerance of the

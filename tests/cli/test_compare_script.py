@@ -92,14 +92,31 @@ def test_a_disagreement_names_the_step_and_the_worst_weight_and_exits_1(tmp_path
         tmp_path / "result.json",
     )
     assert out.returncode == 1, out.stderr
-    assert re.search(
-        r"DISAGREE: tf: its loss parts from manual's at step \d+ \(.* vs .*\); "
-        r"worst weight at the end [mb]\d\[[\d,]+\], off by",
+    found = re.search(
+        r"DISAGREE: tf: its loss parts from manual's at step (\d+) \(.* vs .*\); "
+        r"worst weight at the end ([mb]\d)\[([\d,]+)\], off by ([\d.e+-]+), ([\d.]+) times "
+        r"its tolerance \(1e-04 x \(1 \+ \|value\|\) for float32\)",
         out.stdout,
     )
+    assert found, out.stdout
     report = json.loads((tmp_path / "result.json").read_text())
     assert report["agree"] is False
-    assert 1000 < report["implementations"]["tf"]["first_parting_step"] < 1400
+    step = report["implementations"]["tf"]["first_parting_step"]
+    assert 1000 < step < 1400 and int(found[1]) == step  # the step is the CPU's (docs/cpus.md)
+    # the worst weight, found again from the weights written: the largest |diff| / (1 + |value|)
+    tf, manual = (report["implementations"][n]["params"] for n in ("tf", "manual"))
+    apart = {k: np.abs(np.subtract(tf[k], manual[k])) for k in tf}
+    ratios = {k: apart[k] / (1e-4 * (1 + np.abs(manual[k]))) for k in tf}
+    key = max(ratios, key=lambda k: ratios[k].max())
+    index = np.unravel_index(np.argmax(ratios[key]), np.shape(ratios[key]))
+    assert (found[2], found[3]) == (key, ",".join(map(str, index)))
+    assert float(found[4]) == pytest.approx(apart[key][index], rel=1e-2)
+    assert float(found[5]) == pytest.approx(ratios[key][index], rel=1e-2)
+    # the params column is the largest |diff| of any weight, which can be another one
+    column = float(out.stdout.splitlines()[3].split()[-4])
+    assert column == pytest.approx(max(a.max() for a in apart.values()), rel=0.06)
+    assert column >= float(found[4])
+    assert "note: the worst weight is the one furthest outside its tolerance" in out.stdout
 
 
 def test_a_run_that_goes_to_nan_is_reported_as_diverged_not_as_a_result():
