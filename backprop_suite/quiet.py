@@ -13,6 +13,7 @@ TensorFlow (``import_tensorflow``), and puts the environment and stderr back aft
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import re
 import signal
@@ -33,12 +34,14 @@ NOISE = re.compile(
     rb"|[IWE]\d{4} [\d:.]+ +\d+ (cudart_stub|cuda_platform|cuda_executor|cuda_diagnostics"
     rb"|cuda_dnn|cuda_fft|cuda_blas|cpu_feature_guard|port)\.cc:\d+\] "
     rb"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler"
+    rb"|W\d{4} [\d:.]+ +\d+ util\.cc:\d+\] Not handling type DT_DOUBLE$"
     rb")"
 )
 
 
 def is_tensorflow_noise(line: bytes) -> bool:
-    """True for one of TensorFlow's start-up or CUDA-probe lines."""
+    """True for one of TensorFlow's start-up or CUDA-probe lines, or the remapper's warning
+    about a float64 graph (``Not handling type DT_DOUBLE``, at every trace of one)."""
     return NOISE.match(line) is not None
 
 
@@ -120,6 +123,21 @@ def tensorflow_noise_dropped() -> Iterator[None]:
         os.dup2(real_stderr, 2)  # closes the pipe's last write end: the pump reads to the end
         thread.join(timeout=10)
         os.close(real_stderr)
+
+
+def noise_dropped(fn: Callable) -> Callable:
+    """``fn``, its calls run inside ``tensorflow_noise_dropped`` unless the user asked for every
+    line (``TF_CPP_MIN_LOG_LEVEL=0``; TensorFlow's own import sets 1 where nothing is set) or a
+    script filters or shows TensorFlow's lines already."""
+
+    @functools.wraps(fn)
+    def quietly(*args, **kwargs):
+        if os.environ.get(LEVEL_VARIABLE) == "0" or _shown or _user_stderr is not None:
+            return fn(*args, **kwargs)
+        with tensorflow_noise_dropped():
+            return fn(*args, **kwargs)
+
+    return quietly
 
 
 def import_tensorflow() -> ModuleType:

@@ -8,8 +8,19 @@ failed (``docs/gradcheck.md``).
         check_model_gradients(build_model(), x, y, "mse")
 """
 
-from backprop_suite.gradcheck.api import check_function_gradients, check_model_gradients
-from backprop_suite.gradcheck.check import GradientMismatch, GradientReport, VariableReport
+from backprop_suite.quiet import import_tensorflow
+
+import_tensorflow()  # quietly, unless it is imported already
+
+from backprop_suite.gradcheck.api import (  # noqa: E402
+    check_function_gradients,
+    check_model_gradients,
+)
+from backprop_suite.gradcheck.check import (  # noqa: E402
+    GradientMismatch,
+    GradientReport,
+    VariableReport,
+)
 
 __all__ = [
     "GradientMismatch",

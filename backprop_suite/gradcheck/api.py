@@ -24,6 +24,7 @@ from backprop_suite.gradcheck.check import (
     tolerance_of,
 )
 from backprop_suite.gradcheck.model_loss import FlatLoss, stateless_loss
+from backprop_suite.quiet import noise_dropped
 from backprop_suite.verify.tolerances import Tolerance
 
 
@@ -32,6 +33,7 @@ def weights_of(shape, seed: int) -> np.ndarray:
     return np.random.default_rng(seed + 7919).uniform(0.5, 1.5, shape)
 
 
+@noise_dropped
 def check_function_gradients(
     fn: Callable,
     *args,
@@ -207,6 +209,7 @@ def loss_in_float64(loss: Callable) -> Callable:
     return loss_in(loss, "float64")
 
 
+@noise_dropped
 def check_model_gradients(
     model,
     x,

@@ -22,6 +22,8 @@ START_UP_LINES = [
     "the appropriate compiler flags.",
     "E0000 00:00:1795903601.746698    2125 cuda_platform.cc:52] failed call to cuInit: INTERNAL: "
     "CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)",
+    # not a start-up line: Grappler's remapper writes it at every trace of a float64 graph
+    "W0000 00:00:1796616982.667117   13009 util.cc:163] Not handling type DT_DOUBLE",
 ]
 
 REAL_LINES = [
@@ -141,3 +143,29 @@ def test_the_library_keeps_tensorflows_start_up_lines_off_a_users_stderr(users_l
     else:
         assert any(is_tensorflow_noise(line.encode()) for line in done.stderr.splitlines())
         assert done.stderr.splitlines()[-2:] == own
+
+
+GRADCHECK_USER = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    from backprop_suite.gradcheck import check_model_gradients
+    import keras
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="tanh")])
+    x, y = np.linspace(-1, 1, 12).reshape(4, 3), np.zeros((4, 2))
+    check_model_gradients(model, x, y, "mse")  # its float64 copy's graphs: DT_DOUBLE warnings
+    print("the user's own line", file=sys.stderr)
+    """
+)
+
+
+@pytest.mark.slow
+def test_a_gradient_check_keeps_tensorflows_lines_off_a_users_stderr():
+    done = subprocess.run(
+        [sys.executable, "-c", GRADCHECK_USER],
+        capture_output=True,
+        text=True,
+        env=script_runner.user_environment(),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == ["the user's own line"]
