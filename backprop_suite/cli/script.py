@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib
 import os
 import signal
@@ -90,33 +89,36 @@ STDOUT_CLOSED = 141  # 128 + SIGPIPE, as a shell reports one whose reader went a
 
 
 class CtrlC:
-    """A SIGINT handler that raises ``KeyboardInterrupt`` as Python's does, except inside a
-    garbage-collector callback (JAX installs one), where Python would print the exception and
-    drop it and the run would go on: there it signals again a moment later instead."""
+    """A SIGINT handler that raises ``KeyboardInterrupt`` as Python's does, and notes that Ctrl-C
+    came (an import it broke raises ImportError, not this)."""
 
-    seen = False  # whether Ctrl-C came: an import it broke raises ImportError, not this
+    seen = False
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
         CtrlC.seen = True
-        if not in_gc_callback(frame):
-            raise KeyboardInterrupt
-        again = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
-        again.daemon = True
-        again.start()
+        raise KeyboardInterrupt
 
 
-def in_gc_callback(frame: FrameType | None) -> bool:
-    """True when ``frame`` or a frame that called it runs one of ``gc.callbacks``."""
-    callbacks = {getattr(callback, "__code__", None) for callback in gc.callbacks}
-    while frame is not None:
-        if frame.f_code in callbacks:
-            return True
-        frame = frame.f_back
-    return False
+def ctrl_c_again_where_ignored(unraisable) -> None:
+    """``sys.unraisablehook`` for a script: a ``KeyboardInterrupt`` raised where Python prints
+    and drops exceptions (a garbage-collector callback, as JAX installs; a weakref callback; a
+    ``__del__``) would let the run go on with a traceback on stderr. Instead, Ctrl-C is
+    signalled again a moment later, where it can stop the run. Anything else is reported as
+    Python reports it."""
+    if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+        sys.__unraisablehook__(unraisable)
+        return
+    again = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
+    again.daemon = True
+    again.start()
 
 
 def interrupted() -> int:
+    """After a Ctrl-C: what the run's writes made so far is taken away again, one line says
+    ``interrupted``, and the status is ``INTERRUPTED``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if "backprop_suite.core.outputs" in sys.modules:
+        sys.modules["backprop_suite.core.outputs"].undo_unfinished()
     print("interrupted", file=sys.stderr)
     return INTERRUPTED
 
@@ -129,6 +131,7 @@ def catch_ctrl_c() -> None:
     has a SIGINT handler of its own; then create the file that ``READY_FILE`` names, if set."""
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, CtrlC())
+        sys.unraisablehook = ctrl_c_again_where_ignored
     ready = os.environ.get(READY_FILE)
     if ready:
         os.close(os.open(ready, os.O_CREAT | os.O_WRONLY))

@@ -10,6 +10,7 @@ only once it is complete, so an interrupted run never leaves a truncated file wh
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -18,6 +19,13 @@ from pathlib import Path
 from typing import IO
 
 EXIT_WRITE_FAILED = 3  # the work finished but an output could not be written
+_unfinished: list[Writes] = []  # the runs' writes that have not finished yet
+
+
+def undo_unfinished() -> None:
+    """Take away what every unfinished ``Writes`` made (a script interrupted while it wrote)."""
+    while _unfinished:
+        _unfinished.pop().undo()
 
 
 def file_mode() -> int:
@@ -142,26 +150,68 @@ def write_text(path: str | os.PathLike, text: str) -> None:
         file.write(text.encode("utf-8"))
 
 
+def _outermost_missing(path: Path) -> Path | None:
+    """The outermost of ``path`` and the folders above it that do not exist (what a write of
+    ``path`` makes, its missing folders with it); None where ``path`` exists."""
+    missing = None
+    for candidate in [path, *path.parents]:
+        if candidate.exists():
+            return missing
+        missing = candidate
+    return missing
+
+
+def _entries(folder: Path) -> set[Path]:
+    """What ``folder`` holds; nothing where it is no folder one can read."""
+    try:
+        return set(folder.iterdir()) if folder.is_dir() else set()
+    except OSError:
+        return set()
+
+
 class Writes:
     """The outputs of a finished run. A write that fails is kept as one error line instead of
-    raised, so the rest are still written and the results can still be shown."""
+    raised, so the rest are still written and the results can still be shown. Until ``finish``,
+    what the writes made is on record: a Ctrl-C among them takes it all away again
+    (``undo_unfinished``), so an interrupted run leaves no output, not some of them."""
 
     def __init__(self) -> None:
         self.failures: list[str] = []
+        self.made: list[Path] = []  # the files and folders the writes created, in order
+        _unfinished.append(self)
 
     def attempt(self, option: str, path: str | os.PathLike, write: Callable[[], object]) -> bool:
         """Run ``write``; False, and the failure noted, if it raised ``OSError``."""
+        target = Path(path)
+        new, inside = _outermost_missing(target), _entries(target)
         try:
             write()
         except OSError as error:
             self.failures.append(f"{option} {path}: could not write ({_reason(error)})")
             return False
+        finally:
+            if new is not None:
+                self.made += [new] if new.exists() else []
+            else:
+                self.made += sorted(_entries(target) - inside)
         return True
+
+    def undo(self) -> None:
+        """Remove what the writes made, newest first."""
+        for made in reversed(self.made):
+            with suppress(OSError):
+                if made.is_dir() and not made.is_symlink():
+                    shutil.rmtree(made)
+                else:
+                    made.unlink()
+        self.made.clear()
 
     def finish(self, results_json: Callable[[], str] | None = None) -> int | None:
         """None when every write succeeded. Otherwise print each failure as an ``error:`` line,
         print ``results_json()`` to stdout so the results are not lost, and return
         ``EXIT_WRITE_FAILED``."""
+        if self in _unfinished:
+            _unfinished.remove(self)
         if not self.failures:
             return None
         for failure in self.failures:

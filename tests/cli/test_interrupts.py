@@ -181,3 +181,49 @@ def test_ctrl_c_while_stderr_is_being_filtered_is_still_one_line_and_130():
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert (done.returncode, done.stderr) == (130, "interrupted\n")
+
+
+INTERRUPTED_IN_A_WEAKREF_CALLBACK = """
+import os
+import signal
+import time
+import weakref
+
+from backprop_suite.cli.script import run_script
+
+
+class Thing:
+    pass
+
+
+def main():
+    thing = Thing()
+
+    def callback(_):
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(100_000):  # the handler runs here, inside the callback
+            pass
+
+    kept = weakref.ref(thing, callback)
+    del thing
+    time.sleep(5)
+    return 0 if kept() is None else 1
+
+
+run_script(main)
+"""
+
+
+def test_ctrl_c_where_python_drops_exceptions_still_stops_the_run():
+    """A Ctrl-C that lands in a weakref callback (or a __del__, or a garbage-collector callback
+    as JAX installs one), where Python prints the KeyboardInterrupt and drops it, is signalled
+    again a moment later: before, the run went on to exit 0 with a traceback on stderr (the
+    field test met it in compare.py's figures)."""
+    done = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_IN_A_WEAKREF_CALLBACK],
+        capture_output=True,
+        text=True,
+        env=user_environment(),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert (done.returncode, done.stderr) == (130, "interrupted\n")

@@ -13,6 +13,7 @@ from backprop_suite.core.outputs import (
     check_output_file,
     check_output_folder,
     replacing,
+    undo_unfinished,
     write_text,
 )
 
@@ -135,3 +136,36 @@ def test_writes_that_fail_are_reported_and_the_results_kept_on_stdout(capsys):
     ]
     assert out.out == '{"agree": true}\n'
     assert Writes().finish(lambda: "unused") is None
+
+
+def test_a_ctrl_c_among_the_writes_takes_away_what_they_made_and_nothing_else(tmp_path):
+    """As a script interrupted while it writes its outputs: the JSON and the weights already
+    written go, the folder the run made goes, and a file the user had in a folder stays."""
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "mine.png").write_bytes(b"the user's")
+
+    def weights() -> None:
+        (tmp_path / "weights").mkdir()
+        save_params(tmp_path / "weights" / "tf.npz", {"m1": np.ones((2, 3))})
+
+    def a_figure_then_ctrl_c() -> None:
+        write_text(tmp_path / "figures" / "loss_curves.png", "png")
+        raise KeyboardInterrupt
+
+    writes = Writes()
+    assert writes.attempt(
+        "--json", tmp_path / "r.json", lambda: write_text(tmp_path / "r.json", "{}")
+    )
+    assert writes.attempt("--save-weights", tmp_path / "weights", weights)
+    with pytest.raises(KeyboardInterrupt):
+        writes.attempt("--plot", tmp_path / "figures", a_figure_then_ctrl_c)
+    undo_unfinished()
+    assert tree(tmp_path) == ["figures", "figures/mine.png"]
+
+
+def test_finished_writes_stay_after_a_later_ctrl_c(tmp_path):
+    writes = Writes()
+    writes.attempt("--json", tmp_path / "r.json", lambda: write_text(tmp_path / "r.json", "{}"))
+    assert writes.finish() is None
+    undo_unfinished()
+    assert tree(tmp_path) == ["r.json"]
