@@ -307,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.timeout > 0:
             raise ValueError(f"--timeout must be positive, got {args.timeout}")
+        if args.workers < 1:
+            raise ValueError(f"--workers must be a positive integer, got {args.workers}")
         if args.worker is None:
             require_fits(
                 f"--workers {args.workers} (a TensorFlow process each, about "

@@ -231,7 +231,7 @@ def test_the_leftover_checks_see_a_listener_and_a_process():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--workers", "0"], "replicas must be a positive integer, got 0"),
+        (["--workers", "0"], "--workers must be a positive integer, got 0"),
         (["--timeout", "0"], "--timeout must be positive"),
         (["--dtype", "float16"], "unknown dtype 'float16'"),
         (["--data", "mnist"], "argument --data: invalid choice"),
