@@ -45,6 +45,29 @@ def is_tensorflow_noise(line: bytes) -> bool:
     return NOISE.match(line) is not None
 
 
+def pumped_to(real_stderr: int, drop: Callable[[bytes], bool]) -> tuple[int, threading.Thread]:
+    """A pipe's write end, and a thread started that passes each line written into it on to
+    ``real_stderr`` unless ``drop(line)``."""
+    read_end, write_end = os.pipe()
+
+    def pump() -> None:
+        with os.fdopen(read_end, "rb") as pipe:
+            for line in pipe:
+                if not drop(line):
+                    os.write(real_stderr, line)
+
+    thread = threading.Thread(target=pump, name="stderr-filter", daemon=True)
+    thread.start()
+    return write_end, thread
+
+
+def put_back(real_stderr: int, thread: threading.Thread) -> None:
+    """File descriptor 2 is ``real_stderr`` again, once the pump has passed on every line."""
+    sys.stderr.flush()
+    os.dup2(real_stderr, 2)  # closes the pipe's last write end: the pump reads to the end
+    thread.join(timeout=10)
+
+
 def filter_stderr(drop: Callable[[bytes], bool] = is_tensorflow_noise) -> None:
     """From now until the process exits, pass each line written to file descriptor 2 on to the
     real stderr unless ``drop(line)``."""
@@ -54,23 +77,8 @@ def filter_stderr(drop: Callable[[bytes], bool] = is_tensorflow_noise) -> None:
     masked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         real_stderr = os.dup(2)
-        read_end, write_end = os.pipe()
-
-        def pump() -> None:
-            with os.fdopen(read_end, "rb") as pipe:
-                for line in pipe:
-                    if not drop(line):
-                        os.write(real_stderr, line)
-
-        thread = threading.Thread(target=pump, name="stderr-filter", daemon=True)
-        thread.start()
-
-        def restore() -> None:
-            sys.stderr.flush()
-            os.dup2(real_stderr, 2)  # closes the pipe's last write end: the pump reads to the end
-            thread.join(timeout=10)
-
-        atexit.register(restore)
+        write_end, thread = pumped_to(real_stderr, drop)
+        atexit.register(put_back, real_stderr, thread)
         os.dup2(write_end, 2)
         os.close(write_end)
         _user_stderr = real_stderr
@@ -104,24 +112,13 @@ def tensorflow_noise_dropped() -> Iterator[None]:
     it is the stream it was, every line passed on first."""
     sys.stderr.flush()
     real_stderr = os.dup(2)
-    read_end, write_end = os.pipe()
-
-    def pump() -> None:
-        with os.fdopen(read_end, "rb") as pipe:
-            for line in pipe:
-                if not is_tensorflow_noise(line):
-                    os.write(real_stderr, line)
-
-    thread = threading.Thread(target=pump, name="stderr-filter", daemon=True)
-    thread.start()
+    write_end, thread = pumped_to(real_stderr, is_tensorflow_noise)
     try:
         os.dup2(write_end, 2)
         os.close(write_end)
         yield
     finally:
-        sys.stderr.flush()
-        os.dup2(real_stderr, 2)  # closes the pipe's last write end: the pump reads to the end
-        thread.join(timeout=10)
+        put_back(real_stderr, thread)
         os.close(real_stderr)
 
 

@@ -149,6 +149,18 @@ test_ctrl_c_at_a_random_moment = pytest.mark.slow(draws(3))
 test_ctrl_c_at_many_random_moments = pytest.mark.fuzz(draws(40))
 
 
+def status_and_stderr(program: str) -> tuple[int, str]:
+    """``python -c program`` as a user's shell starts it (SIGINT at its default)."""
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        env=user_environment(),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    return done.returncode, done.stderr
+
+
 INTERRUPTED_AS_THE_FILTER_STARTS = """
 import os
 import signal
@@ -173,14 +185,7 @@ def test_ctrl_c_while_stderr_is_being_filtered_is_still_one_line_and_130():
     """A Ctrl-C that comes as the script puts its filter in front of stderr (here, as the filter's
     thread starts) is seen once the filter stands: before, its traceback went into a pipe that
     nothing read yet and the process died of the signal, silent (-2, as a CI run met it)."""
-    done = subprocess.run(
-        [sys.executable, "-c", INTERRUPTED_AS_THE_FILTER_STARTS],
-        capture_output=True,
-        text=True,
-        env=user_environment(),
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    assert (done.returncode, done.stderr) == (130, "interrupted\n")
+    assert status_and_stderr(INTERRUPTED_AS_THE_FILTER_STARTS) == (130, "interrupted\n")
 
 
 INTERRUPTED_IN_A_WEAKREF_CALLBACK = """
@@ -219,11 +224,4 @@ def test_ctrl_c_where_python_drops_exceptions_still_stops_the_run():
     as JAX installs one), where Python prints the KeyboardInterrupt and drops it, is signalled
     again a moment later: before, the run went on to exit 0 with a traceback on stderr (the
     field test met it in compare.py's figures)."""
-    done = subprocess.run(
-        [sys.executable, "-c", INTERRUPTED_IN_A_WEAKREF_CALLBACK],
-        capture_output=True,
-        text=True,
-        env=user_environment(),
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    assert (done.returncode, done.stderr) == (130, "interrupted\n")
+    assert status_and_stderr(INTERRUPTED_IN_A_WEAKREF_CALLBACK) == (130, "interrupted\n")
