@@ -10,6 +10,7 @@ prints them).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -93,25 +94,37 @@ def arrays(result, grads) -> dict:
     return found | {"outputs": result.outputs, "losses": result.losses}
 
 
+def inputs(dtype: str) -> list[tuple]:
+    """CASES as (params, x, y, cfg) in ``dtype``."""
+    found = []
+    for fields, (x, y) in CASES:
+        cfg = TrainConfig(dtype=dtype, **fields)
+        found.append((init_params(cfg), x.astype(dtype), y.astype(dtype), cfg))
+    return found
+
+
+@functools.cache
+def references(dtype: str, case: int, name: str) -> dict:
+    """A case's run and gradients by Keras on TensorFlow or NumPy in this process: the same for
+    JAX and PyTorch, so computed once for both where one worker runs both."""
+    impl = {"keras on tensorflow": keras_impl, "numpy": manual_impl}[name]
+    params, x, y, cfg = inputs(dtype)[case]
+    return arrays(impl.train(params, x, y, cfg), impl.loss_and_grads(params, x, y, cfg)[1])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize(
     "backend", [pytest.param(name, marks=needs(name)) for name in ("jax", "torch")]
 )
 def test_keras_on_another_backend_trains_what_keras_on_tensorflow_and_numpy_train(backend, dtype):
-    cases = []
-    for fields, (x, y) in CASES:
-        cfg = TrainConfig(dtype=dtype, **fields)
-        cases.append((init_params(cfg), x.astype(dtype), y.astype(dtype), cfg))
+    cases = inputs(dtype)
     answers = backends.run_many(backend, cases)
     bound = BACKENDS[(backend, dtype)]
-    for (params, x, y, cfg), answer in zip(cases, answers):
+    for case, ((*_, cfg), answer) in enumerate(zip(cases, answers)):
         other = arrays(answer["result"], answer["grads"])
-        for name, impl in (("keras on tensorflow", keras_impl), ("numpy", manual_impl)):
-            reference = arrays(
-                impl.train(params, x, y, cfg), impl.loss_and_grads(params, x, y, cfg)[1]
-            )
-            difference, ratio = largest(other, reference, bound)
+        for name in ("keras on tensorflow", "numpy"):
+            difference, ratio = largest(other, references(dtype, case, name), bound)
             print(f"{backend} {dtype} {cfg.optimizer:<8} vs {name}: {difference:.1e}")
             assert ratio <= 1, f"{backend} {dtype} {cfg} vs {name}: {difference:.2e}"
         assert answer["result"].versions["backend"] == backend
