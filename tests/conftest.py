@@ -44,19 +44,11 @@ def global_seed():
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> None:
-    """``-n``: xdist hands out one test at a time to the worker that is free, unless ``--dist``
-    or ``--maxschedchunk`` say otherwise; with the slow tests first (below), the longest are
-    spread over the workers from the start and the run does not end waiting on one begun last."""
+    """``-n``: xdist's work-stealing schedule, unless ``--dist`` says otherwise. The tests take
+    from 0.01 to 30 s in a random order (pytest-randomly); a worker that runs out of work takes
+    some of another's instead of waiting for the slowest to finish."""
     if getattr(config.option, "numprocesses", None) and config.option.dist == "no":
-        config.option.dist = "load"
-        if getattr(config.option, "maxschedchunk", None) is None:
-            config.option.maxschedchunk = 1
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests marked slow first, each group in the order pytest-randomly drew (its hook
-    shuffles before this one runs; the sort keeps that order within each group)."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+        config.option.dist = "worksteal"
 
 
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: a run with -p no:xdist has none

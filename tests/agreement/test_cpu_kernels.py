@@ -23,7 +23,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from tensorflow.python.util import _pywrap_util_port
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -61,7 +60,6 @@ def marked_files() -> list[str]:
     ]
 
 
-@pytest.mark.slow
 def test_the_kernel_dependent_claims_hold_on_the_other_kernel_path():
     path = other_path()
     child = subprocess.run(

@@ -1,7 +1,6 @@
 """Hypothesis draws valid configurations, weights and data; the implementations agree on each."""
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from implementations import assert_close, assert_identical, assert_keras_is_tf1
@@ -71,7 +70,6 @@ def random_data(cfg, samples, data_seed):
     return x, y
 
 
-@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     cfg=configs(max_steps=25, dtypes=("float32", "float64")),
@@ -90,7 +88,6 @@ def test_tf1_tf2_and_keras_train_bit_for_bit_alike_with_every_optimizer(cfg, sam
 # by up to 2x a step when a high rate makes training oscillate (Hypothesis found a 2-3 tanh net
 # at rate 1.0 that parts by 1.4e-10 after 15 steps), so the hand-written trajectory is compared
 # over a few steps; each single step is held to 1e-12 in tests/agreement/test_gradients.py.
-@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cfg=configs(max_steps=8), samples=st.integers(1, 8), data_seed=st.integers(0, 2**16))
 def test_hand_written_training_follows_tf_on_random_configs(cfg, samples, data_seed):

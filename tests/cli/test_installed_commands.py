@@ -11,7 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from script_runner import load, run_in_process, user_environment
 
 from backprop_suite.cli import commands as cli_commands
@@ -73,7 +72,6 @@ def test_a_users_own_common_and_utils_packages_are_the_ones_its_programs_import(
     assert "agree" in done.stdout.splitlines()[-1]
 
 
-@pytest.mark.slow
 def test_the_installed_check_passes_that_pair_from_outside_the_checkout(tmp_path):
     done = subprocess.run(
         [str(command_path("backprop-check-migration")), OWN / "tf1.py", OWN / "keras3.py"],

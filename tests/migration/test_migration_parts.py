@@ -156,7 +156,6 @@ def test_reruns_that_share_a_graph_equal_reruns_that_build_their_own():
     assert done.stdout.split() == ["True"] * 4, done.stdout + done.stderr[-3000:]
 
 
-@pytest.mark.slow
 def test_the_jobs_of_a_lane_share_one_warm_process_and_a_dead_one_is_replaced(monkeypatch):
     """One process a lane and environment, kept warm while jobs of another environment run."""
     from backprop_suite.migration import processes
