@@ -5,7 +5,7 @@ Each draw runs a real process (Python ignores SIGINT in a process started with i
 child is given the default), waits until the script says it catches Ctrl-C (it creates the file
 ``READY_FILE`` names, before it imports anything heavy), sends SIGINT after a drawn delay from
 then on and waits. A run that has finished by then must have finished normally. CI runs a few
-draws, and two more beside a process that keeps a core busy; ``-m fuzz`` runs more.
+draws, and one more beside a process that keeps a core busy; ``-m fuzz`` runs more.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def a_core_busy():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("script", "delay"), [("check_gradients", 0.0), ("compare", 0.3)])
+@pytest.mark.parametrize(("script", "delay"), [("check_gradients", 0.0)])
 def test_ctrl_c_on_a_loaded_machine_as_soon_as_it_is_caught(script, delay, tmp_path, a_core_busy):
     """Right after the script says it catches Ctrl-C, while it imports NumPy and TensorFlow,
     with a core kept busy beside the suite's other work: still ``interrupted`` and 130."""
