@@ -17,8 +17,7 @@ KERAS_GENERATOR = "global_seed_generator"  # the generator it drops, remade from
 
 @contextmanager
 def seeded(seed: int | None = None) -> Iterator[None]:
-    """Inside: every global seed is ``seed`` (``keras.utils.set_random_seed(seed)``, or
-    ``tf.random.set_seed`` alone where Keras is not imported); ``None`` sets none, for code that
+    """Inside: every global seed is ``seed`` (``set_seed``); ``None`` sets none, for code that
     sets its own. After, each is what it was before."""
     python_state, numpy_state = random.getstate(), np.random.get_state()
     tensorflow_seeds = _tensorflow_seeds()
@@ -37,7 +36,8 @@ def seeded(seed: int | None = None) -> Iterator[None]:
 
 
 def set_seed(seed: int) -> None:
-    """Every global seed ``seed``: Keras's ``set_random_seed`` where Keras is imported."""
+    """Every global seed ``seed``: Keras's ``set_random_seed`` where Keras is imported, else
+    Python's, NumPy's and TensorFlow's."""
     if "keras" in sys.modules:
         sys.modules["keras"].utils.set_random_seed(seed)
         return

@@ -107,9 +107,7 @@ def print_article_sources(seed: int) -> None:
         f"give (h2's w2, w4 and bias, w5 to w8, the output biases) drawn from --seed {seed}, and"
     )
     print("    every number that depends on them: h2, the outputs, E, the gradient and the update;")
-    print(
-        "    the article's 0.735, 0.455 and 0.0286 are not these, and are shown beside them.\n"
-    )
+    print("    the article's 0.735, 0.455 and 0.0286 are not these, and are shown beside them.\n")
 
 
 def article_notes() -> dict[tuple[int, int], str]:

@@ -14,7 +14,8 @@ to the main lane, the oneDNN-switched runs and the one-thread runs each to a lan
 (TensorFlow fixes both settings when a process starts). A job that asks for another environment
 than a lane's process started with (pytest's ``PYTEST_CURRENT_TEST`` aside) gets a process of
 its own, and the one it did not take stays warm for the jobs that come back to that
-environment: ``KEPT`` processes at most, the one unused longest ended first. A process that
+environment: ``KEPT`` processes at most (more only while more have a job), the idle one unused
+longest ended first. A process that
 dies with its job (a program that calls ``os._exit``, a crash) answers with its exit status and
 the end of its stderr, and the next job starts a new one. All of them end when this process
 exits, Ctrl-C included.
@@ -110,8 +111,9 @@ class Job:
             server.stop()  # dead, or left with a job nobody waited for (an interrupted wait)
             server = None
         if server is None:
-            while len(_servers) >= KEPT:
-                _servers.pop(next(iter(_servers))).stop()
+            idle = [key for key, kept in _servers.items() if not kept.busy]  # the oldest first
+            for key in idle[: max(0, len(_servers) - KEPT + 1)]:
+                _servers.pop(key).stop()
             server = Server(env)
         _servers[self.key] = server
         self.server = server
