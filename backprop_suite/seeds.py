@@ -20,8 +20,8 @@ def seeded(seed: int | None = None) -> Iterator[None]:
     """Inside: every global seed is ``seed`` (``set_seed``); ``None`` sets none, for code that
     sets its own. After, each is what it was before."""
     python_state, numpy_state = random.getstate(), np.random.get_state()
-    tensorflow_seeds = _tensorflow_seeds()
-    keras_state = _keras_state()
+    tensorflow_state = tensorflow_seeds()
+    keras_before = keras_seeds()
     try:
         if seed is not None:
             set_seed(seed)
@@ -30,9 +30,9 @@ def seeded(seed: int | None = None) -> Iterator[None]:
         random.setstate(python_state)
         np.random.set_state(numpy_state)
         if "tensorflow" in sys.modules:
-            _put_back_tensorflow_seeds(*tensorflow_seeds)
+            _put_back_tensorflow_seeds(*tensorflow_state)
         if "keras" in sys.modules:
-            _put_back_keras_state(keras_state)
+            _put_back_keras_seeds(keras_before)
 
 
 def set_seed(seed: int) -> None:
@@ -48,7 +48,7 @@ def set_seed(seed: int) -> None:
     tf.random.set_seed(seed)
 
 
-def _tensorflow_seeds() -> tuple[int | None, int | None]:
+def tensorflow_seeds() -> tuple[int | None, int | None]:
     """The eager and the default graph's global seed (None for each before TensorFlow's
     import)."""
     if "tensorflow" not in sys.modules:
@@ -67,7 +67,8 @@ def _put_back_tensorflow_seeds(eager: int | None, graph: int | None) -> None:
     tf.compat.v1.get_default_graph().seed = graph
 
 
-def _keras_state() -> dict:
+def keras_seeds() -> dict:
+    """Keras's global seed and seed generator (None for each before Keras's import)."""
     if "keras" not in sys.modules:
         return dict.fromkeys((KERAS_SEED, KERAS_GENERATOR))
     from keras.src.backend.common import global_state
@@ -75,7 +76,7 @@ def _keras_state() -> dict:
     return {name: global_state.get_global_attribute(name) for name in (KERAS_SEED, KERAS_GENERATOR)}
 
 
-def _put_back_keras_state(state: dict) -> None:
+def _put_back_keras_seeds(state: dict) -> None:
     from keras.src.backend.common import global_state
 
     for name, value in state.items():

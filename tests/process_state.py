@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from backprop_suite.seeds import KERAS_SEED, keras_seeds, tensorflow_seeds
+
 CHECKOUT = Path(__file__).resolve().parent.parent
 # the packages a test may import; a module loaded from any other file of the checkout or from
 # a temporary folder is a user's program (a TF1 script, a port, a model file)
@@ -49,7 +51,7 @@ def tensorflow_state() -> dict[str, object]:
             scope.reuse,
         ),
         "a tf.distribute strategy in scope": tf.distribute.has_strategy(),
-        "TensorFlow's global seed": (_eager_seed(), tf.compat.v1.get_default_graph().seed),
+        "TensorFlow's global seed (eager, default graph)": tensorflow_seeds(),
         "tf.config.functions_run_eagerly": tf.config.functions_run_eagerly(),
         "tf.config.optimizer options": tf.config.optimizer.get_experimental_options(),
         "tf.config.threading": (
@@ -58,12 +60,6 @@ def tensorflow_state() -> dict[str, object]:
         ),
         "tf.config soft device placement": tf.config.get_soft_device_placement(),
     }
-
-
-def _eager_seed() -> int | None:
-    from tensorflow.python.eager import context
-
-    return context.global_seed()
 
 
 def keras_state() -> dict[str, object]:
@@ -78,14 +74,8 @@ def keras_state() -> dict[str, object]:
         "Keras custom objects": sorted(
             name for name in keras.saving.get_custom_objects() if not name.startswith(OURS)
         ),
-        "Keras's global seed": _keras_seed(),
+        "Keras's global seed": keras_seeds()[KERAS_SEED],
     }
-
-
-def _keras_seed() -> int | None:
-    from keras.src.backend.common import global_state
-
-    return global_state.get_global_attribute("global_random_seed")
 
 
 def users_modules() -> list[str]:
