@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from backprop_suite.gradcheck.api import loss_in
+from backprop_suite.gradcheck.reference import loss_in
 from keras_impl.gradients import loss_and_gradients
 
 

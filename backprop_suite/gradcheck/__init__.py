@@ -12,15 +12,13 @@ from backprop_suite.quiet import import_tensorflow
 
 import_tensorflow()  # quietly, unless it is imported already
 
-from backprop_suite.gradcheck.api import (  # noqa: E402
-    check_function_gradients,
-    check_model_gradients,
-)
 from backprop_suite.gradcheck.check import (  # noqa: E402
     GradientMismatch,
     GradientReport,
     VariableReport,
 )
+from backprop_suite.gradcheck.function_check import check_function_gradients  # noqa: E402
+from backprop_suite.gradcheck.model_check import check_model_gradients  # noqa: E402
 
 __all__ = [
     "GradientMismatch",

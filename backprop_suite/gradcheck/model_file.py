@@ -22,7 +22,7 @@ def check_model_file(path: str | Path, **options) -> GradientReport:
 def _checked(path: str | Path, **options) -> GradientReport:
     import keras
 
-    from backprop_suite.gradcheck.api import check_model_gradients
+    from backprop_suite.gradcheck.model_check import check_model_gradients
 
     module = load_module(path)
     model = call(function(module, "model", path), path)
