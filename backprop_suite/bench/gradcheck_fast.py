@@ -73,8 +73,9 @@ def main() -> None:
     import keras
 
     from backprop_suite.gradcheck import GradientMismatch, check_model_gradients
+    from backprop_suite.gradcheck.flat_loss import FlatLoss
     from backprop_suite.gradcheck.model_check import cast
-    from backprop_suite.gradcheck.model_loss import FlatLoss, stateless_loss
+    from backprop_suite.gradcheck.model_loss import stateless_loss
     from backprop_suite.gradcheck.reference import float64_copy, loss_in_float64
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

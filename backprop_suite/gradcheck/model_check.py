@@ -10,8 +10,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from backprop_suite.gradcheck.check import GradientReport, Variable, check, tolerance_of
+from backprop_suite.gradcheck.flat_loss import FlatLoss
 from backprop_suite.gradcheck.hessian import check_hessian_vector
-from backprop_suite.gradcheck.model_loss import FlatLoss, stateless_loss
+from backprop_suite.gradcheck.model_loss import stateless_loss
 from backprop_suite.gradcheck.reference import float64_copy, loss_in_float64
 from backprop_suite.quiet import noise_dropped
 

@@ -1,18 +1,9 @@
-"""A Keras model's loss as a function of its trainable weights, called statelessly: at one
-point, or at many points that each move one weight (a stencil level of ``numeric.slopes``) in
-one traced call, a ``tf.while_loop`` over them, instead of an eager call and two assignments a
-point. (Not ``tf.map_fn``: traced in a ``tf.function``, it sets the global variable scope's
-caching device and, when the function it maps raises, never restores it, and every
-``tf.distribute`` strategy in the process fails from then on.)
-"""
+"""A Keras model's loss as a function of its trainable weights, called statelessly (the model's
+variables are left as they are); ``flat_loss`` evaluates it at many points in one traced call."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-
-import numpy as np
-
-POINTS_A_CALL = 4096  # a bound on one call's time, so that Ctrl-C is seen between calls
 
 
 def stateless_loss(model, loss: Callable, x, y, training: bool) -> Callable:
@@ -30,69 +21,3 @@ def stateless_loss(model, loss: Callable, x, y, training: bool) -> Callable:
         return value + sum(tf.cast(tf.reduce_sum(e), value.dtype) for e in extra)
 
     return total_of
-
-
-class FlatLoss:
-    """``total_of`` (of ``stateless_loss``) at ``weights`` (float64 arrays), seen one weight
-    variable at a time: ``objective(i)`` a function of variable i's value, ``shifted(i)`` the
-    values with one element of it moved, for many elements at once."""
-
-    def __init__(self, total_of: Callable, weights: list[np.ndarray]) -> None:
-        import tensorflow as tf
-
-        self.shapes = [np.shape(w) for w in weights]
-        self.sizes = [int(np.size(w)) for w in weights]
-        self.offsets = np.cumsum([0, *self.sizes])
-        self.flat = np.concatenate([np.ravel(w) for w in weights]).astype(np.float64)
-        start = tf.constant(self.flat)
-
-        def at(theta):
-            parts = tf.split(theta, self.sizes)
-            total = total_of(*(tf.reshape(p, s) for p, s in zip(parts, self.shapes)))
-            if total.dtype != tf.float64:  # seen as the function is traced
-                raise ValueError(
-                    f"the loss is {total.dtype.name} on the float64 copy of the model: the "
-                    "numeric reference needs it in float64 (a Keras loss is given dtype "
-                    "float64; a function of yours must not cast)"
-                )
-            return total
-
-        def moved(position_and_delta):
-            position, delta = position_and_delta
-            return at(tf.tensor_scatter_nd_add(start, [[position]], [delta]))
-
-        def many(positions, deltas):
-            count = tf.shape(positions)[0]
-
-            def one_more(k, found):
-                return k + 1, found.write(k, moved((positions[k], deltas[k])))
-
-            _, found = tf.while_loop(
-                lambda k, _: k < count, one_more, (0, tf.TensorArray(tf.float64, size=count))
-            )
-            return found.stack()
-
-        self.at = tf.function(at, input_signature=[tf.TensorSpec([self.flat.size], tf.float64)])
-        self.many = tf.function(
-            many,
-            input_signature=[tf.TensorSpec([None], tf.int64), tf.TensorSpec([None], tf.float64)],
-        )
-
-    def objective(self, i: int) -> Callable[[np.ndarray], float]:
-        def f(value: np.ndarray) -> float:
-            theta = self.flat.copy()
-            theta[self.offsets[i] : self.offsets[i + 1]] = np.ravel(value)
-            return float(self.at(theta))
-
-        return f
-
-    def shifted(self, i: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-        def values(elements: np.ndarray, deltas: np.ndarray) -> np.ndarray:
-            positions = np.asarray(elements, np.int64) + self.offsets[i]
-            found = [
-                self.many(positions[s : s + POINTS_A_CALL], deltas[s : s + POINTS_A_CALL]).numpy()
-                for s in range(0, len(positions), POINTS_A_CALL)
-            ]
-            return np.concatenate(found)
-
-        return values

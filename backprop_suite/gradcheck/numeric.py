@@ -8,7 +8,7 @@ O(h⁴ f⁽⁵⁾) and its rounding O(ε f / h); in float64 (ε = 2.2e-16) the t
 
 The function is given as ``shifted(elements, deltas)``: its values at the point with the flat
 element ``elements[b]`` moved by ``deltas[b]``, for every b at once, so a model can evaluate a
-whole stencil level in one call (``model_loss``); ``one_by_one`` makes one of a plain function.
+whole stencil level in one call (``flat_loss``); ``one_by_one`` makes one of a plain function.
 """
 
 from __future__ import annotations
