@@ -212,9 +212,13 @@ def check(
     atol: float | None = None,
     fast: bool = False,
     seed: int = 0,
+    label: str | None = None,
 ) -> GradientReport:
-    """Every variable checked; the first one outside its tolerance raises ``GradientMismatch``."""
+    """Every variable checked; the first one outside its tolerance raises ``GradientMismatch``.
+    ``dtype`` chooses the bound; ``label`` (``dtype`` by default) names the precision in the
+    message and the report (a mixed policy's compute and variable dtypes)."""
     tolerance = tolerance_of(dtype, rtol, atol)
+    label = label or dtype
     rng = np.random.default_rng(seed)
     start = time.perf_counter()
     reports = []
@@ -240,7 +244,7 @@ def check(
                 f"{report.numeric!r} (float64 five-point differences, step "
                 f"{report.step_at_worst:.2g}): "
                 f"{report.worst:.3g} times the tolerance atol {tolerance.atol:g} x scale + rtol "
-                f"{tolerance.rtol:g} x |numeric| ({dtype}; {report.checked})"
+                f"{tolerance.rtol:g} x |numeric| ({label}; {report.checked})"
             )
         reports.append(report)
-    return GradientReport(reports, tolerance, dtype, time.perf_counter() - start)
+    return GradientReport(reports, tolerance, label, time.perf_counter() - start)
