@@ -1,6 +1,7 @@
 """A Keras 3 model's loss gradients with respect to its trainable variables against float64 finite
 differences of a float64 copy of the model (``reference``), called statelessly on its weights
-(``model_loss``)."""
+(``model_loss``), drawing the random numbers the model drew (``draws``); the model is left as it
+was given (``model_state``)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,37 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from backprop_suite.gradcheck.check import GradientReport, Variable, check, tolerance_of
+from backprop_suite.gradcheck.check import (
+    GradientMismatch,
+    GradientReport,
+    Variable,
+    check,
+    tolerance_of,
+)
+from backprop_suite.gradcheck.dense import dense
+from backprop_suite.gradcheck.draws import recorded
 from backprop_suite.gradcheck.flat_loss import FlatLoss
 from backprop_suite.gradcheck.hessian import check_hessian_vector
+from backprop_suite.gradcheck.known_faults import second_order_note
+from backprop_suite.gradcheck.model_inputs import (
+    loss_of,
+    refuse_broadcast,
+    refuse_model,
+    refuse_options,
+)
 from backprop_suite.gradcheck.model_loss import stateless_loss
+from backprop_suite.gradcheck.model_state import kept_as_it_was
+from backprop_suite.gradcheck.precision import EPSILON, precision_of
 from backprop_suite.gradcheck.reference import float64_copy, loss_in_float64
 from backprop_suite.quiet import noise_dropped
+
+
+def total(value, extra: list):
+    """The loss summed, plus the model's own losses (regularizers)."""
+    import tensorflow as tf
+
+    value = tf.reduce_sum(value)
+    return value + sum(tf.cast(tf.reduce_sum(e), value.dtype) for e in extra)
 
 
 @noise_dropped
@@ -31,72 +57,92 @@ def check_model_gradients(
     seed: int = 0,
     backends: Sequence[str] = (),
     order: int = 1,
+    reference: Callable | None = None,
 ) -> GradientReport:
-    """The gradients of ``loss(y, model(x))`` plus the model's own losses (regularizers) with
-    respect to every trainable variable, named by its path; ``loss`` a callable or a Keras
-    loss's name (``"mse"``). ``training`` is passed to the model
-    (False by default: dropout would draw anew at every evaluation). The analytic gradients are
-    held to the bound of the narrower of the variables' dtype and the loss's (a Keras loss
-    computes in float32 unless given ``dtype``, even for a float64 model). ``backends``
-    (``("tensorflow", "jax", "torch")``): also the same model's gradients on each backend
-    against TensorFlow's, each at its bound (``backends.across_backends``). ``order=2``: also a
-    Hessian-vector product over every trainable variable (``check_hessian_vector``, the model
-    called statelessly on the weights)."""
-    import keras
+    """The gradients of ``loss(y, model(x, training=training))`` plus the model's own losses
+    (regularizers) with respect to every trainable variable, named by its path; ``loss`` a
+    callable or a Keras loss's name (``"mse"``). In training mode the random numbers the model
+    draws (Dropout, GaussianNoise) are drawn once and used on every side. The analytic
+    gradients are held to the bound of the narrowest of the layers' compute dtype, the
+    variables' and the loss's. ``reference``: a function that builds the same model in float64,
+    where the model cannot be rebuilt from its config. ``backends`` (``("tensorflow", "jax",
+    "torch")``): also the same model's gradients on each backend against TensorFlow's, each at
+    its bound (``backends.across_backends``). ``order=2``: also a Hessian-vector product over
+    every trainable variable (``check_hessian_vector``). The model is left as it was given."""
     import tensorflow as tf
 
-    from backprop_suite.gradcheck.backends import missing
-
-    if isinstance(loss, str):
-        try:
-            loss = keras.losses.get(loss)
-        except ValueError:
-            raise ValueError(f"{loss!r} is not a Keras loss") from None
-
-    variables = list(model.trainable_variables)
-    if not variables:
-        raise ValueError(f"{model.name} has no trainable variables")
-    if isinstance(backends, str):
-        raise ValueError(f"backends is a sequence of names, got the string {backends!r}")
-    problem = missing(backends)
-    if problem:
-        raise ValueError(problem)
-    if order not in (1, 2):
-        raise ValueError(f"order must be 1 or 2, got {order!r}")
-
+    loss = loss_of(loss)
+    refuse_model(model)
+    refuse_options(backends, order)
     start = time.perf_counter()
-    with tf.GradientTape() as tape:
-        value = tf.reduce_sum(loss(y, model(x, training=training)))
-        value += sum(tf.cast(tf.reduce_sum(term), value.dtype) for term in model.losses)
-    grads = tape.gradient(value, variables, unconnected_gradients="zero")
-    reference, loss64 = float64_copy(model), loss_in_float64(loss)
-    x64, y64 = cast(x), cast(y)
-    values = [np.asarray(v.numpy(), np.float64) for v in reference.trainable_variables]
-    reference_loss = stateless_loss(reference, loss64, x64, y64, training)
+    variables = list(model.trainable_variables)
+    with kept_as_it_was(model):
+        with recorded() as draws, tf.GradientTape() as tape:
+            output = model(x, training=training)
+            refuse_broadcast(y, output, loss)
+            value = total(loss(y, output), model.losses)
+        grads = [dense(g) for g in tape.gradient(value, variables, unconnected_gradients="zero")]
+        x64, y64 = cast(x), cast(y)
+        copy, pairs = float64_copy(model, x64, reference)
+    compute, label = precision_of(model, value.dtype.name)
+    varied = [pairs[id(v)] for v in variables]
+    values = [np.asarray(v.numpy(), np.float64) for v in varied]
+    reference_loss = stateless_loss(copy, loss_in_float64(loss), x64, y64, training, varied, draws)
     flat = FlatLoss(reference_loss, values)
+    same_model(flat, float(value), compute)
     checked = [
         Variable(v.path, values[i], np.asarray(g.numpy()), flat.objective(i), flat.shifted(i))
         for i, (v, g) in enumerate(zip(variables, grads))
     ]
-    dtype = min(np.dtype(variables[0].dtype), np.dtype(value.dtype.name), key=lambda d: d.itemsize)
-    report = check(checked, dtype.name, rtol, atol, fast, seed)
+    report = check(checked, compute, rtol, atol, fast, seed, label)
     if order == 2:
         second = check_hessian_vector(
-            stateless_loss(model, loss, x, y, training),
+            stateless_loss(model, loss, x, y, training, variables, draws),
             [tf.convert_to_tensor(v) for v in variables],
             values,
             seed,
-            tolerance_of(dtype.name, rtol, atol),
+            tolerance_of(compute, rtol, atol),
             reference_loss,
             [v.path for v in variables],
         )
-        report.variables += check(second, dtype.name, rtol, atol, seed=seed).variables
+        try:
+            report.variables += check(second, compute, rtol, atol, seed=seed, label=label).variables
+        except GradientMismatch as failed:
+            raise GradientMismatch(f"{failed}{second_order_note(flat.at)}") from None
     if backends:
         from backprop_suite.gradcheck.backends import across_backends
 
         report.backends = across_backends(model, x, y, loss, backends)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def same_model(flat: FlatLoss, analytic: float, compute: str) -> None:
+    """The float64 reference computes the model's loss: the same at the point to the compute
+    dtype's rounding (√ε of it, relative, and of float32 at least: a float64 model rounds its
+    inputs to a float32 ``Input``), and the same each time it is evaluated. A reference
+    that draws random numbers of its own (``tf.random`` in a layer) or computes another model
+    is a ``ValueError``: its differences would judge the wrong function."""
+    first, again = float(flat.at(flat.flat)), float(flat.at(flat.flat))
+    if not (np.isfinite(analytic) and np.isfinite(first)):
+        raise ValueError(
+            f"the loss is not finite at the point (the model's {analytic!r}, the float64 "
+            f"copy's {first!r}): there is no gradient to check"
+        )
+    if first != again:
+        raise ValueError(
+            f"the model's loss is {first!r} and then {again!r} at the same weights: it draws "
+            "random numbers outside keras.random (tf.random, tf.nn.dropout), which the check "
+            "cannot draw again; draw them through keras.random with a SeedGenerator, or check "
+            "with training=False"
+        )
+    bound = np.sqrt(max(EPSILON[compute], EPSILON["float32"])) * max(1.0, abs(first))
+    if not abs(first - analytic) <= bound:
+        raise ValueError(
+            f"the float64 copy's loss {first!r} is not the model's {analytic!r} (further apart "
+            f"than {bound:.2g}): the copy does not compute what the model does; "
+            "give reference=, a function that builds the same model in float64"
+        )
 
 
 def cast(data: Sequence | np.ndarray):
