@@ -23,10 +23,15 @@ import sys
 
 import numpy as np
 
-from backprop_suite.cli.script import ArgumentParser, print_and_write, run_script
+from backprop_suite.cli.script import (
+    ArgumentParser,
+    ctrl_c_pressed,
+    print_and_write,
+    run_script,
+)
 from backprop_suite.core import ACTIVATIONS, LOSSES, TrainConfig, init_params
 from backprop_suite.core.outputs import Writes, check_output_file, write_text
-from backprop_suite.migration.programs import program_file
+from backprop_suite.migration.programs import described, program_file
 from backprop_suite.verify.finite_differences import central_differences, relative_error
 from backprop_suite.verify.registry import IMPLEMENTATIONS, load_implementation
 
@@ -128,7 +133,8 @@ def main(argv: list[str] | None = None, cases: list | None = None) -> int:
 
 
 def check_model(args) -> int:
-    """``MODEL.py``'s gradients: 0 within the bound, 1 a wrong gradient, 2 a bad file."""
+    """``MODEL.py``'s gradients: 0 within the bound, 1 a wrong gradient, 2 a bad file, or one
+    whose code fails (``check_model_file``), ``KeyboardInterrupt`` raised by its code too."""
     from backprop_suite.gradcheck import GradientMismatch
     from backprop_suite.gradcheck.model_file import check_model_file
 
@@ -142,6 +148,12 @@ def check_model(args) -> int:
         return 1 if failed is None else failed
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as interrupt:
+        if ctrl_c_pressed():
+            raise
+        raised = described(interrupt, args.model)
+        print(f"error: {args.model}: its code raised {raised}, no Ctrl-C", file=sys.stderr)
         return 2
     found = {"agrees": True, "dtype": report.dtype, "seconds": report.seconds}
     found["backends"] = report.backends

@@ -99,6 +99,13 @@ class CtrlC:
         raise KeyboardInterrupt
 
 
+def ctrl_c_pressed() -> bool:
+    """Whether the ``KeyboardInterrupt`` being handled can have come from Ctrl-C: always, unless
+    ``CtrlC`` handles SIGINT in this process and has not been called; then code raised it (a
+    user's model file)."""
+    return CtrlC.seen or not isinstance(signal.getsignal(signal.SIGINT), CtrlC)
+
+
 def ctrl_c_again_where_ignored(unraisable) -> None:
     """``sys.unraisablehook`` for a script: a ``KeyboardInterrupt`` raised where Python prints
     and drops exceptions (a garbage-collector callback, as JAX installs; a weakref callback; a

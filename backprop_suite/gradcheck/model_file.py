@@ -4,17 +4,23 @@ one the model was compiled with."""
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 
-from backprop_suite.gradcheck.check import GradientReport
-from backprop_suite.migration.programs import call, function, load_module
+import backprop_suite
+from backprop_suite.gradcheck.check import GradientMismatch, GradientReport
+from backprop_suite.migration.programs import call, described, function, load_module, one_line
 from backprop_suite.seeds import seeded
+
+SUITE = Path(backprop_suite.__file__).resolve().parent
 
 
 def check_model_file(path: str | Path, **options) -> GradientReport:
-    """``check_model_gradients`` on what ``path`` defines; a file that does not define it, or
-    whose functions raise, is a ``ValueError`` naming the file. The global seeds its functions
-    set are put back after."""
+    """``check_model_gradients`` on what ``path`` defines. A file that does not define it, or
+    whose code fails (at import, in its functions, or in its model or loss while they are
+    checked: a Keras or TensorFlow error, ``sys.exit``), is a ``ValueError`` of one line naming
+    the file and what failed; a ``GradientMismatch`` is the check's verdict and goes through, and
+    so does a ``KeyboardInterrupt``. The global seeds its functions set are put back after."""
     with seeded():
         return _checked(path, **options)
 
@@ -33,8 +39,27 @@ def _checked(path: str | Path, **options) -> GradientReport:
         raise ValueError(f"{path}: data() must return (x, y)")
     if callable(getattr(module, "loss", None)):
         loss = call(module.loss, path)
+        if not callable(loss) and not isinstance(loss, str):
+            raise ValueError(
+                f"{path}: loss() must return a loss (a callable or a Keras loss's name), "
+                f"got {type(loss).__name__}"
+            )
     elif getattr(model, "loss", None) is not None:
         loss = model.loss
     else:
         raise ValueError(f"{path}: define loss(), or compile model() with a loss")
-    return check_model_gradients(model, found[0], found[1], loss, **options)
+    try:
+        return check_model_gradients(model, found[0], found[1], loss, **options)
+    except GradientMismatch:
+        raise
+    except (Exception, SystemExit) as error:
+        if isinstance(error, ValueError) and refused_by_the_suite(error):
+            raise ValueError(one_line(error)) from None
+        raise ValueError(f"{path}: its check failed: {described(error, path)}") from None
+
+
+def refused_by_the_suite(error: ValueError) -> bool:
+    """Whether the suite raised ``error`` itself, refusing what it was given (its message is
+    written for the user), rather than the model's code, Keras or TensorFlow."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and Path(frames[-1].filename).resolve().is_relative_to(SUITE)

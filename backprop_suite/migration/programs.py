@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import inspect
+import re
 import sys
 import sysconfig
 import traceback
@@ -16,9 +17,36 @@ from types import ModuleType
 INSTALLED = {Path(sysconfig.get_paths()[key]).resolve() for key in ("stdlib", "purelib", "platlib")}
 
 
-def _raised(error: BaseException) -> str:
-    where = traceback.extract_tb(error.__traceback__)[-1]
-    return f"{type(error).__name__}: {error} (line {where.lineno} of {Path(where.filename).name})"
+# what makes a library's message span lines or the terminal: Keras's bold, TensorFlow's
+# function-node prefix, and Keras's list of the arguments a layer received
+_ESCAPES = re.compile(r"\x1b\[[0-9;]*m")
+_FUNCTION_NODE = re.compile(r"\{\{function_node [^}]*\}\}\s*")
+_ARGUMENTS = "Arguments received by"
+
+
+def one_line(error: BaseException) -> str:
+    """``error``'s message on one line: its lines joined, Keras's list of the arguments a layer
+    received and the terminal's escape codes left out."""
+    try:
+        text = str(error)
+    except Exception:  # a message that cannot be made is no reason to fail the report of it
+        text = ""
+    text = _FUNCTION_NODE.sub("", _ESCAPES.sub("", text)).split(_ARGUMENTS)[0]
+    return " ".join(text.split())
+
+
+def described(error: BaseException, path: str | Path | None = None) -> str:
+    """``Type: message (line N of FILE)`` on one line, the line the deepest of the traceback
+    in ``path`` where it passed through that file, else the deepest of all."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if path is not None:
+        name = Path(path).resolve()
+        frames = [f for f in frames if Path(f.filename).resolve() == name] or frames
+    message = one_line(error)
+    text = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    if not frames:
+        return text
+    return f"{text} (line {frames[-1].lineno} of {Path(frames[-1].filename).name})"
 
 
 def program_file(path: str | Path) -> Path:
@@ -86,8 +114,8 @@ def own_imports(folder: Path) -> Iterator[None]:
 
 
 def load_module(path: str | Path) -> ModuleType:
-    """Import ``path`` as a module of its own; a missing file or one that does not import is a
-    ``ValueError`` that names the file and the exception."""
+    """Import ``path`` as a module of its own; a missing file or one that does not import (it
+    raises, or calls ``sys.exit``) is a ``ValueError`` that names the file and the exception."""
     path = program_file(path)
     spec = importlib.util.spec_from_file_location(f"_migration_{path.stem}", path)
     if spec is None or spec.loader is None:
@@ -96,8 +124,8 @@ def load_module(path: str | Path) -> ModuleType:
     with own_imports(path.parent):
         try:
             spec.loader.exec_module(module)
-        except Exception as error:
-            raise ValueError(f"{path} does not import: {_raised(error)}") from None
+        except (Exception, SystemExit) as error:  # sys.exit() at import ends no check
+            raise ValueError(f"{path} does not import: {described(error, path)}") from None
     return module
 
 
@@ -111,12 +139,13 @@ def function(module: ModuleType, name: str, path: str | Path):
 
 def call(fn, path: str | Path, **options):
     """Call ``fn`` with the options it declares. An option it cannot take, or an exception it
-    raises, is a ``ValueError`` that names the file, the function and the line."""
+    raises (``SystemExit`` too), is a ``ValueError`` that names the file, the function and the
+    line."""
     accepted = inspect.signature(fn).parameters
     for key in options:
         if key not in accepted:
             raise ValueError(f"{path}: {fn.__name__}() takes no {key!r} argument")
     try:
         return fn(**options)
-    except Exception as error:
-        raise ValueError(f"{path}: {fn.__name__}() raised {_raised(error)}") from None
+    except (Exception, SystemExit) as error:
+        raise ValueError(f"{path}: {fn.__name__}() raised {described(error, path)}") from None
