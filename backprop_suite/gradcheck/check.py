@@ -126,8 +126,12 @@ def judged(
     variable: Variable, slopes: numeric.Slopes, tolerance: Tolerance, checked: str
 ) -> VariableReport:
     """The analytic gradient's elements that ``slopes`` holds against it; the rough ones (kinks)
-    reported, not judged."""
+    reported, not judged, unless what kept them rough is a function value that is not finite:
+    that fails (``function_not_finite``), since nan or inf can agree with nothing."""
     analytic = np.asarray(variable.analytic, np.float64).ravel()[slopes.elements]
+    unfinished = slopes.where_not_finite()
+    if unfinished.size:
+        raise GradientMismatch(function_not_finite(variable, slopes, unfinished))
     ratio = np.nan_to_num(judge(analytic, slopes.central, tolerance), nan=np.inf)
     ratio = np.where(slopes.rough, 0.0, ratio)
     worst = int(np.argmax(ratio))
@@ -145,6 +149,19 @@ def judged(
         [index_of(e) for e in slopes.elements[slopes.rough]],
         checked,
         float(slopes.step[worst]),
+    )
+
+
+def function_not_finite(variable: Variable, slopes: numeric.Slopes, where: np.ndarray) -> str:
+    """The message for elements whose numeric derivative met nan or inf at every step: the
+    function is not finite at the point or near it, and a difference there is no gradient."""
+    first = int(where[0])
+    index = [int(i) for i in np.unravel_index(int(slopes.elements[first]), variable.value.shape)]
+    return (
+        f"{variable.name}{index}: the function is not finite ({slopes.not_finite[first]}) at "
+        f"the point or within {2 * slopes.step[first]:.2g} of it along this element, at every "
+        f"step down to the finest: its numeric gradient is not defined there ({where.size} of "
+        f"{slopes.elements.size} elements checked)"
     )
 
 
@@ -205,6 +222,17 @@ def narrowed(variable: Variable, tolerance: Tolerance, rng: np.random.Generator)
     return full(variable, tolerance, f"{how} after a projection failed", elements)
 
 
+def not_finite(name: str, analytic: np.ndarray) -> str:
+    """The message for an analytic gradient that is not finite: where first, its value, and at
+    how many of its elements."""
+    bad = np.argwhere(~np.isfinite(analytic))
+    first = [int(i) for i in bad[0]]
+    return (
+        f"{name}{first}: the analytic gradient is not finite ({analytic[tuple(first)]}) at "
+        f"{len(bad)} of {analytic.size} elements, first at {first}"
+    )
+
+
 def check(
     variables: list[Variable],
     dtype: str,
@@ -224,7 +252,7 @@ def check(
     reports = []
     for variable in variables:
         if not np.all(np.isfinite(variable.analytic)):
-            raise GradientMismatch(f"{variable.name}: the analytic gradient is not finite")
+            raise GradientMismatch(not_finite(variable.name, np.asarray(variable.analytic)))
         if variable.found is not None:
             report = judged(
                 variable, variable.found, tolerance, "differences of float64 gradients along v"

@@ -9,6 +9,7 @@ import numpy as np
 
 from backprop_suite.gradcheck import numeric
 from backprop_suite.gradcheck.check import Variable, settle_bound
+from backprop_suite.gradcheck.dense import dense
 from backprop_suite.verify.tolerances import Tolerance
 
 
@@ -44,7 +45,7 @@ def check_hessian_vector(
         with tf.GradientTape() as tape:
             tape.watch(given)
             total = tf.reduce_sum(tf.convert_to_tensor(of(*given)) * weights)
-        return tape.gradient(total, given, unconnected_gradients="zero")
+        return [dense(g) for g in tape.gradient(total, given, unconnected_gradients="zero")]
 
     with tf.GradientTape() as outer:
         outer.watch(tensors)
@@ -69,13 +70,19 @@ def check_hessian_vector(
 
     def part_of(part: np.ndarray) -> numeric.Slopes:
         elements = np.arange(part.size)
-        return numeric.Slopes(elements, slopes.central[part], slopes.step[part], slopes.rough[part])
+        return numeric.Slopes(
+            elements,
+            slopes.central[part],
+            slopes.step[part],
+            slopes.rough[part],
+            slopes.not_finite[part],
+        )
 
     return [
         Variable(
             f"{names[i]} (Hessian-vector)",
             values[i],
-            np.asarray(hv.numpy()),
+            np.asarray(dense(hv).numpy()),
             None,
             None,
             part_of(p),

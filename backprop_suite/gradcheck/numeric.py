@@ -58,12 +58,21 @@ def one_by_one(f: Callable[[np.ndarray], float], at: np.ndarray) -> Shifted:
 class Slopes:
     """For each of ``elements`` (flat indices): the five-point central difference, the step it
     was taken at, and ``rough``: no step down to ``h / 10**REFINEMENTS`` gave a stencil free of
-    kinks (a kink at the point, or nearer it than the finest stencil reaches)."""
+    kinks (a kink at the point, or nearer it than the finest stencil reaches) and of values that
+    are not finite; ``not_finite`` tells those apart."""
 
     elements: np.ndarray
     central: np.ndarray
     step: np.ndarray
     rough: np.ndarray
+    not_finite: np.ndarray | None = None  # where a rough element met nan or inf, that value; 0
+
+    def where_not_finite(self) -> np.ndarray:
+        """The positions (into ``elements``) of the rough elements whose function values were
+        not finite: at the point, or at every stencil down to the finest."""
+        if self.not_finite is None:
+            return np.zeros(0, int)
+        return np.flatnonzero(~np.isfinite(self.not_finite))
 
 
 def stencils(shifted: Shifted, elements: np.ndarray, step: np.ndarray) -> np.ndarray:
@@ -89,11 +98,12 @@ Level = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 def settled(
     level: Level, middle: np.ndarray, step: np.ndarray, allowed: Callable
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The refinement of ``slopes`` for n derivatives at once: ``level(positions, steps)`` the
     function's values at ``OFFSETS`` times the steps for those of the n, (len, 4); ``middle``
     the n values at the point; ``step`` the n first steps. The slope, step and roughness of
-    each."""
+    each, and where a rough one's values were not finite, the first such value (0 elsewhere).
+    A slope settles only on finite values: nan or inf never agrees with anything."""
     values = level(np.arange(step.size), step)
     estimate = five_point(*values.T, step)
     unsettled = np.arange(step.size)
@@ -102,7 +112,7 @@ def settled(
         finer_values = level(unsettled, finer_step)
         finer = five_point(*finer_values.T, finer_step)
         bound = allowed(finer)
-        agree = np.abs(estimate[unsettled] - finer) <= bound
+        agree = np.isfinite(finer) & (np.abs(estimate[unsettled] - finer) <= bound)
         smooth = unbent(values[unsettled], middle[unsettled], step[unsettled]) <= bound
         moving = ~(agree & smooth)
         unsettled = unsettled[moving]
@@ -112,7 +122,13 @@ def settled(
             break
     rough = np.zeros(step.size, bool)
     rough[unsettled] = True
-    return estimate, step, rough
+    met = np.column_stack([middle[unsettled], values[unsettled]])
+    first = np.argmin(np.isfinite(met), axis=1)  # the first value that is not finite, if any
+    not_finite = np.zeros(step.size)
+    not_finite[unsettled] = np.where(
+        np.isfinite(met).all(axis=1), 0.0, met[np.arange(len(met)), first]
+    )
+    return estimate, step, rough, not_finite
 
 
 def slopes(
