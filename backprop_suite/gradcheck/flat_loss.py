@@ -5,10 +5,16 @@ element (a stencil level of ``numeric.slopes``) evaluated in one traced call: a
 ``tf.function``, it sets the global variable scope's caching device and, when the function it
 maps raises, never restores it, and every ``tf.distribute`` strategy in the process fails from
 then on.)
+
+Each ``tf.function`` here wraps a ``functools.partial`` of its Python function: TensorFlow counts
+the traces of every ``tf.function`` made of one code object together and, at the fifth in ten
+calls, logs a retracing warning; a partial has no code object, so each ``FlatLoss`` is counted
+on its own and traced once (a check in a loop makes a new one each time).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -19,9 +25,13 @@ POINTS_A_CALL = 4096  # a bound on one call's time, so that Ctrl-C is seen betwe
 class FlatLoss:
     """``total_of`` (of ``stateless_loss``) at ``weights`` (float64 arrays), seen one weight
     variable at a time: ``objective(i)`` a function of variable i's value, ``shifted(i)`` the
-    values with one element of it moved, for many elements at once."""
+    values with one element of it moved, for many elements at once. Traced when first called;
+    ``autograph=False`` traces ``total_of`` as it is written (Python control flow on a tensor
+    then fails to trace instead of being converted)."""
 
-    def __init__(self, total_of: Callable, weights: list[np.ndarray]) -> None:
+    def __init__(
+        self, total_of: Callable, weights: list[np.ndarray], autograph: bool = True
+    ) -> None:
         import tensorflow as tf
 
         self.shapes = [np.shape(w) for w in weights]
@@ -31,7 +41,7 @@ class FlatLoss:
         start = tf.constant(self.flat)
 
         def at(theta):
-            parts = tf.split(theta, self.sizes)
+            parts = tf.split(theta, self.sizes) if len(self.sizes) > 1 else [theta]
             total = total_of(*(tf.reshape(p, s) for p, s in zip(parts, self.shapes)))
             if total.dtype != tf.float64:  # seen as the function is traced
                 raise ValueError(
@@ -41,25 +51,32 @@ class FlatLoss:
                 )
             return total
 
-        def moved(position_and_delta):
-            position, delta = position_and_delta
-            return at(tf.tensor_scatter_nd_add(start, [[position]], [delta]))
-
         def many(positions, deltas):
-            count = tf.shape(positions)[0]
+            count = tf.size(positions)
 
             def one_more(k, found):
-                return k + 1, found.write(k, moved((positions[k], deltas[k])))
+                where = tf.reshape(tf.gather(positions, k), [1, 1])
+                moved = tf.tensor_scatter_nd_add(
+                    start, where, tf.reshape(tf.gather(deltas, k), [1])
+                )
+                return k + 1, found.write(k, at(moved))
 
             _, found = tf.while_loop(
-                lambda k, _: k < count, one_more, (0, tf.TensorArray(tf.float64, size=count))
+                lambda k, _: k < count,
+                one_more,
+                (tf.constant(0), tf.TensorArray(tf.float64, size=count)),
             )
             return found.stack()
 
-        self.at = tf.function(at, input_signature=[tf.TensorSpec([self.flat.size], tf.float64)])
+        self.at = tf.function(
+            functools.partial(at),
+            input_signature=[tf.TensorSpec([self.flat.size], tf.float64)],
+            autograph=autograph,
+        )
         self.many = tf.function(
-            many,
+            functools.partial(many),
             input_signature=[tf.TensorSpec([None], tf.int64), tf.TensorSpec([None], tf.float64)],
+            autograph=autograph,
         )
 
     def objective(self, i: int) -> Callable[[np.ndarray], float]:
@@ -73,6 +90,7 @@ class FlatLoss:
     def shifted(self, i: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
         def values(elements: np.ndarray, deltas: np.ndarray) -> np.ndarray:
             positions = np.asarray(elements, np.int64) + self.offsets[i]
+            deltas = np.asarray(deltas, np.float64)
             found = [
                 self.many(positions[s : s + POINTS_A_CALL], deltas[s : s + POINTS_A_CALL]).numpy()
                 for s in range(0, len(positions), POINTS_A_CALL)
