@@ -3,7 +3,9 @@
 per-dtype defaults) and ``tf.test.compute_gradient`` (its two Jacobians compared with
 ``np.allclose(atol=1e-5, rtol=1e-3)``, torch's defaults, since it leaves the comparison to its
 user). For each: which of five wrong custom gradients it catches, in float64 and float32, its
-false alarms on a correct two-layer tanh regression over seeds, and its median time a check.
+false alarms on a correct two-layer tanh regression (25 weights) over seeds, and its median time
+a check, also as a multiple of torch's. Then the same regression with 500 weights (float64, a
+few seeds), where ours traces its evaluations, beside ours held to eager calls and torch.
 
     python -m backprop_suite.bench.gradcheck_anchors [--seeds 100]
 """
@@ -26,14 +28,25 @@ def inputs(case: str, dtype: str) -> list[np.ndarray]:
     return [v.astype(dtype) for v in found.get(case, [a])]
 
 
-def regression(seed: int, dtype: str) -> list[np.ndarray]:
+SMALL = (3, 5, 2, 6)  # inputs, hidden units, outputs, rows: 25 weights
+LARGE = (20, 20, 5, 32)  # 500 weights
+
+
+def regression(seed: int, dtype: str, size: tuple = SMALL) -> list[np.ndarray]:
+    inputs, hidden, outputs, _ = size
     rng = np.random.default_rng(seed)
-    return [rng.normal(size=(3, 5)).astype(dtype), rng.normal(size=(5, 2)).astype(dtype)]
+    return [
+        rng.normal(size=(inputs, hidden)).astype(dtype),
+        rng.normal(size=(hidden, outputs)).astype(dtype),
+    ]
 
 
-def regression_data(seed: int, dtype: str):
+def regression_data(seed: int, dtype: str, size: tuple = SMALL):
+    inputs, _, outputs, rows = size
     rng = np.random.default_rng(seed + 1000)
-    return rng.normal(size=(6, 3)).astype(dtype), rng.normal(size=(6, 2)).astype(dtype)
+    return rng.normal(size=(rows, inputs)).astype(dtype), rng.normal(size=(rows, outputs)).astype(
+        dtype
+    )
 
 
 def tf_functions():
@@ -68,10 +81,10 @@ def tf_functions():
     return dict(zip(WRONG, (doubled, wrong_sign, transposed, product, reduction)))
 
 
-def tf_regression(seed: int, dtype: str):
+def tf_regression(seed: int, dtype: str, size: tuple = SMALL):
     import tensorflow as tf
 
-    x, y = regression_data(seed, dtype)
+    x, y = regression_data(seed, dtype, size)
 
     def loss(w1, w2):  # the data in the weights' dtype: gradcheck calls it in float64 too
         inputs, targets = tf.cast(x, w1.dtype), tf.cast(y, w1.dtype)
@@ -170,17 +183,17 @@ def tf_check(fn, args) -> bool:
     return all(np.allclose(t, n, atol=1e-5, rtol=1e-3) for t, n in zip(theoretical, numerical))
 
 
-def torch_regression(seed: int, dtype: str):
+def torch_regression(seed: int, dtype: str, size: tuple = SMALL):
     import torch
 
-    x, y = (torch.tensor(v) for v in regression_data(seed, dtype))
+    x, y = (torch.tensor(v) for v in regression_data(seed, dtype, size))
     return lambda w1, w2: ((torch.tanh(x @ w1) @ w2 - y) ** 2).mean()
 
 
-def jax_regression(seed: int, dtype: str):
+def jax_regression(seed: int, dtype: str, size: tuple = SMALL):
     import jax.numpy as jnp
 
-    x, y = (jnp.asarray(v) for v in regression_data(seed, dtype))
+    x, y = (jnp.asarray(v) for v in regression_data(seed, dtype, size))
     return lambda w1, w2: jnp.mean((jnp.tanh(x @ w1) @ w2 - y) ** 2)
 
 
@@ -188,6 +201,20 @@ def timed(check, fn, args) -> tuple[bool, float]:
     start = time.perf_counter()
     passed = check(fn, args)
     return passed, time.perf_counter() - start
+
+
+def ours_eager(fn, args) -> bool:
+    """``ours`` with every evaluation an eager call, as before the traced loop."""
+    from backprop_suite.gradcheck.function_values import forced
+
+    with forced("eager"):
+        return ours(fn, args)
+
+
+def median_seconds(check, correct, dtype: str, seeds: int, size: tuple = SMALL) -> tuple:
+    """The false alarms of ``check`` on ``correct`` over ``seeds`` and its median seconds."""
+    runs = [timed(check, correct(s, dtype, size), regression(s, dtype, size)) for s in range(seeds)]
+    return sum(not passed for passed, _ in runs), statistics.median(t for _, t in runs)
 
 
 def main() -> None:
@@ -203,18 +230,34 @@ def main() -> None:
         "jax check_grads": (jax_check, jax_functions, jax_regression),
         "tf.test.compute_gradient": (tf_check, tf_functions, tf_regression),
     }
+    found = {}
     for name, (check, functions, correct) in tools.items():
         cases = functions()
         for dtype in ("float64", "float32"):
             caught = [c for c in WRONG if not check(cases[c], inputs(c, dtype))]
-            runs = [timed(check, correct(s, dtype), regression(s, dtype)) for s in range(seeds)]
-            alarms = sum(not passed for passed, _ in runs)
-            seconds = statistics.median(t for _, t in runs)
-            print(
-                f"{name} {dtype}: catches {len(caught)} of {len(WRONG)} wrong gradients"
-                f" (misses {[c for c in WRONG if c not in caught]}); false alarms on the correct"
-                f" regression {alarms} of {seeds}; median {seconds * 1000:.1f} ms a check"
-            )
+            found[name, dtype] = (caught, *median_seconds(check, correct, dtype, seeds))
+    for (name, dtype), (caught, alarms, seconds) in found.items():
+        torchs = found["torch.autograd.gradcheck", dtype][2]
+        print(
+            f"{name} {dtype}: catches {len(caught)} of {len(WRONG)} wrong gradients"
+            f" (misses {[c for c in WRONG if c not in caught]}); false alarms on the correct"
+            f" regression {alarms} of {seeds}; median {seconds * 1000:.1f} ms a check,"
+            f" {seconds / torchs:.1f} x torch's"
+        )
+    large = {
+        "backprop_suite.gradcheck": (ours, tf_regression),
+        "backprop_suite.gradcheck, eager calls only": (ours_eager, tf_regression),
+        "torch.autograd.gradcheck": (torch_check, torch_regression),
+    }
+    times = {}
+    for name, (check, correct) in large.items():
+        times[name] = median_seconds(check, correct, "float64", min(seeds, 5), LARGE)
+    for name, (alarms, seconds) in times.items():
+        ratio = seconds / times["torch.autograd.gradcheck"][1]
+        print(
+            f"{name} float64, the regression with 500 weights: false alarms {alarms} of"
+            f" {min(seeds, 5)}; median {seconds * 1000:.1f} ms a check, {ratio:.1f} x torch's"
+        )
 
 
 if __name__ == "__main__":
