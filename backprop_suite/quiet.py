@@ -35,13 +35,15 @@ NOISE = re.compile(
     rb"|cuda_dnn|cuda_fft|cuda_blas|cpu_feature_guard|port)\.cc:\d+\] "
     rb"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler"
     rb"|W\d{4} [\d:.]+ +\d+ util\.cc:\d+\] Not handling type DT_DOUBLE$"
+    rb"|E\d{4} [\d:.]+ +\d+ util\.cc:\d+\] oneDNN supports DT_(HALF|BFLOAT16) only on "
     rb")"
 )
 
 
 def is_tensorflow_noise(line: bytes) -> bool:
     """True for one of TensorFlow's start-up or CUDA-probe lines, or the remapper's warning
-    about a float64 graph (``Not handling type DT_DOUBLE``, at every trace of one)."""
+    about a float64 graph (``Not handling type DT_DOUBLE``, at every trace of one), or oneDNN's
+    that it leaves float16 or bfloat16 to Eigen (at a mixed-precision model's first op)."""
     return NOISE.match(line) is not None
 
 

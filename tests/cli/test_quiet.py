@@ -24,6 +24,9 @@ START_UP_LINES = [
     "CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)",
     # not a start-up line: Grappler's remapper writes it at every trace of a float64 graph
     "W0000 00:00:1796616982.667117   13009 util.cc:163] Not handling type DT_DOUBLE",
+    # nor this one: oneDNN at a mixed-precision model's first float16 op
+    "E0000 00:00:1796627800.751696   30932 util.cc:131] oneDNN supports DT_HALF only on "
+    "platforms with AVX-512. Falling back to the default Eigen-based implementation if present.",
 ]
 
 REAL_LINES = [
