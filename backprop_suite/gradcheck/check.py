@@ -58,6 +58,8 @@ class GradientReport:
         lines = [
             f"{v.name}: worst {v.worst:.3g} of its tolerance at {list(v.index)} ({v.checked}, "
             f"step {v.step:.2g})" + (f", kinks at {v.kinks[:5]}" if v.kinks else "")
+            if v.checked != "projection"
+            else f"{v.name}: worst projection {v.worst:.3g} of its tolerance (projections)"
             for v in self.variables
         ]
         bound = f"atol {self.tolerance.atol:g} x scale + rtol {self.tolerance.rtol:g} x |numeric|"

@@ -34,7 +34,7 @@ def refuse_model(model) -> None:
         raise ValueError(f"{model.name} has no trainable variables")
 
 
-def refuse_options(backends: Sequence[str], order: int) -> None:
+def refuse_options(backends: Sequence[str], order: int, fast: bool | str) -> None:
     from backprop_suite.gradcheck.backends import missing
 
     if isinstance(backends, str):
@@ -44,11 +44,13 @@ def refuse_options(backends: Sequence[str], order: int) -> None:
         raise ValueError(problem)
     if order not in (1, 2):
         raise ValueError(f"order must be 1 or 2, got {order!r}")
+    if fast not in (True, False, "auto"):
+        raise ValueError(f"fast must be True, False or 'auto', got {fast!r}")
 
 
 def squeezed(y_shape: tuple, output_shape: tuple, keras_loss: bool) -> tuple:
-    """y's shape as the loss sees it: a Keras loss first drops or adds a last axis of 1 to bring
-    y and the outputs to the same rank."""
+    """y's shape as the loss sees it: a Keras loss (object or function) first drops or adds a
+    last axis of 1 to bring y and the outputs to the same rank."""
     if not keras_loss:
         return y_shape
     if len(y_shape) == len(output_shape) + 1 and y_shape[-1:] == (1,):
@@ -67,7 +69,10 @@ def refuse_broadcast(y, output, loss: Callable) -> None:
     if isinstance(y, dict | list | tuple) or isinstance(output, dict | list | tuple):
         return
     y_shape, output_shape = tuple(np.shape(y)), tuple(output.shape)
-    seen = squeezed(y_shape, output_shape, isinstance(loss, keras.losses.Loss))
+    of_keras = isinstance(loss, keras.losses.Loss) or getattr(loss, "__module__", "").startswith(
+        "keras."
+    )
+    seen = squeezed(y_shape, output_shape, of_keras)
     try:
         together = np.broadcast_shapes(seen, output_shape)
     except ValueError:
