@@ -21,6 +21,7 @@ import numpy as np
 
 from backprop_suite.core.extras import install_hint
 from backprop_suite.gradcheck.check import GradientMismatch
+from backprop_suite.gradcheck.child_imports import UNSAVED, needed_by
 from backprop_suite.verify.tolerances import ACROSS_BACKENDS, difference
 
 KNOWN = ("tensorflow", "jax", "torch")
@@ -43,7 +44,7 @@ def backend_gradients(folder: Path, backend: str, dtype: str) -> list[np.ndarray
 
     out = folder / f"{backend}.npz"
     command = [sys.executable, "-m", "backprop_suite.children.model_gradients"]
-    command += [str(folder / "model.keras"), str(folder / "data.npz"), str(folder / "loss.json")]
+    command += [str(folder / "model.keras"), str(folder / "data.npz"), str(folder / "setup.json")]
     done = subprocess.run(
         [*command, str(out)],
         env=child_environment(backend, dtype),
@@ -57,27 +58,25 @@ def backend_gradients(folder: Path, backend: str, dtype: str) -> list[np.ndarray
         return [stored[f"grad/{i}"] for i in range(len(stored.files) - 2)]
 
 
-def across_backends(model, x, y, loss: Callable, backends: Sequence[str]) -> dict[str, str]:
-    """Each backend's gradients against TensorFlow's; ``GradientMismatch`` names the backend,
-    the variable and the index where one is outside its bound. Returns, per backend, the
-    largest difference and the bound it was held to."""
-    import keras
-
+def across_backends(
+    model, x, y, loss: Callable, backends: Sequence[str], training: bool = False
+) -> dict[str, str]:
+    """Each backend's gradients against TensorFlow's, the model called with ``training`` on
+    every one; ``GradientMismatch`` names the backend, the variable and the index where one is
+    outside its bound. Returns, per backend, the largest difference and the bound it was held
+    to. Each child imports the modules that define the model's classes and functions of the
+    user's and the loss (``child_imports``); a lambda or a local function or class, which no
+    process can import, is a ``ValueError`` before any child starts."""
     dtype = np.dtype(model.trainable_variables[0].dtype).name
     names = [v.path for v in model.trainable_variables]
+    setup = {"imports": needed_by(model, loss), "training": bool(training)}
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         try:
             model.save(folder / "model.keras")
-            # Keras's serialization of a loss leaves its dtype out: it goes beside it
-            own = loss.dtype if isinstance(loss, keras.losses.Loss) else None
-            saved = {"loss": keras.losses.serialize(loss), "dtype": own}
-            (folder / "loss.json").write_text(json.dumps(saved))
+            (folder / "setup.json").write_text(json.dumps(setup))
         except Exception as error:
-            raise ValueError(
-                f"the model or its loss cannot be saved for the other backends: "
-                f"{type(error).__name__}: {error}"
-            ) from None
+            raise ValueError(f"{UNSAVED}: {type(error).__name__}: {error}") from None
         np.savez(folder / "data.npz", x=np.asarray(x), y=np.asarray(y))
         reference = backend_gradients(folder, "tensorflow", dtype)
         found = {}

@@ -4,7 +4,9 @@ one the model was compiled with."""
 
 from __future__ import annotations
 
+import contextlib
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 import backprop_suite
@@ -20,9 +22,27 @@ def check_model_file(path: str | Path, **options) -> GradientReport:
     whose code fails (at import, in its functions, or in its model or loss while they are
     checked: a Keras or TensorFlow error, ``sys.exit``), is a ``ValueError`` of one line naming
     the file and what failed; a ``GradientMismatch`` is the check's verdict and goes through, and
-    so does a ``KeyboardInterrupt``. The global seeds its functions set are put back after."""
-    with seeded():
+    so does a ``KeyboardInterrupt``. The global seeds its functions set, and the classes it
+    registers with Keras, are put back after."""
+    with seeded(), registrations_kept():
         return _checked(path, **options)
+
+
+@contextlib.contextmanager
+def registrations_kept() -> Iterator[None]:
+    """Keras's registered custom objects as they were before, after (a user's file registers
+    its layers as it is imported)."""
+    import keras
+    from keras.src.saving import object_registration
+
+    objects, names = keras.saving.get_custom_objects(), object_registration.GLOBAL_CUSTOM_NAMES
+    before = dict(objects), dict(names)
+    try:
+        yield
+    finally:
+        for registry, kept in zip((objects, names), before):
+            registry.clear()
+            registry.update(kept)
 
 
 def _checked(path: str | Path, **options) -> GradientReport:

@@ -9,6 +9,7 @@ import json
 import keras
 import numpy as np
 import pytest
+from fixtures.gradcheck.own_layers import Scaled, mean_of_squares
 from optional import needs
 from script_runner import load, run_in_process
 
@@ -60,6 +61,45 @@ def test_the_three_backends_agree_and_float64_on_jax_and_torch_is_named_not_hidd
         check_model_gradients(model, x, y, loss, backends=("tensorflow", "jax"))
 
 
+@pytest.mark.slow
+def test_a_model_of_the_users_own_module_with_dropout_agrees_on_jax_when_not_training(
+    global_seed,
+):
+    # the child imports own_layers for the registered layer and the loss function; the
+    # dropout draws nothing with training=False (drawn on each backend, masks would differ)
+    global_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(4, activation="tanh", name="hidden"),
+            keras.layers.Dropout(0.5),
+            Scaled(name="scaled"),
+            keras.layers.Dense(2, name="out"),
+        ],
+        name="net",
+    )
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    report = check_model_gradients(model, x, y, mean_of_squares, backends=("jax",))
+    assert "from TensorFlow's, within" in report.backends["jax"]
+
+
+def test_a_loss_no_other_process_can_import_is_refused_before_any_child(monkeypatch):
+    model, x, y, _ = model_and_data("float32")
+
+    def never(*args):
+        raise AssertionError("a child was started")
+
+    def local_loss(y_true, y_pred):
+        return keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)
+
+    monkeypatch.setattr(across, "backend_gradients", never)
+    with pytest.raises(ValueError, match="the loss is a lambda: .* define it with def at the top"):
+        check_model_gradients(model, x, y, lambda t, p: (t - p) ** 2, backends=("jax",))
+    with pytest.raises(ValueError, match="the loss test_a_loss_no_other_process_can_import_is_"):
+        check_model_gradients(model, x, y, local_loss, backends=("jax",))
+
+
 def test_an_unknown_backend_is_a_value_error():
     model, x, y, loss = model_and_data("float32")
     with pytest.raises(ValueError, match="backends must be among"):
@@ -68,17 +108,26 @@ def test_an_unknown_backend_is_a_value_error():
 
 @pytest.mark.slow
 def test_the_command_line_checks_a_model_file_on_another_backend(tmp_path):
+    # the file's own layer and loss function: the child imports the file itself
     (tmp_path / "net.py").write_text(
         "import keras\nimport numpy as np\n\n"
+        "@keras.saving.register_keras_serializable(package='mine')\n"
+        "class Shifted(keras.layers.Layer):\n"
+        "    def build(self, input_shape):\n"
+        "        self.shift = self.add_weight(shape=(input_shape[-1],), name='shift')\n\n"
+        "    def call(self, x):\n"
+        "        return x + self.shift\n\n"
         "def model():\n"
         "    keras.utils.set_random_seed(0)\n"
-        "    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name='out')],"
-        " name='net')\n\n"
+        "    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name='out'),"
+        " Shifted()], name='net')\n\n"
         "def data():\n"
         "    rng = np.random.default_rng(0)\n"
         "    return rng.normal(size=(4, 3)), rng.normal(size=(4, 2))\n\n"
+        "def squares(y_true, y_pred):\n"
+        "    return keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)\n\n"
         "def loss():\n"
-        "    return keras.losses.MeanSquaredError()\n"
+        "    return squares\n"
     )
     done = run_in_process(check_gradients, tmp_path / "net.py", "--backends", "jax", "--json", "-")
     assert done.returncode == 0, done.stdout + done.stderr
