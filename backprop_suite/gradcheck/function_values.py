@@ -6,7 +6,7 @@ Two ways, the same values: an eager call a point, or a stencil level in one call
 ``tf.while_loop`` (``flat_loss.FlatLoss``). Tracing costs tens of milliseconds once and then
 saves most of an eager call's per-op overhead at every point, so it pays only for a function
 evaluated many times. The choice is made when the first level is asked for, by an estimate: the
-eager evaluation timed at the point (twice; the faster), the evaluations the check will need
+eager evaluation timed at the point (the fastest of three), the evaluations the check will need
 counted (``expected``), and the tracing's cost modelled from the eager one (``traced_cost``). A
 function that does not trace (NumPy on its tensors, Python control flow on their values), or
 whose traced value at the point is not the eager one, is evaluated eagerly, without a word.
@@ -127,7 +127,7 @@ class FunctionValues:
         the eager evaluation timed at the point, or as ``forced``; traced only where the
         function traces and its traced value at the point is the eager one."""
         times = []
-        for _ in range(2):  # the first call of an op in float64 can cost more than the rest
+        for _ in range(3):  # the fastest of three: a first call, or one preempted, costs more
             start = time.perf_counter()
             self.at_point = self.evaluate(0, self.values[0])  # as a moved point costs
             times.append(time.perf_counter() - start)
