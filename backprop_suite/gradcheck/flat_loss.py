@@ -34,15 +34,15 @@ class FlatLoss:
     ) -> None:
         import tensorflow as tf
 
-        self.shapes = [np.shape(w) for w in weights]
-        self.sizes = [int(np.size(w)) for w in weights]
+        self.shapes = shapes = [np.shape(w) for w in weights]
+        self.sizes = sizes = [int(np.size(w)) for w in weights]
         self.offsets = np.cumsum([0, *self.sizes])
         self.flat = np.concatenate([np.ravel(w) for w in weights]).astype(np.float64)
         start = tf.constant(self.flat)
 
-        def at(theta):
-            parts = tf.split(theta, self.sizes) if len(self.sizes) > 1 else [theta]
-            total = total_of(*(tf.reshape(p, s) for p, s in zip(parts, self.shapes)))
+        def at(theta):  # of locals, not of self: no cycle back to it, freed as a check ends
+            parts = tf.split(theta, sizes) if len(sizes) > 1 else [theta]
+            total = total_of(*(tf.reshape(p, s) for p, s in zip(parts, shapes)))
             if total.dtype != tf.float64:  # seen as the function is traced
                 raise ValueError(
                     f"the loss is {total.dtype.name} on the float64 copy of the model: the "

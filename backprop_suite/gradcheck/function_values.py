@@ -146,14 +146,13 @@ class FunctionValues:
 
         from backprop_suite.gradcheck.flat_loss import FlatLoss
 
-        weights = tf.constant(self.weights)
+        fn, held, wrt, weights = self.fn, self.given, self.wrt, tf.constant(self.weights)
 
-        def total_of(*values):
-            given = list(self.given)
-            for position, value in zip(self.wrt, values):
+        def total_of(*values):  # not of self: the traced function holds no cycle back to it
+            given = list(held)
+            for position, value in zip(wrt, values):
                 given[position] = value
-            found = tf.cast(self.fn(*given), tf.float64)
-            return tf.reduce_sum(found * weights)
+            return tf.reduce_sum(tf.cast(fn(*given), tf.float64) * weights)
 
         try:
             traced = FlatLoss(total_of, self.values, autograph=False)
