@@ -5,7 +5,9 @@ model called in training mode or not as ``SETUP.json`` says.
     KERAS_BACKEND=jax python -m backprop_suite.children.model_gradients MODEL.keras DATA.npz \\
         SETUP.json OUT.npz
 
-``SETUP.json``: ``training``, and what to import before loading (``gradcheck.child_imports``).
+``SETUP.json``: ``training``, and what to import before loading (``gradcheck.child_imports``);
+``draws.npz`` beside ``DATA.npz``: the random numbers the model drew in the parent, which it
+draws again here (``gradcheck.draws.replayed``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import keras
 import numpy as np
 
 from backprop_suite.gradcheck.child_imports import imported
+from backprop_suite.gradcheck.draws import replayed
 from keras_impl.gradients import loss_and_gradients
 
 
@@ -30,7 +33,10 @@ def main(model_path: str, data_path: str, setup_path: str, out: str) -> int:
     model.compile(loss=loss)
     with np.load(data_path) as data:
         x, y = data["x"], data["y"]
-    loss, grads = loss_and_gradients(model, x, y, training=setup["training"])
+    with np.load(Path(data_path).with_name("draws.npz")) as stored:
+        draws = [stored[f"draw/{k}"] for k in range(len(stored.files))]
+    with replayed(draws):
+        loss, grads = loss_and_gradients(model, x, y, training=setup["training"])
     arrays = {f"grad/{i}": np.asarray(g) for i, g in enumerate(grads)}
     np.savez(out, loss=np.asarray(loss), backend=np.array(keras.backend.backend()), **arrays)
     return 0

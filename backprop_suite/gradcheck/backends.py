@@ -59,14 +59,22 @@ def backend_gradients(folder: Path, backend: str, dtype: str) -> list[np.ndarray
 
 
 def across_backends(
-    model, x, y, loss: Callable, backends: Sequence[str], training: bool = False
+    model,
+    x,
+    y,
+    loss: Callable,
+    backends: Sequence[str],
+    training: bool = False,
+    draws: list[np.ndarray] | None = None,
 ) -> dict[str, str]:
     """Each backend's gradients against TensorFlow's, the model called with ``training`` on
-    every one; ``GradientMismatch`` names the backend, the variable and the index where one is
-    outside its bound. Returns, per backend, the largest difference and the bound it was held
-    to. Each child imports the modules that define the model's classes and functions of the
-    user's and the loss (``child_imports``); a lambda or a local function or class, which no
-    process can import, is a ``ValueError`` before any child starts."""
+    every one, drawing ``draws`` (``draws.recorded``) wherever it draws random numbers, so that
+    a Dropout keeps the same units on every backend; ``GradientMismatch`` names the backend,
+    the variable and the index where one is outside its bound. Returns, per backend, the
+    largest difference and the bound it was held to. Each child imports the modules that
+    define the model's classes and functions of the user's and the loss (``child_imports``); a
+    lambda or a local function or class, which no process can import, is a ``ValueError``
+    before any child starts."""
     dtype = np.dtype(model.trainable_variables[0].dtype).name
     names = [v.path for v in model.trainable_variables]
     setup = {"imports": needed_by(model, loss), "training": bool(training)}
@@ -78,6 +86,7 @@ def across_backends(
         except Exception as error:
             raise ValueError(f"{UNSAVED}: {type(error).__name__}: {error}") from None
         np.savez(folder / "data.npz", x=np.asarray(x), y=np.asarray(y))
+        np.savez(folder / "draws.npz", **{f"draw/{k}": d for k, d in enumerate(draws or [])})
         reference = backend_gradients(folder, "tensorflow", dtype)
         found = {}
         for backend in [b for b in backends if b != "tensorflow"]:

@@ -128,7 +128,7 @@ def check_model_gradients(
     if backends:
         from backprop_suite.gradcheck.backends import across_backends
 
-        report.backends = across_backends(model, x, y, loss, backends)
+        report.backends = across_backends(model, x, y, loss, backends, training, draws)
     report.seconds = time.perf_counter() - start
     return report
 
