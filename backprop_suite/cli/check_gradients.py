@@ -87,7 +87,17 @@ def main(argv: list[str] | None = None, cases: list | None = None) -> int:
     parser.add_argument("model", metavar="MODEL.py", nargs="?", help="a model file of yours")
     parser.add_argument("--json", metavar="PATH", help="write every net's figures as JSON there")
     parser.add_argument(
-        "--fast", action="store_true", default=None, help="MODEL.py: random projections first"
+        "--fast",
+        nargs="?",
+        const="on",
+        choices=("on", "auto"),
+        help="MODEL.py: random projections first; auto: where a full check would take a minute",
+    )
+    parser.add_argument(
+        "--training",
+        action="store_true",
+        default=None,
+        help="MODEL.py: call the model in training mode (Dropout, BatchNorm, noise)",
     )
     parser.add_argument("--rtol", type=float, help="MODEL.py: relative bound (by dtype)")
     parser.add_argument("--atol", type=float, help="MODEL.py: absolute bound (by dtype)")
@@ -102,7 +112,7 @@ def main(argv: list[str] | None = None, cases: list | None = None) -> int:
     try:
         if args.json is not None and not (args.model is not None and args.json == "-"):
             check_output_file(args.json, "--json")
-        model_options = ("fast", "rtol", "atol", "seed", "order", "backends")
+        model_options = ("fast", "training", "rtol", "atol", "seed", "order", "backends")
         if args.model is None:
             given = [f"--{name}" for name in model_options if getattr(args, name) is not None]
             if given:
@@ -138,7 +148,8 @@ def check_model(args) -> int:
     from backprop_suite.gradcheck import GradientMismatch
     from backprop_suite.gradcheck.model_file import check_model_file
 
-    options = {"fast": bool(args.fast), "rtol": args.rtol, "atol": args.atol}
+    fast = {None: False, "on": True, "auto": "auto"}[args.fast]
+    options = {"fast": fast, "training": bool(args.training), "rtol": args.rtol, "atol": args.atol}
     options.update(seed=args.seed or 0, order=args.order or 1, backends=args.backends)
     try:
         report = check_model_file(args.model, **options)
@@ -156,6 +167,7 @@ def check_model(args) -> int:
         print(f"error: {args.model}: its code raised {raised}, no Ctrl-C", file=sys.stderr)
         return 2
     found = {"agrees": True, "dtype": report.dtype, "seconds": report.seconds}
+    found["training"] = options["training"]
     found["backends"] = report.backends
     found["variables"] = [
         {"name": v.name, "worst": v.worst, "index": list(v.index), "kinks": len(v.kinks)}

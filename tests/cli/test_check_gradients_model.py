@@ -99,6 +99,8 @@ def test_a_users_model_file_passes_or_fails_naming_the_variable(tmp_path):
     assert found["agrees"] and [v["name"] for v in found["variables"]][-1] == "net/out/bias"
     done = run_in_process(check_gradients, tmp_path / "right.py", "--fast")
     assert done.returncode == 0 and "projection" in done.stdout, done.stdout + done.stderr
+    done = run_in_process(check_gradients, tmp_path / "right.py", "--training", "--json", "-")
+    assert done.returncode == 0 and json.loads(done.stdout)["training"], done.stderr
     done = run_in_process(check_gradients, tmp_path / "wrong.py")
     assert done.returncode == 1, done.stdout + done.stderr
     assert done.stdout.startswith("DISAGREES: net/doubled/kernel[")
@@ -132,7 +134,13 @@ def test_order_2_finds_a_custom_gradient_that_is_right_but_not_differentiable(tm
 def test_the_options_of_a_model_check_are_refused_without_a_model_and_checked_before_work(
     tmp_path,
 ):
-    for option in (["--fast"], ["--seed", "0"], ["--order", "2"], ["--backends", "jax"]):
+    for option in (
+        ["--fast"],
+        ["--training"],
+        ["--seed", "0"],
+        ["--order", "2"],
+        ["--backends", "jax"],
+    ):
         line = one_error_line(run_in_process(check_gradients, *option))
         assert line == f"error: {option[0]}: only with a MODEL.py to check"
     (tmp_path / "right.py").write_text(RIGHT)
