@@ -9,6 +9,7 @@ import json
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from fixtures.gradcheck.own_layers import Scaled, mean_of_squares
 from optional import needs
 from script_runner import load, run_in_process
@@ -81,6 +82,43 @@ def test_a_model_of_the_users_own_module_with_dropout_in_training_agrees_on_jax(
     x, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
     report = check_model_gradients(model, x, y, mean_of_squares, training=True, backends=("jax",))
     assert "from TensorFlow's, within" in report.backends["jax"]
+
+
+@pytest.mark.slow
+def test_the_children_call_the_model_in_the_training_mode_of_the_check(monkeypatch, global_seed):
+    # BatchNormalization normalizes by the batch's statistics in training mode and by its moving
+    # ones (0 and 1 at first) otherwise: the TensorFlow child's gradients are the tape's of
+    # model(x, training=False) here, not of training=True
+    global_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(4, activation="tanh", dtype="float64", name="hidden"),
+            keras.layers.BatchNormalization(dtype="float64", name="norm"),
+            keras.layers.Dense(2, dtype="float64", name="out"),
+        ],
+        name="net",
+    )
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    loss = keras.losses.MeanSquaredError(dtype="float64")
+    taken, found = across.backend_gradients, {}
+
+    def kept(folder, backend, dtype):
+        found[backend] = taken(folder, backend, dtype)
+        return found[backend]
+
+    monkeypatch.setattr(across, "backend_gradients", kept)
+    check_model_gradients(model, x, y, loss, backends=("tensorflow",))
+    tape = {}
+    for training in (False, True):
+        with tf.GradientTape() as recorded:
+            value = loss(y, model(x, training=training))
+        tape[training] = recorded.gradient(value, model.trainable_variables)
+    hidden_kernel = 0
+    assert not np.allclose(tape[True][hidden_kernel], tape[False][hidden_kernel], rtol=1e-3)
+    for child, own in zip(found["tensorflow"], tape[False]):
+        np.testing.assert_allclose(child, own.numpy(), rtol=1e-12, atol=1e-14)
 
 
 def test_a_loss_no_other_process_can_import_is_refused_before_any_child(monkeypatch):
