@@ -13,10 +13,17 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from backprop_suite.gradcheck.check import GradientReport, Variable, check, tolerance_of
+from backprop_suite.gradcheck.check import (
+    GradientMismatch,
+    GradientReport,
+    Variable,
+    check,
+    tolerance_of,
+)
 from backprop_suite.gradcheck.dense import dense
 from backprop_suite.gradcheck.function_values import FunctionValues
 from backprop_suite.gradcheck.hessian import check_hessian_vector, weights_of
+from backprop_suite.gradcheck.known_faults import second_order_note
 from backprop_suite.gradcheck.numeric import OFFSETS
 from backprop_suite.quiet import noise_dropped
 
@@ -132,6 +139,11 @@ def check_function_gradients(
             tolerance_of(dtype, rtol, atol),
             names=[f"argument {i}" for i in positions],
         )
-        report.variables += check(found, dtype, rtol, atol, seed=seed).variables
+        try:
+            report.variables += check(found, dtype, rtol, atol, seed=seed).variables
+        except GradientMismatch as failed:
+            signature = [tf.TensorSpec(t.shape, t.dtype) for t in tensors]
+            traced = tf.function(with_fixed, input_signature=signature)
+            raise GradientMismatch(f"{failed}{second_order_note(traced)}") from None
     report.seconds = time.perf_counter() - start
     return report

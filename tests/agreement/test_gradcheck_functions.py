@@ -220,3 +220,21 @@ def test_no_retracing_warning_when_fresh_functions_are_checked_in_a_loop(capfd):
         logger.removeHandler(handler)
     assert not [m for m in found if "retracing" in m]
     assert "retracing" not in capfd.readouterr().err
+
+
+def standardized(x, moments: bool):
+    """x minus its mean over its rows, over their standard deviation: tf.nn.moments, or the
+    same written by hand."""
+    if moments:
+        mean, variance = tf.nn.moments(x, axes=[-1], keepdims=True)
+    else:
+        mean = tf.reduce_mean(x, -1, keepdims=True)
+        variance = tf.reduce_mean(tf.square(x - mean), -1, keepdims=True)
+    return (x - mean) / tf.sqrt(variance + 1e-3)
+
+
+def test_order_2_through_tf_nn_moments_names_it_and_the_hand_written_moments_pass():
+    x = np.random.default_rng(5).normal(size=(3, 4))
+    check_function_gradients(lambda v: tf.sin(standardized(v, False)), x, order=2)
+    with pytest.raises(GradientMismatch, match=r"stop_gradient in .*moments.*tf\.nn\.moments"):
+        check_function_gradients(lambda v: tf.sin(standardized(v, True)), x, order=2)
