@@ -39,5 +39,5 @@ def second_order_note(traced: Callable) -> str:
         + (f" and {len(scopes) - 4} more" if len(scopes) > 4 else "")
         + ": TensorFlow's tf.nn.moments (LayerNormalization, GroupNormalization, BatchNormalization"
         " in training) stops the gradient of the mean, which leaves the first derivative right"
-        " and the second wrong; the fault is TensorFlow's, not the model's"
+        " and the second wrong; the fault is TensorFlow's, not your code's"
     )
