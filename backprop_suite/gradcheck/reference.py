@@ -13,6 +13,8 @@ float64.
 
 from __future__ import annotations
 
+import re
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -88,7 +90,8 @@ def rebuilt(model, x64):
     config = in_float64(keras.saving.serialize_keras_object(model))
     config = held_functions(config, {k for k, v in known.items() if not isinstance(v, type)})
     config.pop("compile_config", None)  # the copy needs no compile (a loss it may not find)
-    with float64_policy():
+    with float64_policy(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Keras's about building our copy, not the user's model
         copy = keras.saving.deserialize_keras_object(config, custom_objects=known, safe_mode=False)
         if len(copy.variables) != len(model.variables):
             copy(x64)
@@ -110,54 +113,75 @@ def not_float64(copy) -> list[str]:
     return found
 
 
-def paired(model, copy) -> dict[int, object]:
-    """Each of the model's variables (by id) with its copy's, by structure; a ``ValueError``
-    listing both sides where they do not match in count, name or shape."""
+def unnumbered(name: str) -> str:
+    """A variable's name without the number Keras appends to an unnamed one (``variable_24``,
+    ``variable_30``: the same weight, made at another point of the process)."""
+    return re.sub(r"_\d+$", "", name)
+
+
+WAY_FORWARD = (
+    "give reference=, a function that builds the same model in float64 (under "
+    "keras.config.set_dtype_policy('float64'))"
+)
+FIXED_DTYPE = (
+    "let the layer take the dtype policy instead of fixing its own dtype, or build the whole "
+    "model in float64"
+)
+
+
+def paired(model, copy, origin: str) -> dict[int, object]:
+    """Each of the model's variables (by id) with its copy's, by structure (their order), each
+    pair of the same shape and name (but for Keras's number of an unnamed one); a
+    ``ValueError`` listing both sides where they do not match."""
     ours, theirs = list(model.variables), list(copy.variables)
     matches = len(ours) == len(theirs) and all(
-        a.name == b.name and tuple(a.shape) == tuple(b.shape) for a, b in zip(ours, theirs)
+        unnumbered(a.name) == unnumbered(b.name) and tuple(a.shape) == tuple(b.shape)
+        for a, b in zip(ours, theirs)
     )
     if not matches:
 
         def listed(variables: list) -> str:
             return ", ".join(f"{v.path} {tuple(v.shape)}" for v in variables)
 
+        advice = "build the same layers in the same order" if origin else WAY_FORWARD
         raise ValueError(
-            f"the float64 copy of {model.name} does not have the model's variables: the model "
-            f"has {listed(ours)}; the copy has {listed(theirs)}. Give reference=, a function "
-            "that builds the same model in float64"
+            f"the {origin}float64 copy of {model.name} does not have the model's variables "
+            f"({advice}): the model has {listed(ours)}; the copy has {listed(theirs)}"
         )
     return {id(a): b for a, b in zip(ours, theirs)}
+
+
+def first_line(error: Exception, limit: int = 200) -> str:
+    """An exception as one short line: its type and the start of its first line."""
+    text = (str(error).strip().splitlines() or [""])[0]
+    return f"{type(error).__name__}: {text[:limit]}" + ("..." if len(text) > limit else "")
 
 
 def float64_copy(model, x64, reference: Callable | None = None):
     """``model`` in float64 with its values, and its variables paired with the model's (by
     id): the model itself where it is float64 already; ``reference()``'s model where given; else
     rebuilt from its config. A copy that cannot be made, or is not float64 throughout, is a
-    ``ValueError`` that names ``reference=``."""
+    ``ValueError`` that says what to do first and then what failed."""
     if reference is None and not not_float64(model):
         return model, {id(v): v for v in model.variables}
-    if reference is not None:
-        copy = reference()
-        origin = "reference() "
-    else:
-        origin = ""
-        try:
-            copy = rebuilt(model, x64)
-        except Exception as error:
-            raise ValueError(
-                f"cannot rebuild {model.name} in float64 for the numeric reference "
-                f"({type(error).__name__}: {error}): give its layers a get_config, or give "
-                "reference=, a function that builds the same model in float64"
-            ) from None
+    origin = "reference() " if reference is not None else ""
+    try:
+        copy = reference() if reference is not None else rebuilt(model, x64)
+    except Exception as error:
+        if reference is not None:
+            raise ValueError(f"your reference() failed: {first_line(error)}") from error
+        raise ValueError(
+            f"cannot rebuild {model.name} in float64 for the numeric reference: give its "
+            f"layers a get_config, or {WAY_FORWARD} ({first_line(error)})"
+        ) from None
     left = not_float64(copy)
     if left:
+        advice = FIXED_DTYPE if reference is not None else f"{FIXED_DTYPE}, or {WAY_FORWARD}"
         raise ValueError(
             f"the {origin}float64 copy of {model.name} still has {', '.join(left[:5])}: a "
-            "layer fixes its own dtype. Give reference=, a function that builds the same model "
-            "in float64 (under keras.config.set_dtype_policy('float64'))"
+            f"layer fixes its own dtype; {advice}"
         )
-    pairs = paired(model, copy)
+    pairs = paired(model, copy, origin)
     for variable in model.variables:
         pairs[id(variable)].assign(np.asarray(variable.numpy()).astype(pairs[id(variable)].dtype))
     return copy, pairs

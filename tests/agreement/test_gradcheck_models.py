@@ -242,3 +242,34 @@ def test_no_retracing_warning_reaches_the_user_over_checks_in_a_loop(caplog):
         for seed in range(7):
             check_model_gradients(regression(seed=seed), x, y, "mse")
     assert not [r for r in caplog.records if re.search("retracing", r.getMessage())]
+
+
+class Unnamed(keras.layers.Layer):
+    """A layer in the style of Keras's subclassing guide: add_weight with no name, so Keras
+    numbers each variable anew at every build in the process."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], 2))
+        self.b = self.add_weight(shape=(2,), initializer="zeros")
+
+    def call(self, x):
+        return tf.tanh(x @ self.w + self.b)
+
+
+def test_a_reference_pairs_with_unnamed_variables_numbered_otherwise_and_its_errors_are_named():
+    def build(name: str) -> keras.Model:
+        with seeded(10), policy(name):
+            return keras.Sequential([keras.Input((3,)), Unnamed(), keras.layers.Dense(1)])
+
+    def broken() -> keras.Model:
+        raise RuntimeError("no such layer")
+
+    x, y = rows()
+    report = check_model_gradients(
+        build("float32"), x, y, "mse", reference=lambda: build("float64")
+    )
+    assert len(report.variables) == 4
+    with pytest.raises(
+        ValueError, match="your reference\\(\\) failed: RuntimeError: no such layer"
+    ):
+        check_model_gradients(build("float32"), x, y, "mse", reference=broken)
