@@ -23,7 +23,10 @@ from backprop_suite.verify.tolerances import GRADCHECK, Tolerance
 
 class GradientMismatch(AssertionError):
     """An analytic gradient outside its tolerance of the numeric one; the message names the
-    variable, the index, both values, the tolerance and the check that failed."""
+    variable, the index, both values, the tolerance and the check that failed. ``report``: the
+    failing variable's ``VariableReport``, where one element is to blame."""
+
+    report: VariableReport | None = None
 
 
 @dataclass
@@ -269,12 +272,14 @@ def check(
         else:
             report = narrowed(variable, tolerance, rng)
         if report.worst > 1:
-            raise GradientMismatch(
+            failed = GradientMismatch(
                 f"{variable.name}{list(report.index)}: analytic {report.analytic!r}, numeric "
                 f"{report.numeric!r} (float64 five-point differences, step "
                 f"{report.step_at_worst:.2g}): "
                 f"{report.worst:.3g} times the tolerance atol {tolerance.atol:g} x scale + rtol "
                 f"{tolerance.rtol:g} x |numeric| ({label}; {report.checked})"
             )
+            failed.report = report
+            raise failed
         reports.append(report)
     return GradientReport(reports, tolerance, label, time.perf_counter() - start)

@@ -14,6 +14,7 @@ from backprop_suite.gradcheck.check import (
     GradientMismatch,
     GradientReport,
     Variable,
+    VariableReport,
     check,
     tolerance_of,
 )
@@ -107,6 +108,12 @@ def check_model_gradients(
     ]
     try:
         report = check(checked, compute, rtol, atol, fast, seed, label)
+    except GradientMismatch as failed:
+        if compute in HALF and failed.report is not None:
+            names = [v.path for v in variables]
+            bound = tolerance_of(compute, rtol, atol)
+            refuse_rounding(failed.report, reference_loss, values, names, bound)
+        raise
     finally:
         if bar is not None:
             bar.close()
@@ -151,6 +158,38 @@ def smooth_enough(report: GradientReport, values: list[np.ndarray]) -> None:
             "was judged: either the model sits on kinks (ReLU inputs at exactly 0, ties in a "
             "max: move the point, other weights or data) or the float64 reference is not "
             "smooth where the model is (it rounds to float32 somewhere)"
+        )
+
+
+HALF = ("float16", "bfloat16")
+
+
+def refuse_rounding(
+    failed: VariableReport, reference_loss: Callable, values: list, names: list[str], bound
+) -> None:
+    """A half-precision failure that the float64 copy's own analytic gradient does not share:
+    where the float64 tape agrees with the differences and the half-precision one does not, the
+    half precision's rounding moved the model across a kink (a ReLU input of the other sign,
+    measured on the field's ReLU transformer) and nothing can be judged there: a
+    ``ValueError`` that says so. A wrong gradient rule is wrong in float64 too, and stays a
+    ``GradientMismatch``."""
+    import tensorflow as tf
+
+    tensors = [tf.constant(v) for v in values]
+    with tf.GradientTape() as tape:
+        tape.watch(tensors)
+        total = reference_loss(*tensors)
+    found = tape.gradient(total, tensors, unconnected_gradients="zero")
+    own = np.asarray(dense(found[names.index(failed.name)]).numpy())
+    scale = max(1.0, float(np.max(np.abs(own))))
+    at = float(own[failed.index])
+    if abs(at - failed.numeric) <= bound.atol * scale + bound.rtol * abs(failed.numeric):
+        raise ValueError(
+            f"{failed.name}{list(failed.index)} cannot be judged in half precision: the float64 "
+            f"copy's own gradient there, {at!r}, agrees with the differences ({failed.numeric!r}) "
+            f"and the model's, {failed.analytic!r}, does not. The half precision's rounding "
+            "moves the model across a kink there (a ReLU input of the other sign): check it "
+            "under a float32 policy"
         )
 
 

@@ -273,3 +273,23 @@ def test_a_reference_pairs_with_unnamed_variables_numbered_otherwise_and_its_err
         ValueError, match="your reference\\(\\) failed: RuntimeError: no such layer"
     ):
         check_model_gradients(build("float32"), x, y, "mse", reference=broken)
+
+
+def test_a_relu_input_that_half_precision_rounds_onto_its_kink_is_refused_not_failed():
+    """1.0002 x 1 − 1 x 1 is 0.0002 in float64 and exactly 0 in float16 (1.0002 rounds to 1):
+    the unit is active in the float64 reference and at its kink in the model, whose ReLU passes
+    no gradient there. The float64 copy's own tape agrees with the differences; nothing wrong
+    with the model's gradient rule can be judged."""
+    with policy("mixed_float16"):
+        model = keras.Sequential(
+            [
+                keras.Input((2,)),
+                keras.layers.Dense(1, activation="relu", name="unit"),
+                keras.layers.Dense(1, name="out"),
+            ],
+            name="rounded",
+        )
+    model.set_weights([np.array([[1.0002], [-1.0]]), np.zeros(1), np.ones((1, 1)), np.zeros(1)])
+    x, y = np.ones((3, 2)), np.full((3, 1), -1.0)
+    with pytest.raises(ValueError, match=r"rounded/unit/.* cannot be judged in half precision"):
+        check_model_gradients(model, x, y, "mse")
