@@ -6,24 +6,27 @@ failed (``docs/gradcheck.md``).
 
     def test_my_model_gradients():
         check_model_gradients(build_model(), x, y, "mse")
+
+The public names are imported when first used, TensorFlow first and quietly: a child process of
+``backends`` on JAX or PyTorch imports this package's modules without TensorFlow.
 """
 
-from backprop_suite.quiet import import_tensorflow
+from importlib import import_module
 
-import_tensorflow()  # quietly, unless it is imported already
+_WHERE = {
+    "GradientMismatch": "backprop_suite.gradcheck.check",
+    "GradientReport": "backprop_suite.gradcheck.check",
+    "VariableReport": "backprop_suite.gradcheck.check",
+    "check_function_gradients": "backprop_suite.gradcheck.function_check",
+    "check_model_gradients": "backprop_suite.gradcheck.model_check",
+}
+__all__ = sorted(_WHERE)
 
-from backprop_suite.gradcheck.check import (  # noqa: E402
-    GradientMismatch,
-    GradientReport,
-    VariableReport,
-)
-from backprop_suite.gradcheck.function_check import check_function_gradients  # noqa: E402
-from backprop_suite.gradcheck.model_check import check_model_gradients  # noqa: E402
 
-__all__ = [
-    "GradientMismatch",
-    "GradientReport",
-    "VariableReport",
-    "check_function_gradients",
-    "check_model_gradients",
-]
+def __getattr__(name: str):
+    if name in _WHERE:
+        from backprop_suite.quiet import import_tensorflow
+
+        import_tensorflow()  # quietly, unless it is imported already
+        return getattr(import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'backprop_suite.gradcheck' has no attribute {name!r}")
