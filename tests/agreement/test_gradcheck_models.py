@@ -18,22 +18,20 @@ from backprop_suite.seeds import seeded
 FIELD_MODELS = sorted(p.stem for p in FIELD.glob("*.py") if p.stem != "planted")
 
 
-def combinations(position: int, policies: tuple[str, ...]) -> list[tuple[str, bool, bool]]:
-    """Two of a field model's cases here, the right model and its bug, each in another policy
-    and mode, turn by turn across the models so that every policy and mode is met by both;
-    ``python -m backprop_suite.bench.gradcheck_field`` runs them all."""
-    first, second = policies[position % len(policies)], policies[(position + 1) % len(policies)]
-    fast = position % 4 >= 2
-    return [(first, fast, False), (second, not fast, True)]
+def case_of(position: int, policies: tuple[str, ...]) -> tuple[str, bool, bool]:
+    """One of a field model's cases here, turn by turn across the models: the right model or
+    its bug, in one of its policies, full or fast, so that every policy and mode meets both
+    right models and bugs; ``python -m backprop_suite.bench.gradcheck_field`` runs them all."""
+    return policies[(position // 4) % len(policies)], position % 4 >= 2, position % 2 == 1
 
 
 @pytest.mark.parametrize("stem", FIELD_MODELS)
-def test_a_field_model_passes_right_and_its_bug_is_caught_and_named(stem):
+def test_a_field_model_passes_right_or_its_bug_is_caught_and_named(stem):
     with field_module(FIELD / f"{stem}.py") as module:
         policies = getattr(module, "POLICIES", ("float32", "float64"))
-        for name, fast, bug in combinations(FIELD_MODELS.index(stem), policies):
-            found = outcome(module, name, fast, bug)
-            assert found in ("passed", "caught", "no bug planted"), (name, fast, bug, found)
+        name, fast, bug = case_of(FIELD_MODELS.index(stem), policies)
+        found = outcome(module, name, fast, bug)
+        assert found in ("passed", "caught", "no bug planted"), (name, fast, bug, found)
 
 
 def test_the_field_holds_twelve_models_written_from_the_docs_alone():
