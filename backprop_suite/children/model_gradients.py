@@ -20,7 +20,7 @@ import keras
 import numpy as np
 
 from backprop_suite.gradcheck.child_imports import imported
-from backprop_suite.gradcheck.draws import replayed
+from backprop_suite.gradcheck.draws import replayed, stored
 from keras_impl.gradients import loss_and_gradients
 
 
@@ -33,9 +33,7 @@ def main(model_path: str, data_path: str, setup_path: str, out: str) -> int:
     model.compile(loss=loss)
     with np.load(data_path) as data:
         x, y = data["x"], data["y"]
-    with np.load(Path(data_path).with_name("draws.npz")) as stored:
-        draws = [stored[f"draw/{k}"] for k in range(len(stored.files))]
-    with replayed(draws):
+    with replayed(stored(Path(data_path).with_name("draws.npz"))):
         loss, grads = loss_and_gradients(model, x, y, training=setup["training"])
     arrays = {f"grad/{i}": np.asarray(g) for i, g in enumerate(grads)}
     np.savez(out, loss=np.asarray(loss), backend=np.array(keras.backend.backend()), **arrays)

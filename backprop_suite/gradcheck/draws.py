@@ -159,3 +159,9 @@ def replayed(found: list[np.ndarray]) -> Iterator[None]:
 
     with swapped({**{name: replaying(name) for name in VALUE_DRAWS}, "dropout": dropout}):
         yield
+
+
+def stored(path) -> list[np.ndarray]:
+    """The draws ``across_backends`` wrote to ``path`` (an ``.npz``), in order."""
+    with np.load(path) as found:
+        return [found[f"draw/{k}"] for k in range(len(found.files))]
