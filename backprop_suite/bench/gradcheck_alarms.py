@@ -216,8 +216,8 @@ def field_run(module: ModuleType, name: str, seeds: int, bug: bool, bound: dict)
     """The field model built under the policy ``name`` (put back after), its weights drawn
     under ``seeded(seed)`` for every seed, checked in full at ``bound`` (atol, rtol; the
     library's own where empty) on the model's data."""
-    from backprop_suite.bench.gradcheck_field import policy
     from backprop_suite.gradcheck import GradientMismatch, check_model_gradients
+    from backprop_suite.gradcheck.reference import dtype_policy as policy
     from backprop_suite.seeds import seeded
 
     run = FieldRun()

@@ -39,25 +39,14 @@ def field_module(path: Path) -> Iterator[ModuleType]:
                 del sys.modules[name]
 
 
-@contextmanager
-def policy(name: str) -> Iterator[None]:
-    import keras
-
-    before = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(name)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(before)
-
-
 def outcome(module: ModuleType, name: str, fast: bool, bug: bool) -> str:
     """What the check did: "passed", "caught", or what went wrong ("CRASH …", "FALSE ALARM …",
     "MISSED", "NOT NAMED …")."""
     from backprop_suite.gradcheck import GradientMismatch, check_model_gradients
+    from backprop_suite.gradcheck.reference import dtype_policy
     from backprop_suite.seeds import seeded
 
-    with seeded(0), policy(name):
+    with seeded(0), dtype_policy(name):
         try:
             model = module.model(bug=bug)
         except NotImplementedError:

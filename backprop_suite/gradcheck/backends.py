@@ -76,6 +76,7 @@ def here_on_tensorflow(
     import keras
 
     from keras_impl.gradients import loss_and_gradients
+    from keras_impl.model import floatx
 
     setup = json.loads((folder / "setup.json").read_text())
     loaded = keras.saving.load_model(
@@ -83,14 +84,10 @@ def here_on_tensorflow(
     )
     with np.load(folder / "data.npz") as data:
         x, y = data["x"], data["y"]
-    before = keras.config.floatx()
-    keras.config.set_floatx(dtype)
-    try:
+    with floatx(dtype):
         loaded.compile(loss=loss)
         with replayed(stored(folder / "draws.npz")):
             _, grads = loss_and_gradients(loaded, x, y, training=setup["training"])
-    finally:
-        keras.config.set_floatx(before)
     return [np.asarray(g) for g in grads]
 
 

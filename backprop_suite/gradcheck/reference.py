@@ -42,12 +42,13 @@ def float64_dtype(value):
 
 
 @contextmanager
-def float64_policy() -> Iterator[None]:
-    """The global dtype policy float64 while open (the layers a layer builds from no config)."""
+def dtype_policy(name: str) -> Iterator[None]:
+    """Keras's global dtype policy ``name`` while open (float64 for the layers a layer builds
+    from no config of their own), put back after."""
     import keras
 
     before = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("float64")
+    keras.config.set_dtype_policy(name)
     try:
         yield
     finally:
@@ -90,7 +91,7 @@ def rebuilt(model, x64):
     config = in_float64(keras.saving.serialize_keras_object(model))
     config = held_functions(config, {k for k, v in known.items() if not isinstance(v, type)})
     config.pop("compile_config", None)  # the copy needs no compile (a loss it may not find)
-    with float64_policy(), warnings.catch_warnings():
+    with dtype_policy("float64"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Keras's about building our copy, not the user's model
         copy = keras.saving.deserialize_keras_object(config, custom_objects=known, safe_mode=False)
         if len(copy.variables) != len(model.variables):

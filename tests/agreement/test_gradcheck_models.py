@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from backprop_suite.bench.gradcheck_field import FIELD, field_module, outcome, policy
+from backprop_suite.bench.gradcheck_field import FIELD, field_module, outcome
 from backprop_suite.gradcheck import GradientMismatch, check_model_gradients
+from backprop_suite.gradcheck.reference import dtype_policy as policy
 from backprop_suite.seeds import seeded
 
 FIELD_MODELS = sorted(p.stem for p in FIELD.glob("*.py") if p.stem != "planted")
