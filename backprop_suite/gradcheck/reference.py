@@ -78,8 +78,9 @@ def classes_of(model) -> dict[str, type]:
     for layer in [model, *model._flatten_layers(include_self=False)]:
         found.setdefault(type(layer).__name__, type(layer))
         for value in vars(layer).values():  # an activation function of the user's
-            if callable(value) and not isinstance(value, type | keras.layers.Layer):
-                found.setdefault(getattr(value, "__name__", ""), value)
+            name = getattr(value, "__name__", None)
+            if name and callable(value) and not isinstance(value, type | keras.layers.Layer):
+                found.setdefault(name, value)
     return found
 
 
