@@ -108,9 +108,15 @@ def test_the_filter_and_level_apply_unless_verbose_or_the_user_set_a_level(
 USERS_PROCESS = textwrap.dedent(
     """
     import os, sys
+    before = os.readlink("/proc/self/fd/2")
+    import numpy as np
+    from backprop_suite.gradcheck import check_model_gradients  # the first to import TensorFlow
+    import keras
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="tanh")])
+    x, y = np.linspace(-1, 1, 12).reshape(4, 3), np.zeros((4, 2))
+    check_model_gradients(model, x, y, "mse")  # its float64 copy's graphs: DT_DOUBLE warnings
     from backprop_suite import TrainConfig, init_params, load_implementation, xor_data
     from backprop_suite.migration import Options
-    before = os.readlink("/proc/self/fd/2")
     cfg = TrainConfig(steps=3, dtype="float64")
     for name in {names!r}:
         load_implementation(name).train(init_params(cfg), *xor_data(), cfg)
@@ -124,10 +130,11 @@ USERS_PROCESS = textwrap.dedent(
 @pytest.mark.slow
 @pytest.mark.parametrize("users_level", [None, "0"])
 def test_the_library_keeps_tensorflows_start_up_lines_off_a_users_stderr(users_level):
-    """A user's own program that trains with the library (float64, whose graphs TensorFlow's
-    remapper warns about at every trace) sees none of TensorFlow's start-up or C++ INFO and
-    WARNING lines, and its environment and stderr are its own after; a user who set the level
-    sees what that level shows (on the TF2 port alone: the start-up lines come from any)."""
+    """A user's own program that checks a model's gradients with the library, then trains with
+    it (float64, whose graphs TensorFlow's remapper warns about at every trace), sees none of
+    TensorFlow's start-up or C++ INFO and WARNING lines, and its environment and stderr are its
+    own after; a user who set the level sees what that level shows (on the TF2 port alone: the
+    start-up lines come from any)."""
     names = ("tf", "keras", "tf1") if users_level is None else ("tf",)
     environment = script_runner.user_environment()
     if users_level is not None:
@@ -146,29 +153,3 @@ def test_the_library_keeps_tensorflows_start_up_lines_off_a_users_stderr(users_l
     else:
         assert any(is_tensorflow_noise(line.encode()) for line in done.stderr.splitlines())
         assert done.stderr.splitlines()[-2:] == own
-
-
-GRADCHECK_USER = textwrap.dedent(
-    """
-    import sys
-    import numpy as np
-    from backprop_suite.gradcheck import check_model_gradients
-    import keras
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="tanh")])
-    x, y = np.linspace(-1, 1, 12).reshape(4, 3), np.zeros((4, 2))
-    check_model_gradients(model, x, y, "mse")  # its float64 copy's graphs: DT_DOUBLE warnings
-    print("the user's own line", file=sys.stderr)
-    """
-)
-
-
-@pytest.mark.slow
-def test_a_gradient_check_keeps_tensorflows_lines_off_a_users_stderr():
-    done = subprocess.run(
-        [sys.executable, "-c", GRADCHECK_USER],
-        capture_output=True,
-        text=True,
-        env=script_runner.user_environment(),
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stderr.splitlines() == ["the user's own line"]
