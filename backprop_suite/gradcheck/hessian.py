@@ -14,7 +14,10 @@ from backprop_suite.verify.tolerances import Tolerance
 
 
 def weights_of(shape, seed: int) -> np.ndarray:
-    """The fixed random weights that reduce an output of ``shape`` to a scalar."""
+    """The fixed random weights that reduce an output of ``shape`` to a scalar; a scalar output
+    is taken as it is (its weight 1), so that its gradients are the user's own."""
+    if tuple(shape) == ():
+        return np.ones(())
     return np.random.default_rng(seed + 7919).uniform(0.5, 1.5, shape)
 
 

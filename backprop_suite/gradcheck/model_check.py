@@ -30,19 +30,11 @@ from backprop_suite.gradcheck.model_inputs import (
     refuse_model,
     refuse_options,
 )
-from backprop_suite.gradcheck.model_loss import stateless_loss
+from backprop_suite.gradcheck.model_loss import stateless_loss, total
 from backprop_suite.gradcheck.model_state import kept_as_it_was
 from backprop_suite.gradcheck.precision import EPSILON, precision_of
 from backprop_suite.gradcheck.reference import float64_copy, loss_in_float64
 from backprop_suite.quiet import noise_dropped
-
-
-def total(value, extra: list):
-    """The loss summed, plus the model's own losses (regularizers)."""
-    import tensorflow as tf
-
-    value = tf.reduce_sum(value)
-    return value + sum(tf.cast(tf.reduce_sum(e), value.dtype) for e in extra)
 
 
 @noise_dropped
@@ -61,8 +53,10 @@ def check_model_gradients(
     order: int = 1,
     reference: Callable | None = None,
 ) -> GradientReport:
-    """The gradients of ``loss(y, model(x, training=training))`` plus the model's own losses
-    (regularizers) with respect to every trainable variable, named by its path; ``loss`` a
+    """The gradients of ``loss(y, model(x, training=training))`` summed over its elements (a
+    ``Loss`` object gives the batch mean, as ``fit`` takes it; a loss function or name gives
+    per-sample values, which are summed), plus the model's own losses (regularizers), with
+    respect to every trainable variable, named by its path; ``loss`` a
     callable or a Keras loss's name (``"mse"``). In training mode the random numbers the model
     draws (Dropout, GaussianNoise) are drawn once and used on every side. The analytic
     gradients are held to the bound of the narrowest of the layers' compute dtype, the
@@ -216,7 +210,7 @@ def same_model(flat: FlatLoss, analytic: float, compute: str) -> None:
     if not abs(first - analytic) <= bound:
         raise ValueError(
             f"the float64 copy's loss {first!r} is not the model's {analytic!r} (each summed "
-            f"over the batch, with the model's own losses; further apart "
+            f"over its elements, with the model's own losses; further apart "
             f"than {bound:.2g}): the copy does not compute what the model does. A reference= "
             "must build the same model in float64; without one, give one"
         )

@@ -11,6 +11,16 @@ import numpy as np
 from backprop_suite.gradcheck.draws import replayed
 
 
+def total(value, extra: list):
+    """The loss summed over its elements (a ``Loss`` object's batch mean as it is; a loss
+    function's per-sample values summed, as the half-precision bounds were measured), plus the
+    model's own losses (regularizers) summed."""
+    import tensorflow as tf
+
+    value = tf.reduce_sum(value)
+    return value + sum(tf.cast(tf.reduce_sum(e), value.dtype) for e in extra)
+
+
 def takes_training(model) -> bool:
     """Whether the model's ``call`` takes ``training`` (``stateless_call`` passes it on as it
     is, where ``model(x, training=...)`` leaves it out for a ``call`` without it)."""
@@ -27,10 +37,9 @@ def stateless_loss(
     varied: list,
     draws: list[np.ndarray] | None = None,
 ) -> Callable:
-    """``loss(y, model(x))`` summed, plus the model's own losses, as a function of the values
+    """``loss(y, model(x))`` (``total``) as a function of the values
     of ``varied`` (some of the model's variables, trainable or not); every other variable at
     its value. The model draws ``draws`` (``draws.recorded``) where it draws random numbers."""
-    import tensorflow as tf
 
     where = {id(v): k for k, v in enumerate(varied)}
     mode = {"training": training} if takes_training(model) else {}
@@ -48,7 +57,6 @@ def stateless_loss(
                 return_losses=True,
                 **mode,
             )
-            value = tf.reduce_sum(loss(y, found))
-        return value + sum(tf.cast(tf.reduce_sum(e), value.dtype) for e in extra)
+            return total(loss(y, found), extra)
 
     return total_of
