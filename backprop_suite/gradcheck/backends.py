@@ -41,16 +41,10 @@ def missing(backends: Sequence[str]) -> str | None:
     return None
 
 
-HERE: dict[str, tuple[dict, Callable]] = {}  # folder -> the custom objects and loss, while open
-
-
 def backend_gradients(folder: Path, backend: str, dtype: str) -> list[np.ndarray]:
-    """The saved model's gradients on ``backend``: in a child process, or, for TensorFlow where
-    this process runs Keras on it, loaded here as the child would load it."""
+    """The saved model's gradients on ``backend``, in a child process of its own."""
     from keras_impl.backends import child_environment
 
-    if backend == "tensorflow" and str(folder) in HERE:
-        return here_on_tensorflow(folder, dtype, *HERE[str(folder)])
     out = folder / f"{backend}.npz"
     command = [sys.executable, "-m", "backprop_suite.children.model_gradients"]
     command += [str(folder / "model.keras"), str(folder / "data.npz"), str(folder / "setup.json")]
@@ -120,11 +114,7 @@ def across_backends(
             raise ValueError(f"{UNSAVED}: {type(error).__name__}: {error}") from None
         np.savez(folder / "data.npz", x=np.asarray(x), y=np.asarray(y))
         np.savez(folder / "draws.npz", **{f"draw/{k}": d for k, d in enumerate(draws or [])})
-        HERE[str(folder)] = (classes_of(model), loss)
-        try:
-            reference = backend_gradients(folder, "tensorflow", dtype)
-        finally:
-            del HERE[str(folder)]
+        reference = here_on_tensorflow(folder, dtype, classes_of(model), loss)
         found = {}
         for backend in [b for b in backends if b != "tensorflow"]:
             tolerance, why = ACROSS_BACKENDS[(backend, dtype)]

@@ -26,7 +26,7 @@ def loss_of(loss: Callable | str) -> Callable:
 def refuse_model(model) -> None:
     import keras
 
-    if not isinstance(model, keras.Model | keras.layers.Layer):
+    if not isinstance(model, keras.layers.Layer):  # a Model is a Layer
         raise ValueError(f"model must be a Keras 3 model, got {type(model).__name__}")
     if not model.built:
         raise ValueError(f"{model.name} is not built: call it on a batch or give it an Input")

@@ -87,8 +87,8 @@ def test_a_model_of_the_users_own_module_with_dropout_in_training_agrees_on_jax(
 @pytest.mark.slow
 def test_the_children_call_the_model_in_the_training_mode_of_the_check(monkeypatch, global_seed):
     # BatchNormalization normalizes by the batch's statistics in training mode and by its moving
-    # ones (0 and 1 at first) otherwise: the TensorFlow child's gradients are the tape's of
-    # model(x, training=False) here, not of training=True
+    # ones (0 and 1 at first) otherwise: TensorFlow's gradients of the saved model, read with
+    # the setup every child reads, are the tape's of model(x, training=False), not of True
     global_seed(0)
     model = keras.Sequential(
         [
@@ -102,13 +102,13 @@ def test_the_children_call_the_model_in_the_training_mode_of_the_check(monkeypat
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
     loss = keras.losses.MeanSquaredError(dtype="float64")
-    taken, found = across.backend_gradients, {}
+    taken, found = across.here_on_tensorflow, []
 
-    def kept(folder, backend, dtype):
-        found[backend] = taken(folder, backend, dtype)
-        return found[backend]
+    def kept(*args):
+        found.append(taken(*args))
+        return found[-1]
 
-    monkeypatch.setattr(across, "backend_gradients", kept)
+    monkeypatch.setattr(across, "here_on_tensorflow", kept)
     check_model_gradients(model, x, y, loss, backends=("tensorflow",))
     tape = {}
     for training in (False, True):
@@ -117,7 +117,7 @@ def test_the_children_call_the_model_in_the_training_mode_of_the_check(monkeypat
         tape[training] = recorded.gradient(value, model.trainable_variables)
     hidden_kernel = 0
     assert not np.allclose(tape[True][hidden_kernel], tape[False][hidden_kernel], rtol=1e-3)
-    for child, own in zip(found["tensorflow"], tape[False]):
+    for child, own in zip(found[0], tape[False]):
         np.testing.assert_allclose(child, own.numpy(), rtol=1e-12, atol=1e-14)
 
 
