@@ -50,9 +50,15 @@ def run(args) -> None:
     import tensorflow as tf
 
     from backprop_suite.migration.old_program import from_arguments
+    from backprop_suite.migration.tf1.stand_ins import stand_ins
 
     tf.compat.v1.disable_v2_behavior()
     old = from_arguments(args.old, args)
+    with stand_ins():
+        job(args, old)
+
+
+def job(args, old) -> None:
     if args.command == "record":
         from backprop_suite.migration.tf1_run import record_tf1
 
@@ -82,6 +88,17 @@ def run(args) -> None:
         save_spreads(args.out, found)
 
 
+def failure(error: Exception, program: str) -> str:
+    """One line of what went wrong: a TensorFlow op's error with its cause lines."""
+    from tensorflow.errors import OpError
+
+    from backprop_suite.migration.tf1.op_errors import cause
+
+    if isinstance(error, OpError):
+        return cause(error, program)
+    return f"{type(error).__name__}: {error}"
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     try:
@@ -91,7 +108,7 @@ def main(argv: list[str]) -> int:
         return 2
     except Exception as error:  # the TF1 program itself failed while it ran
         print(
-            f"error: {args.old}: the TF1 program failed: {type(error).__name__}: {error}",
+            f"error: {args.old}: the TF1 program failed: {failure(error, args.old)}",
             file=sys.stderr,
         )
         return 2

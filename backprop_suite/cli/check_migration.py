@@ -177,9 +177,10 @@ def listing(record) -> str:
     first = record.batches[0]
     for name, fed in meta["fed"].items():
         given = list(np.shape(first[name]))
+        where = fed.get("source", "feed_dict")
         lines.append(
             f"  {name:<24} {fed['dtype']:<8} declared {shape_text(fed['shape'])}, "
-            f"fed {shape_text(given)}"
+            f"fed {shape_text(given)}" + ("" if where == "feed_dict" else f", {where}")
         )
     lines.append("trained (WEIGHT_MAP's keys; without it they pair with the port's in this order):")
     lines += [

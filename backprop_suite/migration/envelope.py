@@ -30,6 +30,7 @@ import numpy as np
 from backprop_suite.migration.old_program import OldProgram
 from backprop_suite.migration.processes import Job
 from backprop_suite.migration.record import Record
+from backprop_suite.migration.tf1.graph_inputs import CHECKS_OWN
 from backprop_suite.migration.tf1_run import Program
 from backprop_suite.verify.rounding import NUDGES, nudge
 
@@ -56,10 +57,11 @@ def rounding_noise(runs: int, chosen: list) -> Iterator[None]:
     def noisy(gradient, index: int, run):
         values = gradient.values if isinstance(gradient, tf.IndexedSlices) else gradient
         eps = np.finfo(values.dtype.as_numpy_dtype).eps
-        draws = [
-            tf.random.uniform(tf.shape(values), -1, 1, values.dtype, seed=1000 * k + index)
-            for k in range(runs)
-        ]
+        with tf.name_scope(CHECKS_OWN):
+            draws = [
+                tf.random.uniform(tf.shape(values), -1, 1, values.dtype, seed=1000 * k + index)
+                for k in range(runs)
+            ]
         scale = eps * tf.reduce_max(tf.abs(values))
         values = values + tf.where(
             tf.equal(values, 0), tf.zeros_like(values), scale * tf.sign(tf.gather(draws, run))

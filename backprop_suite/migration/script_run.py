@@ -77,6 +77,7 @@ class Watch:
     chosen: TrainOp | None = None
     step_ops: list = field(default_factory=list)
     feeds: dict = field(default_factory=dict)
+    fed: set = field(default_factory=set)  # the names of feeds that feed_dict gave
     batches: list = field(default_factory=list)
     start: dict | None = None
     variables: list = field(default_factory=list)
@@ -137,25 +138,31 @@ class Watch:
             )
         return picked[0] if picked else None
 
-    def take(self, session, chosen: TrainOp, ops: list, feed_dict, run) -> None:
-        """Keep the step's batch; before the first, the graph's variables and the session."""
+    def take(self, session, chosen: TrainOp, ops: list, feed_dict, run) -> list:
+        """Keep the step's fed batch and return the tensors it reads inside the graph, whose
+        values complete the batch once the step has run (``completed``); before the first
+        step, keep the graph's variables and the session."""
         import tensorflow as tf
 
+        from backprop_suite.migration.tf1.graph_inputs import feed_name, in_graph_inputs
         from backprop_suite.migration.tf1_run import name_of
 
         line = script_line(self.script.path)
-        if not feed_dict:
-            raise Stop(
-                f"{self.name}, line {line}: the training step feeds nothing; script mode takes "
-                "each step's batch from its feed_dict (a tf.data pipeline inside the graph is "
-                "not read)"
-            )
         batch, feeds = {}, {}
-        for key, value in feed_dict.items():
+        for key, value in (feed_dict or {}).items():
             tensor = session.graph.as_graph_element(key)
-            name = tensor.op.name if tensor.value_index == 0 else tensor.name
-            feeds[name] = tensor
-            batch[name] = np.array(value, tensor.dtype.as_numpy_dtype)
+            feeds[feed_name(tensor)] = tensor
+            batch[feed_name(tensor)] = np.array(value, tensor.dtype.as_numpy_dtype)
+        read = in_graph_inputs(
+            ops, {t.name for t in feeds.values()}, [chosen.loss] if chosen.loss is not None else []
+        )
+        feeds.update({feed_name(t): t for t in read})
+        if not feeds:
+            raise Stop(
+                f"{self.name}, line {line}: the training step reads no input: it feeds nothing, "
+                "and no tf.data iterator, queue or random op is upstream of it (data held as "
+                "constants in the graph cannot be given to a port)"
+            )
         if self.chosen is None:
             if chosen.loss is None:
                 raise Stop(
@@ -164,6 +171,7 @@ class Watch:
                     "compute_gradients, or to tf.gradients"
                 )
             self.chosen, self.step_ops, self.feeds = chosen, ops, feeds
+            self.fed = set(batch)
             self.graph, self.config = session.graph, session._config
             with session.graph.as_default():
                 self.variables = tf.compat.v1.global_variables()
@@ -171,10 +179,18 @@ class Watch:
             self.start = {name_of(v): value for v, value in zip(self.variables, values)}
         elif set(feeds) != set(self.feeds):
             raise Stop(
-                f"{self.name}, line {line}: training step {len(self.batches) + 1} feeds "
-                f"{sorted(feeds)}, the first fed {sorted(self.feeds)}"
+                f"{self.name}, line {line}: training step {len(self.batches) + 1} reads "
+                f"{sorted(feeds)}, the first read {sorted(self.feeds)}"
             )
         self.batches.append(batch)
+        return read
+
+    def completed(self, read: list, values: list) -> None:
+        """The values of the step's in-graph input, added to its batch."""
+        from backprop_suite.migration.tf1.graph_inputs import feed_name
+
+        for tensor, value in zip(read, values):
+            self.batches[-1][feed_name(tensor)] = np.asarray(value)
 
 
 def upstream(op, targets: set[str]) -> set[str]:
@@ -275,12 +291,13 @@ def watched(watch: Watch, folder: Path) -> Iterator[None]:
             chosen = watch.choose(found, ops) if found else None
             if chosen is None:
                 return original(self, fetches, feed_dict, options, run_metadata)
-            watch.take(self, chosen, ops, feed_dict, original)
+            read = watch.take(self, chosen, ops, feed_dict, original)
             if watch.wanted == 0:
                 raise Stop()
             watch.running = True
-            result = original(self, fetches, feed_dict, options, run_metadata)
+            result, values = original(self, (fetches, read), feed_dict, options, run_metadata)
             watch.running = False
+            watch.completed(read, values)
             if len(watch.batches) >= watch.wanted:
                 raise Stop()
             return result

@@ -87,7 +87,11 @@ def checked_program(built, path: str) -> dict:
 
 def feed(feeds: dict, batch: dict, step: int, source: str) -> dict:
     """The feed dict of ``batch``; a ``ValueError`` naming ``source``, the batch and the feed for
-    names or shapes that the program's placeholders do not take."""
+    names or shapes that the program's placeholders do not take. ``name:0`` is ``name``."""
+    batch = {
+        key.removesuffix(":0") if key not in feeds and key.endswith(":0") else key: value
+        for key, value in batch.items()
+    }
     if set(batch) != set(feeds):
         raise ValueError(
             f"{source}: batch {step} gives {sorted(batch)}, but the TF1 program's feeds are "
@@ -302,11 +306,14 @@ def fed_meta(program: Program, watch, listed: bool = False) -> dict:
     script, what it printed, its training step and the variables that are neither trained nor
     the optimizer's own (``others``: counters, moving statistics); with ``listed`` (for
     ``--list`` alone: it walks the graph), the tensors nearest the loss."""
+    from backprop_suite.migration.tf1.graph_inputs import source
+
     feeds = program.built["feeds"].items()
     fed = {
         name: {
             "shape": tensor.shape.as_list() if tensor.shape.rank is not None else None,
             "dtype": tensor.dtype.name,
+            "source": source(tensor, watch is None or name in watch.fed),
         }
         for name, tensor in feeds
     }

@@ -174,7 +174,7 @@ with tf.Session() as sess:
         (RAISES, "(line 10 of script.py)"),
         (RAISES.replace("tf.ones([1, 1])", "tf.ones([2, 1])"), "(line 6 of script.py)"),
         (NEVER_TRAINS, "ended without a training step"),
-        (FEEDS_NOTHING, "line 8: the training step feeds nothing"),
+        (FEEDS_NOTHING, "line 8: the training step reads no input: it feeds nothing"),
         ("raise SystemExit(3)\n", "exited with status 3 without a training step"),
     ],
 )
