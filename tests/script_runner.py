@@ -75,7 +75,7 @@ def cheap(module: ModuleType) -> Callable[[list[str]], int]:
     if name == "check_gradients":
         return functools.partial(module.main, cases=[((2, 2, 1), "sigmoid", "sum_squares")])
     if name == "check_migration":
-        from backprop_suite.migration.check import Report
+        from backprop_suite.migration.verdict.report import Report
 
         return functools.partial(
             module.main,
@@ -83,7 +83,7 @@ def cheap(module: ModuleType) -> Callable[[list[str]], int]:
             list_program=lambda old, options: "listed",
         )
     if name == "convert_checkpoint":
-        from backprop_suite.migration.convert import Conversion
+        from backprop_suite.migration.conversion.convert import Conversion
 
         return functools.partial(
             module.main, convert=lambda args, old: Conversion(args.out, {}, {})

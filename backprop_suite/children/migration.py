@@ -49,7 +49,7 @@ def parse_args(argv: list[str]):
 def run(args) -> None:
     import tensorflow as tf
 
-    from backprop_suite.migration.old_program import from_arguments
+    from backprop_suite.migration.tf1.old_program import from_arguments
     from backprop_suite.migration.tf1.stand_ins import stand_ins
 
     tf.compat.v1.disable_v2_behavior()
@@ -60,19 +60,19 @@ def run(args) -> None:
 
 def job(args, old) -> None:
     if args.command == "record":
-        from backprop_suite.migration.tf1_run import record_tf1
+        from backprop_suite.migration.tf1.recording import record_tf1
 
         record = record_tf1(
             old, args.steps, args.dtype, args.random, args.seed, args.data, args.keep, args.listed
         )
         record.save(args.out)
     elif args.command == "save":
-        from backprop_suite.migration.checkpoints import save_tf1
+        from backprop_suite.migration.tf1.save import save_tf1
 
         save_tf1(old, args.steps, args.prefix, args.seed, args.random)
     else:
-        from backprop_suite.migration.envelope import save_spreads, spreads
         from backprop_suite.migration.record import Record
+        from backprop_suite.migration.tf1.reruns import save_spreads, spreads
 
         record = Record.load(args.record)
         found = spreads(

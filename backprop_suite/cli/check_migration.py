@@ -36,11 +36,11 @@ from backprop_suite.cli.script import (
     split_argv,
 )
 from backprop_suite.core.outputs import check_output_file
-from backprop_suite.migration.checkpoints import checkpoint_prefix
-from backprop_suite.migration.old_program import OldProgram, old_program
 from backprop_suite.migration.options import ENVELOPE_MODES, RANDOM_MODES, Options
 from backprop_suite.migration.programs import program_file
-from backprop_suite.migration.tf1_run import read_data
+from backprop_suite.migration.tf1.checkpoints import checkpoint_prefix
+from backprop_suite.migration.tf1.old_program import OldProgram, old_program
+from backprop_suite.migration.tf1.program import read_data
 
 
 def add_script_options(parser: ArgumentParser, old: str) -> None:
@@ -168,15 +168,22 @@ def listing(record) -> str:
     the trained variables in the order they pair without ``WEIGHT_MAP``, and the others."""
     meta = record.meta
     lines = []
-    if meta.get("train_op"):
+    if meta.get("turns"):
+        listed = ", ".join(
+            f"{t['train_op']!r} (loss {t['loss'].split(':')[0]!r})" for t in meta["turns"]
+        )
+        lines.append(
+            f"training steps: {len(meta['turns'])} train ops in turn, {listed} ({record.dtype}); "
+            "the port gives one train step and one loss per op, in this order"
+        )
+    elif meta.get("train_op"):
         lines.append(
             f"training step: {meta['train_op']!r}, minimizing {meta['loss_name']!r} "
             f"({record.dtype})"
         )
     lines.append("fed at each step (the batch's keys; NEW.py's 'inputs' and 'targets' name them):")
-    first = record.batches[0]
     for name, fed in meta["fed"].items():
-        given = list(np.shape(first[name]))
+        given = list(np.shape(next(b[name] for b in record.batches if name in b)))
         where = fed.get("source", "feed_dict")
         lines.append(
             f"  {name:<24} {fed['dtype']:<8} declared {shape_text(fed['shape'])}, "
@@ -197,11 +204,14 @@ def listing(record) -> str:
     return "\n".join(lines)
 
 
+LISTED_STEPS = 4  # enough to see the train ops that a script turns to (a GAN's two)
+
+
 def run_listing(old: OldProgram, options: Options) -> str:
     from backprop_suite.migration import run_tf1
 
     record = run_tf1(
-        old, 1, random=options.random, seed=options.seed, data=options.data, listed=True
+        old, LISTED_STEPS, random=options.random, seed=options.seed, data=options.data, listed=True
     )
     return listing(record)
 

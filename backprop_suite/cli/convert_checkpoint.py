@@ -32,10 +32,10 @@ from backprop_suite.cli.script import (
     split_argv,
 )
 from backprop_suite.core.outputs import check_output_file
-from backprop_suite.migration.convert import output_kind
-from backprop_suite.migration.old_program import OldProgram
+from backprop_suite.migration.conversion.convert import output_kind
 from backprop_suite.migration.options import RANDOM_MODES, Options
 from backprop_suite.migration.programs import program_file
+from backprop_suite.migration.tf1.old_program import OldProgram
 
 
 def parse_args(argv: list[str] | None):
@@ -59,7 +59,7 @@ def parse_args(argv: list[str] | None):
 def prepare(args) -> OldProgram | None:
     """Every file the arguments name, checked before TensorFlow is imported; the TF1 program
     of ``--check``."""
-    from backprop_suite.migration.checkpoints import checkpoint_prefix
+    from backprop_suite.migration.tf1.checkpoints import checkpoint_prefix
 
     output_kind(args.out)
     check_output_file(args.out, "--out")
@@ -76,7 +76,7 @@ def prepare(args) -> OldProgram | None:
 
 
 def run_conversion(args, old: OldProgram | None):
-    from backprop_suite.migration.convert import convert_checkpoint
+    from backprop_suite.migration.conversion.convert import convert_checkpoint
 
     options = Options(1, random=args.random, seed=args.seed)
     return convert_checkpoint(args.checkpoint, args.new, args.out, old, options)

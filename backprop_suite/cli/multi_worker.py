@@ -27,7 +27,7 @@ from backprop_suite.cli.script import run_script
 def main(argv: list[str] | None = None) -> int:
     from backprop_suite.distribute.multi_worker import main as launch
 
-    return launch(argv)
+    return launch(argv, __doc__)
 
 
 def run() -> None:

@@ -270,10 +270,9 @@ def report(workers: Workers, out: Path, cfg: TrainConfig, dataset: str) -> int:
     return status
 
 
-def main(argv: list[str] | None = None) -> int:
-    from backprop_suite.cli import multi_worker as command
-
-    parser = ArgumentParser(description=command.__doc__)
+def main(argv: list[str] | None = None, description: str | None = None) -> int:
+    """The command's parser and run; ``description`` is its ``--help`` text (the command's)."""
+    parser = ArgumentParser(description=description)
     parser.add_argument(
         "--workers", type=int, default=2, help="worker processes, one replica each (2)"
     )

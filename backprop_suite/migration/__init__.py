@@ -1,7 +1,7 @@
 """Check a TF1 program against its TF2 or Keras 3 port, stage by stage (``check_migration``).
 
 The names below import TensorFlow when first used; ``backprop_suite.migration.options`` and
-``backprop_suite.migration.tf1_run.read_data`` check a command line without it."""
+``backprop_suite.migration.tf1.program.read_data`` check a command line without it."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from importlib import import_module
 from backprop_suite.quiet import import_tensorflow
 
 _WHERE = {
-    "STAGES": "check",
+    "STAGES": "verdict.report",
     "Options": "options",
-    "Report": "check",
-    "check_migration": "check",
-    "check_port": "check",
-    "run_tf1": "tf1_run",
+    "Report": "verdict.report",
+    "check_migration": "verdict.check",
+    "check_port": "verdict.check",
+    "run_tf1": "tf1.run",
 }
 __all__ = list(_WHERE)
 

@@ -24,6 +24,7 @@ exits, Ctrl-C included.
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import json
 import os
 import subprocess
@@ -137,3 +138,13 @@ def stop_all() -> None:
     for server in _servers.values():
         server.stop()
     _servers.clear()
+
+
+def child_environment() -> dict[str, str]:
+    """This process's environment for a child that runs the TF1 program: legacy Keras where it
+    is installed, TensorFlow's C++ log lines off unless asked for."""
+    env = dict(os.environ)
+    if importlib.util.find_spec("tf_keras") is not None:
+        env["TF_USE_LEGACY_KERAS"] = "1"
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return env

@@ -149,3 +149,9 @@ def call(fn, path: str | Path, **options):
         return fn(**options)
     except (Exception, SystemExit) as error:
         raise ValueError(f"{path}: {fn.__name__}() raised {described(error, path)}") from None
+
+
+def last_line(error: BaseException) -> str:
+    """The last line of an exception's message that says something (Keras's traces end in it)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[-1] if lines else repr(error)

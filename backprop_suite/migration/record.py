@@ -18,7 +18,9 @@ class Record:
     batches it was fed, its outputs, loss and gradients at the initial weights on the first batch,
     and then, step by step, its loss and every variable after the update. ``state_*``: the
     variables no gradient reaches and those the port's ``WEIGHT_MAP`` names as state, the same
-    way; ``meta["untrained"]``: why each trainable one is not trained."""
+    way; ``meta["untrained"]``: why each trainable one is not trained; ``restored``: where a
+    script restored its own checkpoint before its first step, the value at that step of every
+    variable it restored (``meta["restored"]`` names the checkpoint)."""
 
     names: list[str]
     initial: list[np.ndarray]
@@ -32,6 +34,7 @@ class Record:
     state_initial: list[np.ndarray] = field(default_factory=list)
     state_after: list[list[np.ndarray]] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
+    restored: dict[str, np.ndarray] = field(default_factory=dict)  # a script's own restore
     envelope: object = field(default=None, repr=False, compare=False)  # measured once, not saved
 
     @property
@@ -53,9 +56,9 @@ class Record:
             arrays.update({f"state_after/{step}/{i}": v for i, v in enumerate(values)})
         if self.outputs is not None:
             arrays["outputs"] = self.outputs
-        meta = dict(
-            self.meta, names=self.names, state_names=self.state_names, feeds=list(self.batches[0])
-        )
+        arrays.update({f"restored/{name}": value for name, value in self.restored.items()})
+        feeds = [list(batch) for batch in self.batches]
+        meta = dict(self.meta, names=self.names, state_names=self.state_names, feeds=feeds)
         np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
 
     @classmethod
@@ -69,7 +72,7 @@ class Record:
             return cls(
                 names=names,
                 initial=[stored[f"initial/{i}"] for i in count],
-                batches=[{n: stored[f"batch/{s}/{n}"] for n in feeds} for s in range(steps)],
+                batches=[{n: stored[f"batch/{s}/{n}"] for n in feeds[s]} for s in range(steps)],
                 loss=stored["loss"],
                 grads=[stored[f"grad/{i}"] for i in count],
                 losses=stored["losses"],
@@ -79,4 +82,9 @@ class Record:
                 state_initial=[stored[f"state/{i}"] for i in kept],
                 state_after=[[stored[f"state_after/{s}/{i}"] for i in kept] for s in range(steps)],
                 meta=meta,
+                restored={
+                    key.removeprefix("restored/"): stored[key]
+                    for key in stored.files
+                    if key.startswith("restored/")
+                },
             )

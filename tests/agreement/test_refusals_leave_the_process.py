@@ -20,9 +20,9 @@ from process_state import changes, snapshot
 from backprop_suite import TrainConfig, init_params, load_implementation, xor_data
 from backprop_suite.gradcheck import check_function_gradients, check_model_gradients
 from backprop_suite.migration import Options, check_migration
-from backprop_suite.migration.checkpoints import run_save
-from backprop_suite.migration.convert import convert_checkpoint
-from backprop_suite.migration.old_program import old_program
+from backprop_suite.migration.conversion.convert import convert_checkpoint
+from backprop_suite.migration.tf1.old_program import old_program
+from backprop_suite.migration.tf1.save import run_save
 
 SEED_XOR = Path(__file__).resolve().parents[2] / "examples" / "migrations" / "seed_xor"
 IMPLEMENTATIONS = [

@@ -80,8 +80,8 @@ def interrupt(script: str, delay: float, folder: Path) -> subprocess.CompletedPr
     }
     arguments = [str(argument) for argument in RUNS[script]]
     if "CHECKPOINT" in arguments:
-        from backprop_suite.migration.checkpoints import run_save
-        from backprop_suite.migration.old_program import old_program
+        from backprop_suite.migration.tf1.old_program import old_program
+        from backprop_suite.migration.tf1.save import run_save
 
         saved = run_save(old_program(GALLERY / "tf1.py"), 3, str(folder / "ckpt" / "model.ckpt"))
         arguments[arguments.index("CHECKPOINT")] = saved

@@ -25,8 +25,8 @@ def test_the_towers_checkpoint_converts_and_gives_tf1s_outputs(tmp_path):
     from gallery import GALLERY
     from script_runner import load, run_in_process
 
-    from backprop_suite.migration.checkpoints import run_save
-    from backprop_suite.migration.old_program import old_program
+    from backprop_suite.migration.tf1.old_program import old_program
+    from backprop_suite.migration.tf1.save import run_save
 
     old = GALLERY / "towers" / "tf1.py"
     prefix = run_save(old_program(old), 3, str(tmp_path / "ckpt" / "model.ckpt-3"))

@@ -13,8 +13,9 @@ import pytest
 from gallery import GALLERY
 from script_runner import load, one_error_line, run_in_process
 
-from backprop_suite.migration.checkpoints import read_checkpoint, run_save
-from backprop_suite.migration.old_program import OldProgram, old_program
+from backprop_suite.migration.tf1.checkpoints import read_checkpoint
+from backprop_suite.migration.tf1.old_program import OldProgram, old_program
+from backprop_suite.migration.tf1.save import run_save
 from backprop_suite.verify.tolerances import MIGRATION, difference
 
 TUTORIAL = Path(__file__).resolve().parents[1] / "fixtures" / "tutorial_style"
@@ -173,7 +174,7 @@ def test_without_the_slots_the_check_from_a_checkpoint_fails_at_the_first_step(
     tmp_path, monkeypatch
 ):
     """The control: the same check with the optimizer's state left at its start."""
-    from backprop_suite.migration import slots
+    from backprop_suite.migration.port import slots
 
     folder = GALLERY / "mlp_adam"
     prefix = saved(tmp_path, folder / "tf1.py", 5)

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from backprop_suite.migration.port.weights import Link, link_weights
+from backprop_suite.migration.processes import child_environment
 from backprop_suite.migration.random_ops import random_mode
-from backprop_suite.migration.tf1_run import child_environment
-from backprop_suite.migration.weights import Link, link_weights
 from backprop_suite.verify.tolerances import Tolerance, difference
 
 TF1 = ["m1", "b1"]
@@ -121,9 +121,9 @@ def test_keras_fixes_its_dtype_policy_at_first_use_so_floatx_alone_does_not_chan
 
 SHARED_GRAPH_CHECK = """
 import numpy as np, tensorflow as tf
-from backprop_suite.migration.envelope import built, rerun
-from backprop_suite.migration.tf1_run import record_tf1
-from backprop_suite.migration.old_program import OldProgram
+from backprop_suite.migration.tf1.reruns import built, rerun
+from backprop_suite.migration.tf1.recording import record_tf1
+from backprop_suite.migration.tf1.old_program import OldProgram
 
 tf.compat.v1.disable_v2_behavior()
 path = {path!r}

@@ -114,15 +114,20 @@ with tf.Session() as sess:
 
 
 @pytest.mark.slow
-def test_several_train_ops_are_listed_and_one_is_chosen_by_name(tmp_path):
-    """The error lists both, with their losses (one given to ``tf.gradients`` and clipped);
+def test_several_train_ops_are_listed_in_turn_and_one_is_chosen_by_name(tmp_path):
+    """``--list`` names both in the order the script runs them, with their losses (one given
+    to ``tf.gradients`` and clipped); a port with one train step is refused with both named;
     ``--train-op`` picks one, whose variables are the trained ones. The script's
     ``except Exception`` does not swallow the check's stop."""
     script = tmp_path / "two.py"
     script.write_text(TWO_TRAIN_OPS)
-    line = one_error_line(run_in_process(check_migration, script, "--list"))
-    assert "makes 2 train ops" in line and "--train-op" in line
-    assert "'a_step'" in line and "'b_step'" in line and "'head_loss'" in line
+    listed = run_in_process(check_migration, script, "--list")
+    assert listed.returncode == 0, listed.stderr
+    turns = listed.stdout.splitlines()[0]
+    assert "2 train ops in turn, 'a_step' (loss 'Mean'), 'b_step' (loss 'head_loss')" in turns
+    port = SCRIPTS / "module_level" / "keras3.py"
+    line = one_error_line(run_in_process(check_migration, script, port))
+    assert "trains 2 train ops in turn" in line and "--train-op" in line and "'b_step'" in line
     done = run_in_process(check_migration, script, "--list", "--train-op", "b_step")
     assert done.returncode == 0, done.stderr
     assert "minimizing 'head_loss'" in done.stdout

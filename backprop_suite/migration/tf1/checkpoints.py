@@ -1,5 +1,5 @@
 """TF1's ``tf.train.Saver`` checkpoints: read one by its prefix (what ``save`` returned), and
-have a TF1 program write one after some steps (``save_tf1``, in the child process).
+the names it holds, in the order the program made them (``save`` writes one).
 
 A Saver checkpoint names every variable as the graph named it (``dense/kernel``, ``Variable_2``)
 and holds the optimizer's slots beside them (``dense/kernel/Adam``, ``Variable_2/Momentum``),
@@ -13,9 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
-from backprop_suite.migration.old_program import OldProgram
-from backprop_suite.migration.processes import run_job
 
 OBJECT_GRAPH = "_CHECKPOINTABLE_OBJECT_GRAPH"
 
@@ -105,35 +102,3 @@ def creation_order(given: str | Path) -> list[str] | None:
         variable.ParseFromString(item)
         order.append(variable.variable_name.split(":")[0])
     return order
-
-
-def save_tf1(old: OldProgram, steps: int, prefix: str, seed: int, random: str) -> str:
-    """In the child: the program trained ``steps`` steps on its batches from its start, then
-    every variable saved by a ``tf.train.Saver`` at ``prefix``; the prefix written."""
-    import tensorflow as tf
-
-    from backprop_suite.migration.random_ops import random_mode
-    from backprop_suite.migration.tf1_run import taken
-
-    v1 = tf.compat.v1
-    with random_mode(random):
-        program, batches, _ = taken(old, steps, None, seed, None, ())
-        feeds = program.feeds(batches, f"{old.path}'s batches")
-        with program.graph.as_default(), v1.Session(config=program.config) as session:
-            program.initialize(session)
-            for _ in program.train(session, feeds):
-                pass
-            Path(prefix).parent.mkdir(parents=True, exist_ok=True)
-            return v1.train.Saver().save(session, prefix)
-
-
-def run_save(old: OldProgram, steps: int, prefix: str, seed: int = 0, random: str = "aligned"):
-    """``save_tf1`` in the warm child process; a ``ValueError`` with its error line."""
-    from backprop_suite.migration.tf1_run import child_environment
-
-    command = ["save", str(old.path), str(prefix), *old.arguments()]
-    command += ["--steps", str(steps), "--random", random, "--seed", str(seed)]
-    done = run_job(command, child_environment())
-    if done.returncode != 0:
-        raise ValueError(done.error())
-    return prefix

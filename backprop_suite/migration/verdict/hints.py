@@ -334,7 +334,43 @@ def update_ratio(checker) -> float | None:
     return middle if np.allclose(ratios, middle, rtol=1e-3, atol=0) else None
 
 
+def moved_apart(checker) -> str | None:
+    """At the last step compared: the variables that one side's step changed and the other's
+    left as they were (an optimizer's var_list on one side and not the other), named."""
+    record, step = checker.record, checker.steps_compared - 1
+    before = record.initial if step == 0 else record.after[step - 1]
+    after = record.after[step]
+    port_after = checker.port.values()
+    port_only, tf1_only = [], []
+    for link in checker.links:
+        tf1_moved = not np.array_equal(before[link.tf1], after[link.tf1])
+        port_moved = not np.array_equal(checker.before_step[link.port], port_after[link.port])
+        if port_moved and not tf1_moved:
+            port_only.append(checker.name(link))
+        elif tf1_moved and not port_moved:
+            tf1_only.append(checker.name(link))
+    turns = record.meta.get("turns")
+    kinds = record.meta.get("kinds")
+    which = f" of {turns[kinds[step]]['train_op']!r}" if turns and kinds else ""
+    if port_only:
+        return (
+            f"the port's step {step + 1} changes {', '.join(port_only)}, which TF1's train "
+            f"op{which} leaves as they are: TF1's optimizer updates only its var_list; give the "
+            "port's step the same variables (apply_gradients over them alone)"
+        )
+    if tf1_only:
+        return (
+            f"TF1's train op{which} at step {step + 1} changes {', '.join(tf1_only)}, which the "
+            "port's step leaves as they are: the port trains fewer variables than TF1's "
+            "optimizer (its var_list, or a layer frozen with trainable=False)"
+        )
+    return None
+
+
 def step_hint(checker, failed) -> str | None:
+    apart = moved_apart(checker)
+    if apart:
+        return apart
     state = checker.only_state_apart()
     if state:
         return (

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from backprop_suite.migration.record import Record
+
 
 @dataclass(frozen=True)
 class Link:
@@ -113,3 +115,22 @@ def link_weights(
             f"unused: {sides}"
         )
     return sorted(links, key=lambda link: link.port)
+
+
+def split_weight_map(weight_map: dict | None, record: Record) -> tuple:
+    """``WEIGHT_MAP``'s entries for trained variables, and those for TF1 state (variables no
+    gradient reaches, moving statistics, counters), which are compared but not trained."""
+    state_names = record.state_names
+    if weight_map is None:
+        return None, {}
+    if not isinstance(weight_map, dict):
+        raise ValueError(f"WEIGHT_MAP must be a dict, got {type(weight_map).__name__}")
+    trained = {k: v for k, v in weight_map.items() if k not in state_names}
+    every = record.meta.get("variables", [])
+    unkept = [k for k in trained if k not in record.names and k in every]
+    if unkept:
+        raise ValueError(
+            f"WEIGHT_MAP names TF1's {unkept}, which TF1 does not train and its record did not "
+            "keep: record it with run_tf1(..., keep=WEIGHT_MAP's names), as check_migration does"
+        )
+    return trained, {k: v for k, v in weight_map.items() if k in state_names}

@@ -5,15 +5,18 @@ argparse), trains in a ``with tf.Session() as sess:`` loop that feeds ``feed_dic
 to evaluate and print. The child that records TF1 runs it as ``__main__``, with its own folder
 first on the path, ``sys.argv`` set to the script and its arguments, and three things watched:
 
-- each ``tf.compat.v1.train`` optimizer's ``apply_gradients`` (``minimize`` calls it): the op it
-  makes is a train op; its loss is the one given to that optimizer's ``compute_gradients``
-  (``minimize`` calls it), or to the ``tf.gradients`` whose gradients it applies;
+- each ``tf.compat.v1.train`` optimizer's ``apply_gradients`` (``train_ops``);
 - each ``Session.run``: one whose fetches reach the chosen train op is a training step; its
-  ``feed_dict`` is that step's batch, keyed by the fed tensors' names in the graph
-  (``Placeholder``, ``Placeholder_1``, or the ``name=`` given), and the graph's variables as
-  they are just before the first one are where every run of the check starts;
+  ``feed_dict`` and the input it reads inside the graph (``graph_inputs``) are that step's
+  batch, keyed by the tensors' names in the graph (``Placeholder``, ``IteratorGetNext:1``, or
+  the ``name=`` given), and the graph's variables as they are just before the first one are
+  where every run of the check starts;
 - ``import tensorflow`` in the script and its own modules, which gives ``tensorflow.compat.v1``,
-  the API that TF 1.x's ``tensorflow`` was.
+  the API that TF 1.x's ``tensorflow`` was;
+- ``tf.train.Saver``: a restore before the first step (the script's own ``saver.restore``, a
+  ``Supervisor``'s or ``MonitoredTrainingSession``'s) is noted with what it restored, and
+  ``save`` writes nothing, so that the check leaves the script's checkpoints as they were and
+  every run of it restores the same one.
 
 After the steps asked for the script is stopped (``Stop``, which ``except Exception`` in the
 script does not catch), so a long script costs only the steps checked.
@@ -33,8 +36,10 @@ from pathlib import Path
 
 import numpy as np
 
-from backprop_suite.migration.old_program import OldProgram
 from backprop_suite.migration.programs import INSTALLED, own_imports
+from backprop_suite.migration.tf1.graph_walk import upstream
+from backprop_suite.migration.tf1.old_program import OldProgram
+from backprop_suite.migration.tf1.train_ops import TrainOp, TrainOps, split_variables
 
 SUITE = Path(__file__).resolve().parents[1]
 
@@ -49,34 +54,35 @@ class Stop(BaseException):
 
 
 @dataclass
-class TrainOp:
-    """An op an optimizer's ``apply_gradients`` made, the loss it minimizes (None: not found)
-    and the variables it updates."""
+class Turn:
+    """The steps of one train op: the op and its loss, the ops the script fetched to run it,
+    and the names of what its steps read (fed or from inside the graph)."""
 
-    op: object
-    loss: object
-    variables: list
-    optimizer: object = None
+    train: TrainOp
+    ops: list
+    feeds: dict
 
-    def describe(self) -> str:
-        loss = "an unknown loss" if self.loss is None else f"loss {self.loss.op.name!r}"
-        return f"{self.op.name!r} ({type(self.optimizer).__name__}, {loss})"
+    def to_json(self) -> dict:
+        return {
+            "train_op": self.train.op.name,
+            "loss": self.train.loss.name,
+            "step": [op.name for op in self.ops],
+            "feeds": list(self.feeds),
+        }
 
 
 @dataclass
 class Watch:
     """What the script did, as far as the check needs it; ``wanted`` training steps to take
-    (0: stop at the first, before it runs)."""
+    (0: stop at the first, before it runs). Each training step takes one of the ``turns`` (a
+    GAN's discriminator step, then its generator step); ``kinds`` says which, step by step."""
 
     script: OldProgram
     wanted: int
-    train_ops: list[TrainOp] = field(default_factory=list)
-    losses: dict = field(default_factory=dict)  # optimizer id -> its compute_gradients' loss
-    gradient_calls: list = field(default_factory=list)  # (loss, variables) of tf.gradients
+    made: TrainOps = field(default_factory=TrainOps)
     reaches: dict = field(default_factory=dict)  # fetched op names -> train ops reached
-    chosen: TrainOp | None = None
-    step_ops: list = field(default_factory=list)
-    feeds: dict = field(default_factory=dict)
+    turns: list[Turn] = field(default_factory=list)
+    kinds: list[int] = field(default_factory=list)
     fed: set = field(default_factory=set)  # the names of feeds that feed_dict gave
     batches: list = field(default_factory=list)
     start: dict | None = None
@@ -85,23 +91,28 @@ class Watch:
     config: object = None
     printed: str = ""
     running: bool = False  # inside a training step's Session.run
+    restored: dict | None = None  # {"checkpoint", "names"}: the last restore before the first step
 
     @property
     def name(self) -> str:
         return Path(self.script.path).name
 
-    def loss_of(self, optimizer, variables: list):
-        """The loss whose gradients ``optimizer`` applies to ``variables``."""
-        if id(optimizer) in self.losses:
-            return self.losses[id(optimizer)]
-        for loss, xs in reversed(self.gradient_calls):
-            if all(any(v is x for x in xs) for v in variables):
-                return loss
-        return None
+    @property
+    def train_ops(self) -> list[TrainOp]:
+        return self.made.found
 
-    def reached(self, session, fetches) -> tuple[list, list]:
+    @property
+    def chosen(self) -> TrainOp | None:
+        return self.turns[0].train if self.turns else None
+
+    @property
+    def feeds(self) -> dict:
+        """Every tensor any step reads, by name."""
+        return {name: t for turn in self.turns for name, t in turn.feeds.items()}
+
+    def reached(self, session, fetches) -> tuple[list, dict]:
         """The train ops that ``fetches`` reach through inputs and control inputs, and the
-        fetched ops that reach one."""
+        fetched ops that reach one, each with the names of those it reaches."""
         import tensorflow as tf
 
         ops = []
@@ -109,53 +120,65 @@ class Watch:
             try:
                 element = session.graph.as_graph_element(fetch)
             except Exception:  # not this graph's, or no element: Session.run itself will say
-                return [], []
+                return [], {}
             ops.append(element if isinstance(element, tf.Operation) else element.op)
-        mine = [t for t in self.train_ops if t.op.graph is session.graph]
+        mine = self.made.of_graph(session.graph)
         if not mine:
-            return [], []
+            return [], {}
         key = tuple(op.name for op in ops)
         if key not in self.reaches:
             self.reaches[key] = [(op, upstream(op, {t.op.name for t in mine})) for op in ops]
         found = [t for t in mine if any(t.op.name in names for _, names in self.reaches[key])]
-        return found, [op for op, names in self.reaches[key] if names]
+        return found, {op: names for op, names in self.reaches[key] if names}
 
-    def choose(self, found: list[TrainOp], ops: list) -> TrainOp | None:
-        """The chosen train op if this run trains it, None if it trains another; a ``Stop`` with
-        the train ops listed where more than one could be meant."""
+    def choose(self, found: list[TrainOp], ops: dict) -> TrainOp | None:
+        """The train op this run is a step of: ``--train-op`` if it trains it (the others it
+        trains run as the script runs them), None if it trains others only; without
+        ``--train-op``, the one it trains, and a ``Stop`` where it trains several at once."""
         wanted = self.script.train_op
-        mine = [t for t in self.train_ops if t.op.graph is found[0].op.graph]
-        if wanted is None and len(mine) > 1:
-            listed = ", ".join(t.describe() for t in mine)
+        if wanted is not None:
+            picked = [
+                t
+                for t in found
+                if t.op.name == wanted
+                or any(op.name == wanted and t.op.name in names for op, names in ops.items())
+            ]
+            if len(picked) > 1:
+                raise Stop(
+                    f"{self.name}: --train-op {wanted} trains {[t.op.name for t in picked]} "
+                    "together; name one of them"
+                )
+            return picked[0] if picked else None
+        if len(found) > 1:
+            listed = ", ".join(t.describe() for t in found)
             raise Stop(
-                f"{self.name} makes {len(mine)} train ops: {listed}; choose one with --train-op"
+                f"{self.name}: one Session.run trains {len(found)} train ops together: {listed}; "
+                "choose one with --train-op (the others then run as the script runs them)"
             )
-        names = {op.name for op in ops}
-        picked = [t for t in found if wanted is None or wanted in names | {t.op.name}]
-        if len(picked) > 1:
-            raise Stop(
-                f"{self.name}: one Session.run trains {[t.op.name for t in picked]} together"
-            )
-        return picked[0] if picked else None
+        return found[0]
 
-    def take(self, session, chosen: TrainOp, ops: list, feed_dict, run) -> list:
-        """Keep the step's fed batch and return the tensors it reads inside the graph, whose
-        values complete the batch once the step has run (``completed``); before the first
-        step, keep the graph's variables and the session."""
+    def take(self, session, chosen: TrainOp, ops: dict, feed_dict, run) -> list:
+        """Keep the step's fed batch and its turn, and return the tensors it reads inside the
+        graph, whose values complete the batch once the step has run (``completed``); before
+        the first step, keep the graph's variables and the session."""
         import tensorflow as tf
 
         from backprop_suite.migration.tf1.graph_inputs import feed_name, in_graph_inputs
-        from backprop_suite.migration.tf1_run import name_of
+        from backprop_suite.migration.tf1.program import name_of
 
         line = script_line(self.script.path)
+        if chosen.loss is None:
+            raise Stop(
+                f"{self.name}, line {line}: cannot tell which loss train op "
+                f"{chosen.op.name!r} minimizes: give it to the optimizer's minimize or "
+                "compute_gradients, or to tf.gradients"
+            )
         batch, feeds = {}, {}
         for key, value in (feed_dict or {}).items():
             tensor = session.graph.as_graph_element(key)
             feeds[feed_name(tensor)] = tensor
             batch[feed_name(tensor)] = np.array(value, tensor.dtype.as_numpy_dtype)
-        read = in_graph_inputs(
-            ops, {t.name for t in feeds.values()}, [chosen.loss] if chosen.loss is not None else []
-        )
+        read = in_graph_inputs(list(ops), {t.name for t in feeds.values()}, [chosen.loss])
         feeds.update({feed_name(t): t for t in read})
         if not feeds:
             raise Stop(
@@ -163,25 +186,24 @@ class Watch:
                 "and no tf.data iterator, queue or random op is upstream of it (data held as "
                 "constants in the graph cannot be given to a port)"
             )
-        if self.chosen is None:
-            if chosen.loss is None:
-                raise Stop(
-                    f"{self.name}, line {line}: cannot tell which loss train op "
-                    f"{chosen.op.name!r} minimizes: give it to the optimizer's minimize or "
-                    "compute_gradients, or to tf.gradients"
-                )
-            self.chosen, self.step_ops, self.feeds = chosen, ops, feeds
-            self.fed = set(batch)
+        if not self.turns:
             self.graph, self.config = session.graph, session._config
             with session.graph.as_default():
                 self.variables = tf.compat.v1.global_variables()
             values = run(session, self.variables)
             self.start = {name_of(v): value for v, value in zip(self.variables, values)}
-        elif set(feeds) != set(self.feeds):
+        kind = next((i for i, t in enumerate(self.turns) if t.train is chosen), None)
+        if kind is None:
+            kind = len(self.turns)
+            self.turns.append(Turn(chosen, list(ops), feeds))
+            self.fed |= set(batch)
+        elif set(feeds) != set(self.turns[kind].feeds):
             raise Stop(
                 f"{self.name}, line {line}: training step {len(self.batches) + 1} reads "
-                f"{sorted(feeds)}, the first read {sorted(self.feeds)}"
+                f"{sorted(feeds)}, the first step of {chosen.op.name!r} read "
+                f"{sorted(self.turns[kind].feeds)}"
             )
+        self.kinds.append(kind)
         self.batches.append(batch)
         return read
 
@@ -191,21 +213,6 @@ class Watch:
 
         for tensor, value in zip(read, values):
             self.batches[-1][feed_name(tensor)] = np.asarray(value)
-
-
-def upstream(op, targets: set[str]) -> set[str]:
-    """The names among ``targets`` of the ops that ``op`` depends on, itself included."""
-    seen, todo, found = set(), [op], set()
-    while todo:
-        current = todo.pop()
-        if current.name in seen:
-            continue
-        seen.add(current.name)
-        if current.name in targets:
-            found.add(current.name)
-        todo.extend(t.op for t in current.inputs)
-        todo.extend(current.control_inputs)
-    return found
 
 
 def script_line(path: str) -> int | None:
@@ -253,37 +260,9 @@ def watched(watch: Watch, folder: Path) -> Iterator[None]:
     """The optimizers, ``tf.gradients``, ``Session.run`` and ``import tensorflow`` watched."""
     import tensorflow as tf
     from tensorflow.python.client.session import BaseSession
-    from tensorflow.python.training.optimizer import Optimizer
+    from tensorflow.python.training.saver import Saver
 
     v1 = tf.compat.v1
-
-    def compute_gradients(original):
-        def watched_compute(self, loss, *args, **kwargs):
-            watch.losses[id(self)] = loss
-            return original(self, loss, *args, **kwargs)
-
-        return watched_compute
-
-    def apply_gradients(original):
-        def watched_apply(self, grads_and_vars, *args, **kwargs):
-            pairs = list(grads_and_vars)
-            op = original(self, pairs, *args, **kwargs)
-            variables = [v for g, v in pairs if g is not None]
-            loss = watch.loss_of(self, variables)
-            watch.train_ops.append(TrainOp(op, loss, variables, optimizer=self))
-            return op
-
-        return watched_apply
-
-    def gradients(original):
-        def watched_gradients(ys, xs, *args, **kwargs):
-            found = original(ys, xs, *args, **kwargs)
-            listed = ys if isinstance(ys, list | tuple) else [ys]
-            if len(listed) == 1:
-                watch.gradient_calls.append((listed[0], list(tf.nest.flatten(xs))))
-            return found
-
-        return watched_gradients
 
     def session_run(original):
         def watched_run(self, fetches, feed_dict=None, options=None, run_metadata=None):
@@ -304,6 +283,27 @@ def watched(watch: Watch, folder: Path) -> Iterator[None]:
 
         return watched_run
 
+    def restore(original):
+        def watched_restore(saver, sess, save_path, *args, **kwargs):
+            found = original(saver, sess, save_path, *args, **kwargs)
+            if not watch.turns and save_path is not None:
+                held = {name for name, _ in tf.train.list_variables(save_path)}
+                with sess.graph.as_default():
+                    names = [v.op.name for v in v1.global_variables() if v.op.name in held]
+                watch.restored = {"checkpoint": str(save_path), "names": names}
+            return found
+
+        return watched_restore
+
+    def save(original):
+        def unwritten(saver, sess, save_path, global_step=None, *args, **kwargs):
+            if global_step is None:
+                return save_path
+            step = global_step if isinstance(global_step, int) else sess.run(global_step)
+            return f"{save_path}-{step}"
+
+        return unwritten
+
     def imports(original):
         def tensorflow_as_v1(name, globals=None, locals=None, fromlist=(), level=0):
             module = original(name, globals, locals, fromlist, level)
@@ -314,9 +314,9 @@ def watched(watch: Watch, folder: Path) -> Iterator[None]:
         return tensorflow_as_v1
 
     with contextlib.ExitStack() as stack:
-        stack.enter_context(patched(Optimizer, "compute_gradients", compute_gradients))
-        stack.enter_context(patched(Optimizer, "apply_gradients", apply_gradients))
-        stack.enter_context(patched(v1, "gradients", gradients))
+        stack.enter_context(watch.made.watching())
+        stack.enter_context(patched(Saver, "restore", restore))
+        stack.enter_context(patched(Saver, "save", save))
         stack.enter_context(patched(BaseSession, "run", session_run))
         stack.enter_context(patched(builtins, "__import__", imports))
         yield
@@ -397,44 +397,88 @@ def tensor_named(graph, name: str, path: str):
 
 
 def script_program(
-    script: OldProgram, seed: int, keep=(), threads: int | None = None, wanted: int = 0
+    script: OldProgram,
+    seed: int,
+    keep=(),
+    threads: int | None = None,
+    wanted: int = 0,
+    turns: list[dict] | None = None,
 ):
     """The script run until ``wanted`` training steps (``run_script``), as a ``Program`` of the
     graph it trained, which starts from the variables' values before its first step, and the
-    batches of the steps it took."""
+    batches of the steps it took. ``turns``: those a record found (``Turn.to_json``), where
+    this run stops before it could see them all."""
     import tensorflow as tf
 
-    from backprop_suite.migration.tf1_run import Program, name_of
+    from backprop_suite.migration.tf1.program import Program, name_of
 
     v1 = tf.compat.v1
     watch = run_script(script, wanted, seed)
-    graph, chosen = watch.graph, watch.chosen
+    graph = watch.graph
     with graph.as_default():
         if graph.finalized:  # a MonitoredSession finalizes it; the check adds its gradients
             graph._unsafe_unfinalize()
+        if turns and len(turns) > len(watch.turns):
+            watch.turns = [turn_named(graph, t, watch.train_ops) for t in turns]
         trainable = v1.trainable_variables()
-        optimized = [v for v in trainable if any(v is u for u in chosen.variables)]
-        optimized += [v for v in chosen.variables if not any(v is u for u in optimized)]
-        found = tf.gradients(chosen.loss, optimized)
-        trained = [v for v, g in zip(optimized, found) if g is not None]
-        grads = [tf.convert_to_tensor(g) for g in found if g is not None]
-        untrained = [v for v in trainable if not any(v is u for u in trained)]
+        first = watch.turns[0].train
+        trained, grads, untrained, excluded = split_variables(
+            first.loss, first.variables, trainable
+        )
+        for turn in watch.turns[1:]:
+            more = split_variables(turn.train.loss, turn.train.variables, trainable)[0]
+            trained += [v for v in more if not any(v is u for u in trained)]
+        if len(watch.turns) > 1:
+            found = tf.gradients(first.loss, trained)
+            grads = [
+                tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
+                for v, g in zip(trained, found)
+            ]
+            untrained = [v for v in trainable if not any(v is u for u in trained)]
+            every = {name_of(v) for turn in watch.turns for v in turn.train.variables}
+            excluded = [name for name in excluded if name not in every]
         keep = set(keep)
         kept = [
             v
             for v in watch.variables
             if name_of(v) in keep and not any(v is u for u in trained + untrained)
         ]
-        ops = watch.step_ops
-        step = ops[0] if len(ops) == 1 else tf.group(*ops, name="script_training_step")
+        steps = [
+            turn.ops[0] if len(turn.ops) == 1 else tf.group(*turn.ops, name="script_training_step")
+            for turn in watch.turns
+        ]
         outputs = tensor_named(graph, script.outputs, script.path) if script.outputs else None
     config = v1.ConfigProto()
     if watch.config is not None:
         config.CopyFrom(watch.config)
     if threads is not None:
         config.intra_op_parallelism_threads = config.inter_op_parallelism_threads = threads
-    built = {"feeds": watch.feeds, "loss": chosen.loss, "train_op": step, "outputs": outputs}
+    built = {"feeds": watch.feeds, "loss": first.loss, "train_op": steps[0], "outputs": outputs}
     program = Program(
-        graph, built, trained, grads, untrained, kept, config, watch.variables, watch.start
+        graph,
+        built,
+        trained,
+        grads,
+        untrained,
+        kept,
+        config,
+        watch.variables,
+        watch.start,
+        excluded=excluded,
     )
+    if len(watch.turns) > 1:
+        program.turns = [
+            {"train_op": step, "loss": turn.train.loss, "feeds": list(turn.feeds)}
+            for step, turn in zip(steps, watch.turns)
+        ]
     return program, watch
+
+
+def turn_named(graph, found: dict, train_ops: list[TrainOp]) -> Turn:
+    """A ``Turn`` from the names a record gives it, in ``graph`` built again."""
+    train = next(t for t in train_ops if t.op.name == found["train_op"])
+    feeds = {
+        name: graph.as_graph_element(name if ":" in name else f"{name}:0")
+        for name in found["feeds"]
+    }
+    return Turn(train, [graph.get_operation_by_name(name) for name in found["step"]], feeds)

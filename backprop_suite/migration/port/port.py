@@ -5,6 +5,11 @@ the batch entries that are its x and y, by default ``"x"`` and ``"y"``), or
 ``{"variables": [...], "loss": f(batch), "train_step": f(batch) -> loss, "outputs": f(batch)}``.
 Either way the check sees named variables, the outputs and the loss of a batch, the gradients by
 ``tf.GradientTape``, and one training step.
+
+A TF1 script that trains several train ops in turn (a GAN's discriminator, then its generator)
+is matched by a hand-written port that gives one step and one loss per train op, in the order the
+script first ran them: ``"train_steps": [d_step, g_step]`` and ``"losses": [d_loss, g_loss]``
+(``"loss"`` and ``"train_step"`` are then the first's).
 """
 
 from __future__ import annotations
@@ -42,7 +47,14 @@ class Port:
     updated: list = []  # the state that a forward pass in training mode moves
     has_outputs: bool
     path: str
+    turns: int = 1  # the train steps it gives, one per TF1 train op that the script turns to
 
+    def train_step_of(self, kind: int) -> Callable:
+        return self.train_step
+
+    def turn_loss_of(self, kind: int) -> Callable:
+        """The loss of turn ``kind`` in a ``tf.function``, without state updates."""
+        return self.loss_of
     @property
     def names(self) -> list[str]:
         return [variable_name(v) for v in self.variables]
@@ -146,7 +158,8 @@ class KerasPort(Port):
 
 class FunctionPort(Port):
     def __init__(self, built: dict, path: str) -> None:
-        missing = [key for key in FUNCTION_KEYS if key not in built]
+        plural = {"loss": "losses", "train_step": "train_steps"}
+        missing = [k for k in FUNCTION_KEYS if k not in built and plural.get(k) not in built]
         if missing:
             raise ValueError(
                 f"{path}: tf2_program() must return {{'model': ...}} or a dict with "
@@ -155,10 +168,30 @@ class FunctionPort(Port):
         self.variables = list(built["variables"])
         self.state = list(built.get("state", []))
         self.path = path
-        self.loss: Callable = built["loss"]
-        self.train_step: Callable = built["train_step"]
+        self.train_steps = list(built.get("train_steps") or [built["train_step"]])
+        self.losses = list(built.get("losses") or [built["loss"]])
+        if len(self.train_steps) != len(self.losses):
+            raise ValueError(
+                f"{path}: tf2_program() gives {len(self.train_steps)} train_steps and "
+                f"{len(self.losses)} losses; give one loss per train step, in the same order"
+            )
+        self.turns = len(self.train_steps)
+        self.loss: Callable = self.losses[0]
+        self.train_step: Callable = self.train_steps[0]
         self.forward = built.get("outputs")
         self.has_outputs = self.forward is not None
+        self.turn_losses: dict[int, Callable] = {}
+
+    def train_step_of(self, kind: int) -> Callable:
+        return self.train_steps[kind]
+
+    def turn_loss_of(self, kind: int) -> Callable:
+        if kind == 0:
+            return self.loss_of
+        if kind not in self.turn_losses:
+            traced = tf.function(lambda batch: self.losses[kind](batch))
+            self.turn_losses[kind] = self.without_updates(lambda batch: traced(tensors(batch)))
+        return self.turn_losses[kind]
 
 
 def make_port(built, path: str) -> Port:

@@ -1,5 +1,6 @@
-"""How far the TF1 program moves from itself under what any correct port is entitled to: the
-envelope that the steps after the first are judged against.
+"""The runs, in the TF1 child, that measure how far the TF1 program moves from itself under what
+any correct port is entitled to: the envelope that the steps after the first are judged against
+(``verdict.envelope`` gathers them).
 
 Each source reruns the program from the record's initial weights on the record's batches and
 measures, element by element, the absolute difference from the record of the gradients on the
@@ -20,24 +21,28 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from backprop_suite.migration.old_program import OldProgram
-from backprop_suite.migration.processes import Job
 from backprop_suite.migration.record import Record
 from backprop_suite.migration.tf1.graph_inputs import CHECKS_OWN
-from backprop_suite.migration.tf1_run import Program
-from backprop_suite.verify.rounding import NUDGES, nudge
+from backprop_suite.migration.tf1.old_program import OldProgram
+from backprop_suite.migration.tf1.program import Program
+from backprop_suite.verify.rounding import nudge
 
 NUDGED = "one rounding of the initial weights"
+
+
 NOISE = "a rounding's noise in every gradient"
+
+
 ONEDNN = "oneDNN's graph rewrites {}"
+
+
 THREADS = "one thread"
+
+
 PLAIN = "run"  # the key of a child's one run, named by the settings it ran under
 
 
@@ -116,7 +121,7 @@ def rerun(
     outputs, the gradients and the loss of the first batch alone, no step."""
     import tensorflow as tf
 
-    from backprop_suite.migration.tf1_run import name_of
+    from backprop_suite.migration.tf1.program import name_of
 
     v1 = tf.compat.v1
     if program is None:
@@ -124,12 +129,16 @@ def rerun(
     names = [name_of(v) for v in program.trained], [name_of(v) for v in program.state]
     if names != (record.names, record.state_names):
         raise ValueError(f"{old.path}: the program made other variables when it ran again")
-    feeds = program.feeds(record.batches, "the record's batches")
+    kinds = record.meta.get("kinds")
+    feeds = program.feeds(record.batches, "the record's batches", kinds)
     feeds = [{**step_feed, **(chosen or {})} for step_feed in feeds]
     found: dict[str, np.ndarray] = {}
     losses = []
     with program.graph.as_default(), v1.Session(config=program.config) as session:
         program.initialize(session)
+        for variable in program.variables:
+            if name_of(variable) in record.restored:
+                variable.load(record.restored[name_of(variable)], session)
         for variable, value in zip(program.trained, initial):
             variable.load(value, session)
         outputs = program.built.get("outputs")
@@ -148,7 +157,7 @@ def rerun(
         if first_batch_only:
             found["loss"] = gap([fetched["loss"]], record.losses[:1])
             return found
-        for step, (loss, values) in enumerate(program.train(session, feeds)):
+        for step, (loss, values) in enumerate(program.train(session, feeds, kinds)):
             losses.append(loss)
             old = record.after[step] + record.state_after[step]
             for i, (a, b) in enumerate(zip(values, old)):
@@ -170,12 +179,14 @@ def built(
     given, and the placeholders that choose the run ([] where no ``tf.compat.v1.train``
     optimizer applies the gradients: no noise)."""
     from backprop_suite.migration.random_ops import random_mode
-    from backprop_suite.migration.tf1_run import build_program
+    from backprop_suite.migration.tf1.recording import build_program
 
     chosen: list = []
     noisy = rounding_noise(noise, chosen) if noise is not None else contextlib.nullcontext()
     with random_mode(random), noisy:
-        program = build_program(old, dtype, seed, record.state_names, threads)
+        program = build_program(
+            old, dtype, seed, record.state_names, threads, record.meta.get("turns")
+        )
     return program, chosen
 
 
@@ -216,93 +227,6 @@ def spreads(
             for k in range(nudges)
         ]
     return {source: widest(runs) for source, runs in found.items()}
-
-
-@dataclass
-class Envelope:
-    """Per source, how far TF1 moved from its record, element by element (``rerun``'s keys),
-    and the sources it could not measure. The envelope of a quantity is the largest over the
-    sources."""
-
-    sources: dict[str, dict[str, np.ndarray]]
-    missing: list[str]
-    first_batch_only: bool = False
-
-    def __post_init__(self) -> None:
-        self.total = widest(list(self.sources.values()))
-
-    def loss(self, step: int) -> np.ndarray:
-        return self.total["loss"][step]
-
-    def after(self, step: int, index: int) -> np.ndarray:
-        """Trained variable ``index`` after ``step`` (state variables follow the trained)."""
-        return self.total[f"after/{step}/{index}"]
-
-    def gradient(self, index: int) -> np.ndarray:
-        return self.total[f"grad/{index}"]
-
-    def outputs(self) -> np.ndarray | None:
-        """The outputs on the first batch (None: the program gives none)."""
-        return self.total.get("outputs")
-
-    def largest(self, source: str, step: int | None) -> float:
-        """How far ``source`` moved TF1 at ``step`` (None: on the first batch): its largest
-        difference of any quantity."""
-        found = self.sources[source]
-        if step is None:
-            return float(max(value.max(initial=0) for value in found.values()))
-        keys = [key for key in found if key.startswith(f"after/{step}/")]
-        return float(max([found["loss"][step]] + [found[key].max(initial=0) for key in keys]))
-
-
-def onednn_enabled() -> bool:
-    from tensorflow.python.util import _pywrap_util_port
-
-    return bool(_pywrap_util_port.IsMklEnabled())
-
-
-def measure_envelope(
-    old: OldProgram,
-    record: Record,
-    dtype: str | None,
-    random: str,
-    seed: int,
-    first_batch_only: bool = False,
-) -> Envelope:
-    """Every source of the envelope, in three child processes run together (warm ones:
-    ``processes``): the nudged and noisy runs under this process's settings, one run with oneDNN
-    switched, one on one thread; of the first batch alone with ``first_batch_only``."""
-    from backprop_suite.migration.tf1_run import child_environment
-
-    onednn = onednn_enabled()
-    switched = ONEDNN.format("off" if onednn else "on")
-    with tempfile.TemporaryDirectory() as folder:
-        recorded = Path(folder) / "record.npz"
-        record.save(recorded)
-        base = ["spread", str(old.path), str(recorded), *old.arguments()]
-        base += ["--random", random, "--seed", str(seed)]
-        base += ["--first-batch"] if first_batch_only else []
-        base += ["--dtype", dtype] if dtype else []
-        switched_env = {"TF_ENABLE_ONEDNN_OPTS": "0" if onednn else "1"}
-        jobs = {  # name: (arguments, environment changed, lane)
-            NUDGED: (base + ["--nudges", str(NUDGES)], {}, ""),
-            switched: (base + ["--nudges", "0"], switched_env, "oneDNN switched"),
-            THREADS: (base + ["--nudges", "0", "--threads", "1"], {}, "one thread"),
-        }
-        running = {}
-        for name, (command, changed, lane) in jobs.items():
-            out = Path(folder) / f"spread{len(running)}.npz"
-            env = dict(child_environment(), **changed)
-            running[name] = (out, Job(command + [str(out)], env, lane))
-        sources: dict[str, dict[str, np.ndarray]] = {}
-        for name, (out, job) in running.items():
-            done = job.wait()
-            if done.returncode != 0:
-                raise ValueError(f"the envelope's run ({name}) failed: {done.error(2000)}")
-            for source, found in load_spreads(out).items():
-                sources[name if source == PLAIN else source] = found
-    missing = [] if NOISE in sources or first_batch_only else [NOISE]
-    return Envelope(sources, missing, first_batch_only)
 
 
 def save_spreads(path: str | os.PathLike, found: dict[str, dict[str, np.ndarray]]) -> None:

@@ -1,4 +1,5 @@
-"""The six stages of ``docs/migration_guide.md`` section 3, run on any TF1 program and its port.
+"""The six stages of ``docs/migration_guide.md`` section 3, run on any TF1 program and its port
+(``Checker``).
 
 weights -> forward pass -> loss -> gradients -> one step -> many steps: each compares the port
 with what the TF1 program did (``Record``), and the check stops at the first stage that disagrees,
@@ -9,136 +10,21 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from backprop_suite.migration import hints
-from backprop_suite.migration.differences import Outside, at, in_envelopes, worst
-from backprop_suite.migration.envelope import Envelope, measure_envelope
-from backprop_suite.migration.old_program import OldProgram, from_meta, old_program
 from backprop_suite.migration.options import Options
-from backprop_suite.migration.port import Port, make_port
-from backprop_suite.migration.programs import call, function, load_module
-from backprop_suite.migration.random_ops import random_mode
+from backprop_suite.migration.port.port import Port
+from backprop_suite.migration.port.weights import Link
+from backprop_suite.migration.programs import last_line
 from backprop_suite.migration.record import Record
-from backprop_suite.migration.tf1_run import run_tf1
-from backprop_suite.migration.weights import Link, link_weights
+from backprop_suite.migration.verdict import hints
+from backprop_suite.migration.verdict.differences import Outside, at, in_envelopes, worst
+from backprop_suite.migration.verdict.envelope import Envelope
+from backprop_suite.migration.verdict.report import StageResult
 from backprop_suite.verify.rounding import MARGIN
 from backprop_suite.verify.tolerances import Difference, Tolerance, difference
-
-STAGES = ("weights", "forward", "loss", "gradients", "one step", "many steps")
-
-
-@dataclass
-class StageResult:
-    """One stage: whether it agrees (``None``: skipped, with the reason in ``where``); the
-    largest absolute difference over every element (and every step) it checked and where that
-    is (``largest_at``); the element furthest outside the per-element tolerance (``where``) with
-    its two values; and a hint. The steps after the first may agree within ``MARGIN`` envelopes
-    where the per-element tolerance fails (``strict``: where it first failed); ``envelopes`` is
-    the port's largest distance from TF1 in envelopes, where measured; ``step``: the last step a
-    training stage checked."""
-
-    stage: str
-    agrees: bool | None
-    largest: float = 0.0
-    where: str = ""
-    new: float | None = None
-    old: float | None = None
-    tolerance: str = ""
-    hint: str | None = None
-    largest_at: str = ""
-    strict: str | None = None
-    envelopes: float | None = None
-    envelope_at: str = ""
-    step: int | None = None
-
-    def line(self) -> str:
-        if self.agrees is None:
-            return f"{self.stage:<11} skipped: {self.where}"
-        verdict = "agrees" if self.agrees else "DISAGREES"
-        if self.largest == 0:
-            exact = "bit for bit"
-        else:
-            exact = f"largest |port - TF1| {self.largest:.2e}"
-            exact += f" {self.largest_at}" if self.largest_at else ""
-        text = f"{self.stage:<11} {verdict}: {exact} ({self.tolerance})"
-        if self.strict:
-            text += f"\n  per element: outside the tolerance at {self.strict}"
-        if self.envelopes:
-            times = "infinitely many" if np.isinf(self.envelopes) else f"{self.envelopes:.3g}"
-            text += (
-                f"\n  envelope: at most {times} times how far TF1 moves from itself"
-                f" (margin {MARGIN}){self.envelope_at}"
-            )
-        if not self.agrees and self.where:
-            text += f"\n  furthest outside the tolerance: {self.where}: port {self.new!r}, TF1 "
-            text += repr(self.old)
-        if self.hint:
-            text += f"\n  hint: {self.hint}"
-        return text
-
-
-@dataclass
-class Report:
-    stages: list[StageResult]
-    settings: dict = field(default_factory=dict)
-    envelope: dict | None = None
-    printed: str | None = None  # what a script printed, apart from the report
-
-    @property
-    def agrees(self) -> bool:
-        return all(stage.agrees is not False for stage in self.stages)
-
-    @property
-    def failed(self) -> StageResult | None:
-        return next((stage for stage in self.stages if stage.agrees is False), None)
-
-    def text(self) -> str:
-        lines = [stage.line() for stage in self.stages]
-        compared = self.settings.get("state", {})
-        for name, why in self.settings.get("untrained", {}).items():
-            line = f"not paired as a weight: TF1's {name}, trainable, but {why}"
-            if name in compared:
-                line += f"; compared with the port's {compared[name]} after every step"
-            lines.append(line)
-        if self.envelope:
-            where = (
-                "on the first batch" if self.envelope["first_batch_only"] else "at the last step"
-            )
-            lines.append(
-                f"envelope {where}: "
-                + ", ".join(f"{k} {v:.1e}" for k, v in self.envelope["last_step"].items())
-            )
-            lines += [f"envelope: not measured: {why}" for why in self.envelope["missing"]]
-        carried = self.settings.get("optimizer_state")
-        if carried is not None:
-            where = self.settings.get("checkpoint")
-            if carried["carried"]:
-                lines.append(
-                    f"from {where}: the optimizer's state carried into the port's "
-                    f"({len(carried['carried'])} entries)"
-                )
-            lines += [f"from {where}: not carried: {why}" for why in carried["not_carried"]]
-        if self.settings.get("tf1_diverges_at_step"):
-            lines.append(
-                f"note: TF1's loss is not finite from step {self.settings['tf1_diverges_at_step']}:"
-                " the run diverges (NaN or infinity), so later steps compare nothing useful"
-            )
-        if self.agrees:
-            lines.append(f"agree: every stage within tolerance over {self.settings['steps']} steps")
-        else:
-            lines.append(f"disagree: stopped at the {self.failed.stage} stage")
-        return "\n".join(lines)
-
-    def to_json(self) -> dict:
-        return {
-            "agrees": self.agrees,
-            "settings": self.settings,
-            "stages": [asdict(s) for s in self.stages],
-            "envelope": self.envelope,
-        }
 
 
 @dataclass
@@ -264,9 +150,9 @@ class Checker:
                 [link.port for link in self.state],
                 [link.carry(self.record.state_initial[link.tf1]) for link in self.state],
             )
-            if self.after_weights is not None:
-                self.optimizer_state = self.after_weights()
             self.start = self.port.values()
+        if self.after_weights is not None:
+            self.optimizer_state = self.after_weights()
         return self.over_variables("weights", self.start, carried, exact=True)
 
     def forward(self) -> StageResult:
@@ -355,17 +241,19 @@ class Checker:
         and the envelope (measured when a step first needs it), or outside the tolerance with no
         envelope to measure."""
         steps: list[Step] = []
+        kinds = self.record.meta.get("kinds") or [0] * self.steps
         for step, batch in enumerate(self.record.batches):
             with self.guarded("one step" if step == 0 else "many steps", batch):
-                loss = np.asarray(self.port.loss_of(batch))
-                self.port.train_step(batch)
+                self.before_step = self.port.values()
+                loss = np.asarray(self.port.turn_loss_of(kinds[step])(batch))
+                self.port.train_step_of(kinds[step])(batch)
             found = self.compare_step(step, loss)
             if found.outside is None and not found.strict and self.own_envelope() is not None:
                 found = self.compare_step(step, loss)
             steps.append(found)
             if not found.strict and not found.within_envelope:
                 break
-        self.last_step = steps[-1]
+        self.last_step, self.steps_compared = steps[-1], len(steps)
         return steps
 
     def only_state_apart(self) -> list[str]:
@@ -439,163 +327,3 @@ class Checker:
         if failed.agrees is False and failed.hint is None:
             failed.hint = hints.explain(failed, self)
         return results
-
-
-def last_line(error: BaseException) -> str:
-    """The last line of an exception's message that says something (Keras's traces end in it)."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return lines[-1] if lines else repr(error)
-
-
-@contextlib.contextmanager
-def kept_floatx() -> Iterator[None]:
-    """The port is built with Keras's defaults, floatx and dtype policy float32, as in a fresh
-    process (Keras fixes its dtype policy at first use, so an earlier float64 model in the same
-    process would make the port's layers float64); the caller's settings are put back after."""
-    import keras
-
-    floatx, policy = keras.config.floatx(), keras.config.dtype_policy()
-    keras.config.set_floatx("float32")
-    keras.config.set_dtype_policy("float32")
-    try:
-        yield
-    finally:
-        keras.config.set_floatx(floatx)
-        keras.config.set_dtype_policy(policy)
-
-
-def port_program(new_path: str):
-    """NEW.py's module and its ``tf2_program``: read before the TF1 program runs, so that a
-    missing function is reported before any work."""
-    import tensorflow as tf
-
-    module = load_module(new_path)
-    if not tf.executing_eagerly():
-        raise ValueError(
-            f"{new_path} turned eager execution off (tf.compat.v1.disable_eager_execution or "
-            "disable_v2_behavior): a TF2 port runs eagerly, and the TF1 program needs no such call"
-        )
-    return module, function(module, "tf2_program", new_path)
-
-
-def split_weight_map(weight_map: dict | None, record: Record) -> tuple:
-    """``WEIGHT_MAP``'s entries for trained variables, and those for TF1 state (variables no
-    gradient reaches, moving statistics, counters), which are compared but not trained."""
-    state_names = record.state_names
-    if weight_map is None:
-        return None, {}
-    if not isinstance(weight_map, dict):
-        raise ValueError(f"WEIGHT_MAP must be a dict, got {type(weight_map).__name__}")
-    trained = {k: v for k, v in weight_map.items() if k not in state_names}
-    every = record.meta.get("variables", [])
-    unkept = [k for k in trained if k not in record.names and k in every]
-    if unkept:
-        raise ValueError(
-            f"WEIGHT_MAP names TF1's {unkept}, which TF1 does not train and its record did not "
-            "keep: record it with run_tf1(..., keep=WEIGHT_MAP's names), as check_migration does"
-        )
-    return trained, {k: v for k, v in weight_map.items() if k in state_names}
-
-
-def check_port(record: Record, new_path: str, options: Options = Options(), program=None) -> Report:
-    """Run the port in ``new_path`` through the six stages against ``record``."""
-    module, tf2_program = program or port_program(new_path)
-    meta = record.meta
-
-    def measure(first_batch_only: bool) -> Envelope:
-        """The record's envelope, kept on it for every port checked against it: of the first
-        batch, or of every step (which the first batch's is part of)."""
-        found = record.envelope
-        if found is None or (found.first_batch_only and not first_batch_only):
-            record.envelope = measure_envelope(
-                from_meta(meta),
-                record,
-                meta.get("dtype"),
-                meta["random"],
-                meta["seed"],
-                first_batch_only,
-            )
-        return record.envelope
-
-    with random_mode(options.random), kept_floatx():
-        built = call(tf2_program, new_path, **({"dtype": options.dtype} if options.dtype else {}))
-        port = make_port(built, new_path)
-        trained_map, state_map = split_weight_map(getattr(module, "WEIGHT_MAP", None), record)
-        links = link_weights(record.names, record.initial, port.names, port.values(), trained_map)
-        state = link_weights(
-            record.state_names,
-            record.state_initial,
-            port.state_names,
-            port.state_values(),
-            state_map,
-            complete=False,
-        )
-        checker = Checker(
-            record,
-            port,
-            links,
-            options,
-            state,
-            None if options.envelope == "off" else measure,
-            optimizer_state(record, links, state, port),
-        )
-        if options.envelope == "always":
-            checker.own_envelope()
-        stages = checker.run()
-    bound = options.tolerance(record.dtype)
-    settings = dict(
-        record.meta, steps=len(record.batches), dtype=record.dtype, rtol=bound.rtol, atol=bound.atol
-    )
-    settings["state"] = {
-        record.state_names[link.tf1]: port.state_names[link.port] for link in state
-    }
-    diverged = np.flatnonzero(~np.isfinite(record.losses))
-    settings["tf1_diverges_at_step"] = int(diverged[0]) + 1 if diverged.size else None
-    if checker.optimizer_state is not None:
-        carried = checker.optimizer_state
-        settings["optimizer_state"] = {"carried": carried.carried, "not_carried": carried.missing}
-    printed = settings.pop("printed", None)
-    return Report(stages, settings, summary(checker.envelope, len(record.batches)), printed)
-
-
-def optimizer_state(record: Record, links: list[Link], state: list[Link], port: Port):
-    """For a record started from a checkpoint: what carries the checkpoint's optimizer state
-    into the port's optimizer once its weights are in (``slots.carry_slots``); None otherwise."""
-    checkpoint = record.meta.get("checkpoint")
-    if checkpoint is None:
-        return None
-    from backprop_suite.migration.checkpoints import read_checkpoint
-    from backprop_suite.migration.slots import carry_slots
-
-    values = read_checkpoint(checkpoint)
-    steps_mapped = any(port.state_names[k.port].endswith("/iteration") for k in state)
-    return lambda: carry_slots(values, record.names, links, port, steps_mapped)
-
-
-def summary(envelope: Envelope | None, steps: int) -> dict | None:
-    """What the report says of the envelope: how far each source moved TF1 at the last step,
-    and the sources it could not measure."""
-    if envelope is None:
-        return None
-    step = None if envelope.first_batch_only else steps - 1
-    return {
-        "first_batch_only": envelope.first_batch_only,
-        "last_step": {source: envelope.largest(source, step) for source in envelope.sources},
-        "missing": [
-            f"{source}: the train_op is no tf.compat.v1.train optimizer's"
-            for source in envelope.missing
-        ],
-    }
-
-
-def check_migration(old: OldProgram | str, new_path: str, options: Options = Options()) -> Report:
-    """Run the TF1 program (in its own process): ``tf1_program()``, or a script as it is
-    written (``old_program``); then the port."""
-    old = old if isinstance(old, OldProgram) else old_program(old)
-    program = port_program(new_path)
-    weight_map = getattr(program[0], "WEIGHT_MAP", None)
-    keep = list(weight_map) if isinstance(weight_map, dict) else []
-    record = run_tf1(
-        old, options.steps, options.dtype, options.random, options.seed, options.data, keep
-    )
-    return check_port(record, new_path, options, program)

@@ -3,7 +3,7 @@ port's outputs may be (``--outputs NAME``)."""
 
 from __future__ import annotations
 
-from backprop_suite.migration.script_run import upstream
+from backprop_suite.migration.tf1.graph_walk import upstream
 
 PLUMBING = {"Reshape", "Identity", "StopGradient", "Cast", "ExpandDims", "Squeeze", "ZerosLike"}
 # ops that end a layer: what a port's outputs usually are

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from backprop_suite.migration.checkpoints import creation_order, held, read_checkpoint
-from backprop_suite.migration.old_program import OldProgram
 from backprop_suite.migration.options import Options
+from backprop_suite.migration.tf1.checkpoints import creation_order, held, read_checkpoint
+from backprop_suite.migration.tf1.old_program import OldProgram
 from backprop_suite.verify.tolerances import Difference, difference
 
 SUFFIXES = (".weights.h5", ".keras")
@@ -115,7 +115,7 @@ def pairing(prefix: str, weight_map: dict | None, record, port_names: list[str])
     and ``WEIGHT_MAP`` split between the two: as the check pairs them when the TF1 program ran
     (``record``), else by what each entry fills in the port, else in the creation order of the
     checkpoint's ``.meta`` file."""
-    from backprop_suite.migration.check import split_weight_map
+    from backprop_suite.migration.port.weights import split_weight_map
 
     if record is not None:
         trained_map, state_map = split_weight_map(weight_map, record)
@@ -154,13 +154,13 @@ def convert_checkpoint(
 ) -> Conversion:
     """Carry ``checkpoint`` into ``new_path``'s model, write ``out``, and with ``old`` compare
     the file written with the TF1 program restored from the checkpoint."""
-    from backprop_suite.migration.check import kept_floatx, last_line, port_program
-    from backprop_suite.migration.port import make_port
-    from backprop_suite.migration.programs import call
+    from backprop_suite.migration.port.loading import kept_floatx, port_program
+    from backprop_suite.migration.port.port import make_port
+    from backprop_suite.migration.port.slots import carry_slots
+    from backprop_suite.migration.port.weights import link_weights
+    from backprop_suite.migration.programs import call, last_line
     from backprop_suite.migration.random_ops import random_mode
-    from backprop_suite.migration.slots import carry_slots
-    from backprop_suite.migration.tf1_run import run_tf1
-    from backprop_suite.migration.weights import link_weights
+    from backprop_suite.migration.tf1.run import run_tf1
 
     kind = output_kind(out)
     values = read_checkpoint(checkpoint)
@@ -245,7 +245,7 @@ def convert_checkpoint(
 
 def split_map(weight_map: dict, port_names: list[str]) -> tuple[dict, dict]:
     """``WEIGHT_MAP``'s entries for trained port variables, and the others (state)."""
-    from backprop_suite.migration.weights import _entries
+    from backprop_suite.migration.port.weights import _entries
 
     trained = {k: v for k, v in weight_map.items() if any(p in port_names for p, _ in _entries(v))}
     return trained, {k: v for k, v in weight_map.items() if k not in trained}
@@ -256,9 +256,9 @@ def compare_with_tf1(conversion: Conversion, record, new_path: str, built: dict,
     and loss on the first batch."""
     import keras
 
-    from backprop_suite.migration.check import kept_floatx, last_line, port_program
-    from backprop_suite.migration.port import make_port
-    from backprop_suite.migration.programs import call
+    from backprop_suite.migration.port.loading import kept_floatx, port_program
+    from backprop_suite.migration.port.port import make_port
+    from backprop_suite.migration.programs import call, last_line
     from backprop_suite.migration.random_ops import random_mode
 
     bound = options.tolerance(record.dtype)

@@ -1,0 +1,1 @@
+"""A TF1 checkpoint carried into a Keras 3 port and saved as a ``.keras`` file."""
