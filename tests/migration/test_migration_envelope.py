@@ -1,7 +1,8 @@
 """The migration check on programs like the real TF1 ones (tests/fixtures/tutorial_style/): a
 correct port agrees even where the program amplifies the last bit, because the steps are judged
-against how far TF1 moves from itself (``backprop_suite.migration.verdict.envelope``); every mistake still
-fails at its stage, by many envelopes; and two runs of the check give the same report.
+against how far TF1 moves from itself (``backprop_suite.migration.verdict.envelope``); every
+mistake still fails at its stage, by many envelopes; and two runs of the check give the same
+report.
 
 The envelopes asserted below were measured with ``python scripts/check_migration.py
 tests/fixtures/tutorial_style/NAME/tf1.py tests/fixtures/tutorial_style/NAME/PORT.py --steps N``

@@ -55,13 +55,18 @@ def in_graph_inputs(ops: list, fed: set[str], forward: list) -> list:
     ``x``). The tensors named in ``fed`` are the ``feed_dict``'s."""
     found = sources(ops, fed)
     known = {t.name for t in found}
-    return found + [t for t in derived(forward, fed) if t.name not in known]
+    computed = [t for t in derived(forward, fed) if t.name not in known]
+    drawn = [t for t in found if kind(t.op) == "random"]
+    return [t for t in found if kind(t.op) != "random"] + computed + drawn
 
 
 def usable(op) -> bool:
     """An input op whose outputs can be fetched and fed back: not inside a loop (an RNN's
-    dropout), and not one the check itself added."""
-    return kind(op) is not None and op._control_flow_context is None and not checks_own(op)
+    dropout), not one the check itself added, and not a dropout's mask (``--random``'s to
+    align or leave)."""
+    if kind(op) is None or op._control_flow_context is not None or checks_own(op):
+        return False
+    return not (kind(op) == "random" and re.search(r"(^|/)dropout[^/]*/", op.name))
 
 
 def sources(ops: list, fed: set[str]) -> list:
@@ -98,11 +103,23 @@ def derived(forward: list, fed: set[str]) -> list:
             if tensor.name in fed:
                 continue
             if data.get(tensor.op.name) == (True, True):
+                tensor = before_plumbing(tensor, data)
                 if feedable(tensor) and all(t.name != tensor.name for t in found):
                     found.append(tensor)
             else:
                 todo.append(tensor.op)
     return found
+
+
+PLUMBING = {"Reshape", "Identity", "Cast", "ExpandDims", "Squeeze", "StopGradient"}
+
+
+def before_plumbing(tensor, data: dict):
+    """The data tensor that ``tensor`` reshapes, casts or passes on, at any depth: the one a
+    port recognises (``one_hot`` where a loss reshapes it, an iterator's output it casts)."""
+    while tensor.op.type in PLUMBING and data.get(tensor.op.inputs[0].op.name) == (True, True):
+        tensor = tensor.op.inputs[0]
+    return tensor
 
 
 def feedable(tensor) -> bool:

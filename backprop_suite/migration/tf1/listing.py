@@ -12,7 +12,7 @@ LAYER_ENDS |= {"Relu", "Conv2D", "Elu", "Selu"}
 
 
 def near_loss(loss, feeds: dict, variables: list, count: int = 4, looked: int = 400) -> list:
-    """The batch-sized float tensors (or of unknown shape) that ``loss`` is computed from,
+    """The float tensors of rank 2 or more (or of unknown shape) that ``loss`` is computed from,
     nearest first, that depend on a fed tensor and on a trained variable and are computed
     there (not a reshape or a cast of one): where a port's outputs may be (``--outputs``), as
     (op name, shape). First those that some fed tensor does not reach (the targets, in a loss
@@ -29,7 +29,7 @@ def near_loss(loss, feeds: dict, variables: list, count: int = 4, looked: int = 
             seen.add(tensor.op.name)
             todo.append(tensor.op)
             shape = tensor.shape.as_list() if tensor.shape.rank is not None else None
-            batched = shape is None or (len(shape) >= 2 and shape[0] is None)  # None: unknown
+            batched = shape is None or len(shape) >= 2  # None: unknown
             if not batched or not tensor.dtype.is_floating or tensor.op.type in PLUMBING:
                 continue
             reached = upstream(tensor.op, fed)

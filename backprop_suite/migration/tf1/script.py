@@ -90,8 +90,8 @@ class Watch:
     graph: object = None
     config: object = None
     printed: str = ""
-    running: bool = False  # inside a training step's Session.run
     restored: dict | None = None  # {"checkpoint", "names"}: the last restore before the first step
+    raised_at: int | None = None  # the training step whose Session.run raised last
 
     @property
     def name(self) -> str:
@@ -116,7 +116,7 @@ class Watch:
         import tensorflow as tf
 
         ops = []
-        for fetch in tf.nest.flatten(fetches):
+        for fetch in fetched(fetches):
             try:
                 element = session.graph.as_graph_element(fetch)
             except Exception:  # not this graph's, or no element: Session.run itself will say
@@ -207,12 +207,31 @@ class Watch:
         self.batches.append(batch)
         return read
 
+    def forget(self, turns: int) -> None:
+        """The step just taken raised: its batch and, if it began them, its turn go, and the
+        step is kept as the one that raised (a script may catch it and go on)."""
+        self.batches.pop()
+        self.kinds.pop()
+        del self.turns[turns:]
+        self.raised_at = len(self.batches) + 1
+
     def completed(self, read: list, values: list) -> None:
         """The values of the step's in-graph input, added to its batch."""
         from backprop_suite.migration.tf1.graph_inputs import feed_name
 
+        self.raised_at = None
         for tensor, value in zip(read, values):
             self.batches[-1][feed_name(tensor)] = np.asarray(value)
+
+
+def fetched(fetches) -> list:
+    """The graph elements of a ``Session.run``'s fetches: a list, tuple, namedtuple or dict (a
+    ``MonitoredSession`` keys one by its hooks) of them, at any depth."""
+    if isinstance(fetches, dict):
+        return [e for value in fetches.values() for e in fetched(value)]
+    if isinstance(fetches, list | tuple):
+        return [e for value in fetches for e in fetched(value)]
+    return [fetches]
 
 
 def script_line(path: str) -> int | None:
@@ -270,12 +289,15 @@ def watched(watch: Watch, folder: Path) -> Iterator[None]:
             chosen = watch.choose(found, ops) if found else None
             if chosen is None:
                 return original(self, fetches, feed_dict, options, run_metadata)
+            turns = len(watch.turns)
             read = watch.take(self, chosen, ops, feed_dict, original)
             if watch.wanted == 0:
                 raise Stop()
-            watch.running = True
-            result, values = original(self, (fetches, read), feed_dict, options, run_metadata)
-            watch.running = False
+            try:
+                result, values = original(self, (fetches, read), feed_dict, options, run_metadata)
+            except BaseException:  # the input's end (OutOfRangeError), which a script may catch
+                watch.forget(turns)
+                raise
             watch.completed(read, values)
             if len(watch.batches) >= watch.wanted:
                 raise Stop()
@@ -299,7 +321,7 @@ def watched(watch: Watch, folder: Path) -> Iterator[None]:
         def unwritten(saver, sess, save_path, global_step=None, *args, **kwargs):
             if global_step is None:
                 return save_path
-            step = global_step if isinstance(global_step, int) else sess.run(global_step)
+            step = sess.run(global_step) if hasattr(global_step, "graph") else int(global_step)
             return f"{save_path}-{step}"
 
         return unwritten
@@ -363,9 +385,10 @@ def run_script(script: OldProgram, wanted: int, seed: int) -> Watch:
         status = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
     except Exception as error:
         when = "before its first training step"
-        if watch.batches:
-            place = "at" if watch.running else "after"
-            when = f"{place} training step {len(watch.batches)}"
+        if watch.raised_at is not None:
+            when = f"at training step {watch.raised_at}"
+        elif watch.batches:
+            when = f"after training step {len(watch.batches)}"
         raise ValueError(f"{script.path} raised {when}: {raised_at(error, script.path)}") from None
     finally:
         sys.argv = argv
