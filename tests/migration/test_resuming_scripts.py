@@ -23,7 +23,7 @@ RESUME = Path(__file__).resolve().parents[1] / "fixtures" / "scripts" / "resume_
 def test_a_resumed_script_starts_the_port_from_what_it_restored(tmp_path):
     import tensorflow as tf
 
-    old = old_program(RESUME / "train.py", argv=["--checkpoint_dir", str(tmp_path)])
+    old = old_program(RESUME / "tf1.py", argv=["--checkpoint_dir", str(tmp_path)])
     prefix = run_save(old, 12, str(tmp_path / "model.ckpt-12"))
     written = sorted(p.name for p in tmp_path.iterdir())
     saved = tf.train.load_checkpoint(prefix)

@@ -20,7 +20,7 @@ TWO = SCRIPTS / "two_nets_one_run"
 
 @pytest.mark.slow
 def test_a_gan_is_checked_over_its_alternation_and_a_generator_step_without_var_list_fails():
-    record = run_tf1(old_program(GAN / "gan.py", outputs="generator/add_1"), 6)
+    record = run_tf1(old_program(GAN / "tf1.py", outputs="generator/add_1"), 6)
     assert record.meta["kinds"] == [0, 1, 0, 1, 0, 1]  # the script's D step, then its G step
     assert [t["loss"] for t in record.meta["turns"]] == ["Mean:0", "Mean_1:0"]
     nets = ("discriminator", "generator")
@@ -44,14 +44,14 @@ def test_a_gan_is_checked_over_its_alternation_and_a_generator_step_without_var_
 
 @pytest.mark.slow
 def test_a_port_with_one_train_step_for_a_gan_is_refused_naming_both_train_ops():
-    record = run_tf1(old_program(GAN / "gan.py"), 2)
+    record = run_tf1(old_program(GAN / "tf1.py"), 2)
     with pytest.raises(ValueError, match=r"trains 2 train ops in turn: 'Adam' .*'Adam_1'"):
         check_port(record, str(TWO / "plain.py"), Options(steps=2))
 
 
 @pytest.mark.slow
 def test_one_of_two_nets_in_one_run_is_chosen_and_the_other_trains_as_the_script_trains_it():
-    old = old_program(TWO / "compare.py", train_op="train_plain", outputs="plain/out/BiasAdd")
+    old = old_program(TWO / "tf1.py", train_op="train_plain", outputs="plain/out/BiasAdd")
     record = run_tf1(old, 4)
     assert record.names == [
         f"plain/{layer}/{v}" for layer in ("hidden", "out") for v in ("kernel", "bias")
