@@ -118,12 +118,17 @@ def main(argv: list[str]) -> int:
 def serve() -> int:
     """Jobs from stdin, one JSON line each (``argv`` and ``cwd``); for each, one JSON line on
     stdout: its exit status and what it wrote to stderr. What a job prints to stdout goes to
-    stderr, so that it cannot garble the answers."""
+    stderr, so that it cannot garble the answers. A job that leaves threads running (a script's
+    queue runners, a Supervisor's services) is the process's last: those threads still use the
+    job's sessions, and the next job gets a fresh process."""
+    import threading
+
     import tensorflow  # noqa: F401  once, for every job
 
     answers = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
     sys.stdout = log = sys.stderr
+    threads = threading.active_count()
     for line in sys.stdin:
         job = json.loads(line)
         os.chdir(job["cwd"])
@@ -133,7 +138,11 @@ def serve() -> int:
                 status = main(job["argv"])
             except SystemExit as exit_:  # argparse, or a program that exits
                 status = exit_.code if isinstance(exit_.code, int) else 1
-        answers.write(json.dumps({"status": status, "stderr": written.getvalue()}) + "\n")
+        last = threading.active_count() > threads
+        reply = {"status": status, "stderr": written.getvalue(), "last": last}
+        answers.write(json.dumps(reply) + "\n")
+        if last:
+            os._exit(0)  # the left threads are not joined: they may wait on a closed session
     return 0
 
 

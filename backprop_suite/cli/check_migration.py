@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None, check=run_check, list_program=run_listin
             print(list_program(old, options))
             return 0
         report = check(old, args.new, options)
-    except ValueError as error:
+    except (ValueError, RuntimeError) as error:  # RuntimeError: the TF1 process died
         print(f"error: {error}", file=sys.stderr)
         return BAD_INPUT
     show_printed(report, args.verbose)

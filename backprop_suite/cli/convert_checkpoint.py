@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None, convert=run_conversion) -> int:
         return BAD_INPUT
     try:
         conversion = convert(args, prepared[0])
-    except ValueError as error:
+    except (ValueError, RuntimeError) as error:  # RuntimeError: the TF1 process died
         print(f"error: {error}", file=sys.stderr)
         return BAD_INPUT
     text = json.dumps(conversion.to_json(), indent=1)

@@ -80,6 +80,8 @@ class Server:
         self.busy = False
         if line:
             reply = json.loads(line)
+            if reply.get("last"):  # it ends after this job: not alive for the next
+                self.process.wait()
             return Done(reply["status"], reply["stderr"])
         returncode = self.process.wait()
         self.log.seek(0)

@@ -22,6 +22,8 @@ INSTALLED = {Path(sysconfig.get_paths()[key]).resolve() for key in ("stdlib", "p
 _ESCAPES = re.compile(r"\x1b\[[0-9;]*m")
 _FUNCTION_NODE = re.compile(r"\{\{function_node [^}]*\}\}\s*")
 _ARGUMENTS = "Arguments received by"
+_RAISED = re.compile(r"^\w+(Error|Exception): ")
+_TRACE = re.compile(r'^(Graph execution error:|Detected at node|Node: |\[\[|File ")')
 
 
 def one_line(error: BaseException) -> str:
@@ -151,7 +153,18 @@ def call(fn, path: str | Path, **options):
         raise ValueError(f"{path}: {fn.__name__}() raised {described(error, path)}") from None
 
 
-def last_line(error: BaseException) -> str:
-    """The last line of an exception's message that says something (Keras's traces end in it)."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return lines[-1] if lines else repr(error)
+def message_of(error: BaseException) -> str:
+    """An exception's message on one line, without the trace that TensorFlow and Keras put in
+    it (the frames, the node lines, "Graph execution error:", the arguments a layer received);
+    its ``repr`` where nothing is left."""
+    try:
+        lines = str(error).splitlines()
+    except Exception:  # a message that cannot be made is no reason to fail the report of it
+        lines = []
+    if any(line.strip() == "in user code:" for line in lines):  # tf.function's trace first
+        raised = [i for i, line in enumerate(lines) if _RAISED.match(line.strip())]
+        if raised:
+            lines = [_RAISED.sub("", lines[raised[-1]].strip()), *lines[raised[-1] + 1 :]]
+    kept = [line for line in lines if line.strip() and not _TRACE.match(line.strip())]
+    text = _FUNCTION_NODE.sub("", _ESCAPES.sub("", " ".join(kept))).split(_ARGUMENTS)[0]
+    return " ".join(text.split()).rstrip(" •:") or repr(error)

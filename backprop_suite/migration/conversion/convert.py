@@ -158,7 +158,7 @@ def convert_checkpoint(
     from backprop_suite.migration.port.port import make_port
     from backprop_suite.migration.port.slots import carry_slots
     from backprop_suite.migration.port.weights import link_weights
-    from backprop_suite.migration.programs import call, last_line
+    from backprop_suite.migration.programs import call, message_of
     from backprop_suite.migration.random_ops import random_mode
     from backprop_suite.migration.tf1.run import run_tf1
 
@@ -229,7 +229,7 @@ def convert_checkpoint(
             except Exception as error:
                 raise ValueError(
                     f"--out {out}: Keras cannot write the port's model: {type(error).__name__}: "
-                    f"{last_line(error)}"
+                    f"{message_of(error)}"
                 ) from None
     taken = set(carried) | set(slots.carried)
     left_out = {
@@ -258,7 +258,7 @@ def compare_with_tf1(conversion: Conversion, record, new_path: str, built: dict,
 
     from backprop_suite.migration.port.loading import kept_floatx, port_program
     from backprop_suite.migration.port.port import make_port
-    from backprop_suite.migration.programs import call, last_line
+    from backprop_suite.migration.programs import call, message_of
     from backprop_suite.migration.random_ops import random_mode
 
     bound = options.tolerance(record.dtype)
@@ -280,7 +280,7 @@ def compare_with_tf1(conversion: Conversion, record, new_path: str, built: dict,
         except Exception as error:
             raise ValueError(
                 f"{conversion.out} was written but does not load back: {type(error).__name__}: "
-                f"{last_line(error)}"
+                f"{message_of(error)}"
             ) from None
         port = make_port({"model": model, **keys}, new_path)
         first = record.batches[0]

@@ -22,6 +22,11 @@ import tensorflow as tf
 FUNCTION_KEYS = ("variables", "loss", "train_step")
 
 
+class PortSetupError(ValueError):
+    """What ``tf2_program()``'s dict names does not fit the TF1 program (an ``"inputs"`` that is
+    no batch entry): the port's setup, not its code, so it is said as it is."""
+
+
 def tensors(batch: dict) -> dict:
     """NumPy values become tensors, so that a new batch of the same shapes is not a new trace."""
     return {name: tf.convert_to_tensor(value) for name, value in batch.items()}
@@ -55,6 +60,7 @@ class Port:
     def turn_loss_of(self, kind: int) -> Callable:
         """The loss of turn ``kind`` in a ``tf.function``, without state updates."""
         return self.loss_of
+
     @property
     def names(self) -> list[str]:
         return [variable_name(v) for v in self.variables]
@@ -104,6 +110,9 @@ class Port:
 
         return computed
 
+    def check_batch(self, batch: dict) -> None:
+        """Nothing for a port that reads its batch itself."""
+
     def gradients(self, batch: dict) -> list:
         with tf.GradientTape() as tape:
             loss = self.loss(batch)
@@ -132,14 +141,18 @@ class KerasPort(Port):
         self.has_outputs = True
         self.path = path
 
-    def _xy(self, batch: dict):
+    def check_batch(self, batch: dict) -> None:
+        """A ``PortSetupError`` where ``"inputs"`` or ``"targets"`` name no entry of ``batch``."""
         names = [self.inputs] if isinstance(self.inputs, str) else list(self.inputs)
         missing = [n for n in [*names, self.targets] if n not in batch]
         if missing:
-            raise ValueError(
+            raise PortSetupError(
                 f"{self.path}: the model's inputs/targets name {missing}, not among the batch's "
                 f"{sorted(batch)}; set 'inputs' and 'targets' in tf2_program()'s dict"
             )
+
+    def _xy(self, batch: dict):
+        names = [self.inputs] if isinstance(self.inputs, str) else list(self.inputs)
         batch = {name: per_sample(value) for name, value in batch.items()}
         x = batch[names[0]] if isinstance(self.inputs, str) else [batch[n] for n in names]
         return x, batch[self.targets]

@@ -83,6 +83,26 @@ def batch_norm_found() -> Callable[[], None] | None:
     return lambda: setattr(layers, "normalization", lazy)
 
 
+def moved_classes_found() -> Callable[[], None] | None:
+    """``ops.Tensor`` and ``ops.IndexedSlices``, which tf_slim's ``optimize_loss``,
+    ``learning`` and layer utilities test against and TensorFlow 2.21 has moved to modules of
+    their own, put back where they were; what undoes that (None: nothing done)."""
+    from tensorflow.python.framework import indexed_slices, ops, tensor
+
+    moved = {"Tensor": tensor.Tensor, "IndexedSlices": indexed_slices.IndexedSlices}
+    missing = [name for name in moved if not hasattr(ops, name)]
+    if not missing:
+        return None
+    for name in missing:
+        setattr(ops, name, moved[name])
+
+    def undo() -> None:
+        for name in missing:
+            delattr(ops, name)
+
+    return undo
+
+
 def slim_modules(name: str, undo: list[Callable[[], None]]) -> tuple[ModuleType, ...]:
     """The tf_slim modules that stand in for the contrib module ``name``, ready to run (what
     undoes that added to ``undo``); an ``ImportError`` of one line where tf_slim has none, or
@@ -101,9 +121,10 @@ def slim_modules(name: str, undo: list[Callable[[], None]]) -> tuple[ModuleType,
             f"{label(name)}: {NO_CONTRIB}, and tf-slim, which runs its layers, slim and "
             "framework code as TF 1.x did, is not installed: pip install tf-slim"
         ) from None
-    fixed = batch_norm_found()
-    if fixed is not None:
-        undo.append(fixed)
+    for fix in (batch_norm_found, moved_classes_found):
+        fixed = fix()
+        if fixed is not None:
+            undo.append(fixed)
     return tuple(importlib.import_module(source) for source in COVERED[short])
 
 

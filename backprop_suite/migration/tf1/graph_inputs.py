@@ -47,17 +47,22 @@ def kind(op) -> str | None:
     return None
 
 
-def in_graph_inputs(ops: list, fed: set[str], forward: list) -> list:
-    """The tensors a step of ``ops`` reads from inside its graph, in the order they are found:
-    first the outputs of the input ops (``sources``), then the data computed from them alone
-    that the forward pass of ``forward`` (the loss) reads (``derived``): a port takes its
-    targets from these where the graph computes them from its inputs (``y = f(x)`` of a random
-    ``x``). The tensors named in ``fed`` are the ``feed_dict``'s."""
-    found = sources(ops, fed)
+def in_graph_inputs(ops: list, fed: set[str], forward: list) -> tuple[list, set[str]]:
+    """The tensors a step of ``ops`` reads from inside its graph, and the names of the fed
+    tensors (``fed``: the ``feed_dict``'s) it reads.
+
+    The tensors are the outputs of the input ops (``sources``), and the data computed from
+    random draws that the forward pass of ``forward`` (the loss) reads (``derived``): a port
+    takes its inputs and targets from these where the graph draws them (``y = f(x)`` of a
+    random ``x``). Data computed from an iterator's or a queue's outputs are not offered: the
+    port computes them as TF1 does, so that a mistake there (label smoothing left out) still
+    shows. A fed tensor that only feeds the input ops (a feedable iterator's string handle) is
+    not read: the replay does not run them."""
+    found, used = sources(ops, fed)
     known = {t.name for t in found}
     computed = [t for t in derived(forward, fed) if t.name not in known]
     drawn = [t for t in found if kind(t.op) == "random"]
-    return [t for t in found if kind(t.op) != "random"] + computed + drawn
+    return [t for t in found if kind(t.op) != "random"] + computed + drawn, used
 
 
 def usable(op) -> bool:
@@ -69,11 +74,11 @@ def usable(op) -> bool:
     return not (kind(op) == "random" and re.search(r"(^|/)dropout[^/]*/", op.name))
 
 
-def sources(ops: list, fed: set[str]) -> list:
-    """The outputs of the input ops that ``ops`` read through inputs and control inputs; the
-    walk stops at fed tensors and at each input op."""
+def sources(ops: list, fed: set[str]) -> tuple[list, set[str]]:
+    """The outputs of the input ops that ``ops`` read through inputs and control inputs, and
+    the fed tensors they read; the walk stops at fed tensors and at each input op."""
     graph = ops[0].graph
-    seen, todo, found = set(), list(reversed(ops)), []
+    seen, todo, found, used = set(), list(reversed(ops)), [], set()
     while todo:
         op = todo.pop()
         if op.name in seen:
@@ -82,9 +87,10 @@ def sources(ops: list, fed: set[str]) -> list:
         if usable(op):
             found += [t for t in op.outputs if graph.is_feedable(t) and t.name not in fed]
             continue
+        used |= {t.name for t in op.inputs if t.name in fed}
         todo.extend(t.op for t in reversed(op.inputs) if t.name not in fed)
         todo.extend(reversed(op.control_inputs))
-    return found
+    return found, used
 
 
 def derived(forward: list, fed: set[str]) -> list:
@@ -127,8 +133,8 @@ def feedable(tensor) -> bool:
 
 
 def data_of(forward: list) -> dict[str, tuple[bool, bool]]:
-    """For each op that ``forward`` depends on: (its outputs are data, an input op is among
-    what they are computed from)."""
+    """For each op that ``forward`` depends on: (its outputs are data, a random draw of the
+    data is among what they are computed from)."""
     found: dict[str, tuple[bool, bool]] = {}
     visiting: set[str] = set()
     todo = [(t.op, False) for t in forward]
@@ -138,7 +144,7 @@ def data_of(forward: list) -> dict[str, tuple[bool, bool]]:
             continue
         visiting.add(op.name)
         if usable(op):
-            found[op.name] = (True, True)
+            found[op.name] = (True, kind(op) == "random")
             continue
         if not op.inputs:
             found[op.name] = (op.type in ("Const", "Placeholder", "PlaceholderWithDefault"), False)

@@ -106,6 +106,16 @@ class Program:
             if name_of(variable) in start:
                 variable.load(start[name_of(variable)], session)
 
+    def unchanged(self, session, fetches, feed_dict):
+        """``fetches`` run on ``feed_dict`` with every variable put back as it was after: a
+        loss that depends on update ops (slim's ``create_train_op`` wraps it in their control
+        dependencies) moves BatchNorm's moving statistics when it is only read."""
+        before = session.run(self.variables)
+        found = session.run(fetches, feed_dict)
+        for variable, value in zip(self.variables, before):
+            variable.load(value, session)
+        return found
+
     @property
     def state(self) -> list:
         """What is compared but not trained: the untrained variables, then the kept ones."""

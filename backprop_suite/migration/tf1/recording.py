@@ -162,7 +162,8 @@ def fed_meta(program: Program, watch, listed: bool = False) -> dict:
     if watch is None:
         return {"fed": fed}
     optimizers = [t.optimizer for t in watch.train_ops if hasattr(t.optimizer, "variables")]
-    own = {name_of(v) for optimizer in optimizers for v in optimizer.variables()}
+    with program.graph.as_default():  # an optimizer lists the variables of the default graph
+        own = {name_of(v) for optimizer in optimizers for v in optimizer.variables()}
     trained = {name_of(v) for v in program.trained}
     others = [name_of(v) for v in program.variables if name_of(v) not in own | trained]
     found = {
@@ -219,7 +220,8 @@ def record_tf1(
         with program.graph.as_default(), v1.Session(config=program.config) as session:
             program.initialize(session)
             initial = session.run(variables)
-            fetched = session.run(
+            fetched = program.unchanged(
+                session,
                 {
                     "loss": built["loss"],
                     "grads": program.grads,

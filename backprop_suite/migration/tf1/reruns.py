@@ -142,7 +142,8 @@ def rerun(
         for variable, value in zip(program.trained, initial):
             variable.load(value, session)
         outputs = program.built.get("outputs")
-        fetched = session.run(
+        fetched = program.unchanged(
+            session,
             {
                 "grads": program.grads,
                 "outputs": [] if outputs is None else [outputs],

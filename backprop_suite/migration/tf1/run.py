@@ -10,9 +10,19 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from backprop_suite.migration.processes import child_environment, run_job
+from backprop_suite.migration.processes import STDERR_KEPT, child_environment, run_job
 from backprop_suite.migration.record import Record
 from backprop_suite.migration.tf1.old_program import OldProgram, old_program
+
+
+def died(old: OldProgram, done) -> str:
+    """What the check says of a TF1 process that ended without an answer: how it ended and the
+    end of what it wrote."""
+    status = done.returncode
+    how = f"was killed by signal {-status}" if status < 0 else f"exited with status {status}"
+    lines = [line.strip() for line in done.error(STDERR_KEPT).splitlines() if line.strip()]
+    said = f"its last line: {lines[-1]}" if lines else "it wrote nothing"
+    return f"{old.path}: the TF1 process {how} while it ran the program: {said}"
 
 
 def run_tf1(
@@ -42,5 +52,5 @@ def run_tf1(
         if done.returncode == 2:
             raise ValueError(done.error())
         if done.returncode != 0:
-            raise RuntimeError(f"the TF1 program failed:\n{done.stderr.strip()}")
+            raise RuntimeError(died(old, done))
         return Record.load(out)

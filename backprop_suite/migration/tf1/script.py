@@ -178,7 +178,9 @@ class Watch:
             tensor = session.graph.as_graph_element(key)
             feeds[feed_name(tensor)] = tensor
             batch[feed_name(tensor)] = np.array(value, tensor.dtype.as_numpy_dtype)
-        read = in_graph_inputs(list(ops), {t.name for t in feeds.values()}, [chosen.loss])
+        read, used = in_graph_inputs(list(ops), {t.name for t in feeds.values()}, [chosen.loss])
+        feeds = {name: t for name, t in feeds.items() if t.name in used}
+        batch = {name: value for name, value in batch.items() if name in feeds}
         feeds.update({feed_name(t): t for t in read})
         if not feeds:
             raise Stop(
@@ -244,13 +246,20 @@ def script_line(path: str) -> int | None:
 
 
 def raised_at(error: BaseException, path: str) -> str:
-    """``Type: message (line N of NAME)``, N the innermost line of the script in the traceback."""
+    """``Type: message (line N of NAME)``, N the innermost line of the script in the traceback;
+    a TensorFlow op's error with its cause lines (``op_errors``)."""
     where = Path(path).resolve()
     frames = traceback.extract_tb(error.__traceback__)
     ours = [f for f in frames if Path(f.filename).resolve() == where] or frames[-1:]
+    line = f" (line {ours[-1].lineno} of {where.name})" if ours else ""
+    from tensorflow.errors import OpError
+
+    if isinstance(error, OpError):  # its first line is "Graph execution error:"
+        from backprop_suite.migration.tf1.op_errors import cause
+
+        return f"{cause(error, path)}{line}"
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     message = lines[0] if lines else ""
-    line = f" (line {ours[-1].lineno} of {where.name})" if ours else ""
     return f"{type(error).__name__}: {message}{line}"
 
 

@@ -44,6 +44,7 @@ def check_port(record: Record, new_path: str, options: Options = Options(), prog
         built = call(tf2_program, new_path, **({"dtype": options.dtype} if options.dtype else {}))
         port = make_port(built, new_path)
         require_turns(record, port)
+        port.check_batch(record.batches[0])
         trained_map, state_map = split_weight_map(getattr(module, "WEIGHT_MAP", None), record)
         links = link_weights(record.names, record.initial, port.names, port.values(), trained_map)
         state = link_weights(

@@ -33,7 +33,31 @@ def _near(value: float, target: float) -> bool:
     return np.isfinite(value) and abs(value - target) <= 1e-4 * abs(target)
 
 
+def frozen_unloaded(checker) -> str | None:
+    """TF1 variables that the loss reads but the optimizer's var_list leaves out (the other
+    network of a GAN checked with ``--train-op``) and that the port does not start from TF1's
+    values: its own are then whatever it drew."""
+    linked = {checker.record.state_names[link.tf1] for link in checker.state}
+    reasons = checker.record.meta.get("untrained", {})
+    names = [
+        name
+        for name, why in reasons.items()
+        if "a gradient of the loss reaches it" in why and name not in linked
+    ]
+    if not names:
+        return None
+    shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    return (
+        f"TF1's loss reads {shown}, which its optimizer's var_list leaves out and the port does "
+        "not start from TF1's values: give them in tf2_program()'s 'state' and name them in "
+        "WEIGHT_MAP, so that the port reads the same"
+    )
+
+
 def loss_hint(checker) -> str | None:
+    unloaded = frozen_unloaded(checker)
+    if unloaded:
+        return unloaded
     new = float(np.asarray(checker.port.loss_of(checker.first)))
     old = float(checker.record.loss)
     ratio = new / old if old else np.inf
@@ -84,9 +108,10 @@ def loss_hint(checker) -> str | None:
         )
     if not np.isfinite(new):
         return "the port's loss is not finite where TF1's is: the loss function or its inputs"
+    compared = checker.record.outputs is not None and checker.port.has_outputs
+    outputs = "the outputs agree but " if compared else "(the outputs were not compared) "
     return (
-        f"the outputs agree but the loss does not (port/TF1 = {ratio:.6g}): the loss function "
-        "or its reduction"
+        f"{outputs}the loss does not (port/TF1 = {ratio:.6g}): the loss function or its reduction"
     )
 
 
@@ -178,6 +203,9 @@ def probabilities_hint(checker) -> str | None:
 
 
 def forward_hint(checker) -> str | None:
+    unloaded = frozen_unloaded(checker)
+    if unloaded:
+        return unloaded
     probabilities = probabilities_hint(checker)
     if probabilities is not None:
         return probabilities

@@ -105,6 +105,12 @@ class Report:
                     f"({len(carried['carried'])} entries)"
                 )
             lines += [f"from {where}: not carried: {why}" for why in carried["not_carried"]]
+        restored = self.settings.get("restored")
+        if restored and self.settings.get("checkpoint"):
+            lines.append(
+                f"note: --from-checkpoint {self.settings['checkpoint']} replaced the start that "
+                f"the script restored itself from {restored['checkpoint']}"
+            )
         if self.settings.get("tf1_diverges_at_step"):
             lines.append(
                 f"note: TF1's loss is not finite from step {self.settings['tf1_diverges_at_step']}:"

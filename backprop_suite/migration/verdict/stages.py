@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop_suite.migration.options import Options
-from backprop_suite.migration.port.port import Port
+from backprop_suite.migration.port.port import Port, PortSetupError
 from backprop_suite.migration.port.weights import Link
-from backprop_suite.migration.programs import last_line
+from backprop_suite.migration.programs import message_of
 from backprop_suite.migration.record import Record
 from backprop_suite.migration.verdict import hints
 from backprop_suite.migration.verdict.differences import Outside, at, in_envelopes, worst
@@ -106,6 +106,8 @@ class Checker:
         the stage and the shapes the port was given."""
         try:
             yield
+        except PortSetupError:
+            raise
         except Exception as error:
             shapes = ""
             if batch is not None:
@@ -113,7 +115,7 @@ class Checker:
                 shapes = f", given {given}"
             raise ValueError(
                 f"{self.port.path}: the port raised at the {stage} stage{shapes}: "
-                f"{type(error).__name__}: {last_line(error)}"
+                f"{type(error).__name__}: {message_of(error)}"
             ) from None
 
     def result(self, stage: str, diff: Difference, where: str, exact: bool = False) -> StageResult:
