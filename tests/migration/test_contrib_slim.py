@@ -6,37 +6,33 @@ cover, and tf_slim missing, each one line; and the process as it was after ``ins
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import pytest
 from script_runner import load, one_error_line, run_in_process
 
+from backprop_suite.migration import Options, check_port, run_tf1
+from backprop_suite.migration.tf1.old_program import old_program
+
 FOLDER = Path(__file__).resolve().parents[1] / "fixtures" / "scripts" / "slim_arg_scope"
 check_migration = load("check_migration")
 NO_CONTRIB = "TensorFlow 2 has no tf.contrib"
-
-
-def check(port: str, *args: object):
-    old, new = FOLDER / "tf1.py", FOLDER / port
-    return run_in_process(
-        check_migration, old, new, "--json", "-", "--outputs", "logits/BiasAdd", *args
-    )
 
 
 @pytest.mark.slow
 def test_the_slim_script_agrees_with_its_port_and_the_unregularized_logits_fail_at_the_loss():
     """The arg_scope's weight decay reaches the logits layer too: a port without it is short of
     exactly that term of ``slim.losses.get_total_loss()``, and the hint names it."""
-    done = check("keras3.py", "--steps", 4)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert [s["agrees"] for s in json.loads(done.stdout)["stages"]] == [True] * 6
-    done = check("keras3_logits_unregularized.py", "--steps", 4)
-    assert done.returncode == 1, done.stdout + done.stderr
-    failed = [s for s in json.loads(done.stdout)["stages"] if s["agrees"] is False]
-    assert [s["stage"] for s in failed] == ["loss"]
-    hint = failed[0]["hint"]
+    record = run_tf1(old_program(FOLDER / "tf1.py", outputs="logits/BiasAdd"), 4)
+    report = check_port(record, str(FOLDER / "keras3.py"), Options(steps=4))
+    assert [s.agrees for s in report.stages] == [True] * 6, report.text()
+    # a mistake fails far outside the tolerance: no envelope to measure
+    unregularized = str(FOLDER / "keras3_logits_unregularized.py")
+    wrong = check_port(record, unregularized, Options(steps=4, envelope="off"))
+    failed = [s for s in wrong.stages if s.agrees is False]
+    assert [s.stage for s in failed] == ["loss"]
+    hint = failed[0].hint
     assert "without its term logits/" in hint and "tf.nn.l2_loss of logits/weights" in hint
 
 

@@ -18,9 +18,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from optional import needs
-from script_runner import load, run_in_process
+from script_runner import load
 
+from backprop_suite.migration import Options, check_port, run_tf1
 from backprop_suite.migration.processes import child_environment
+from backprop_suite.migration.tf1.old_program import old_program
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "fixtures" / "scripts"
 check_migration = load("check_migration")
@@ -465,20 +467,9 @@ def test_an_estimator_script_agrees_with_its_port_and_a_wrong_port_fails_at_its_
 ):
     """The check runs each Estimator script unmodified: its steps are the Estimator's
     ``Session.run`` of the train op, its batches what ``numpy_input_fn``'s iterator gave."""
-    old = SCRIPTS / folder / "tf1.py"
-    for port, expected in (("keras3.py", 0), (wrong, 1)):
-        done = run_in_process(
-            check_migration,
-            old,
-            SCRIPTS / folder / port,
-            "--json",
-            "-",
-            "--steps",
-            3,
-            "--outputs",
-            outputs,
-        )
-        assert done.returncode == expected, done.stdout + done.stderr
-        stages = json.loads(done.stdout)["stages"]
-        failed = [s["stage"] for s in stages if s["agrees"] is False]
-        assert failed == ([] if expected == 0 else [stage])
+    record = run_tf1(old_program(SCRIPTS / folder / "tf1.py", outputs=outputs), 3)
+    report = check_port(record, str(SCRIPTS / folder / "keras3.py"), Options(steps=3))
+    assert report.agrees, report.text()
+    # a mistake fails far outside the tolerance: no envelope to measure
+    wrong = check_port(record, str(SCRIPTS / folder / wrong), Options(steps=3, envelope="off"))
+    assert [s.stage for s in wrong.stages if s.agrees is False] == [stage], wrong.text()

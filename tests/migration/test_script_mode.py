@@ -6,7 +6,6 @@ classic mistake (exit 1 at the stage where that mistake first shows)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -34,15 +33,18 @@ def check(folder: str, port: str, *args: object):
 def test_an_unmodified_script_agrees_with_its_port_and_a_wrong_port_fails_at_its_stage(
     folder, outputs, wrong, stage
 ):
-    done = check(folder, "keras3.py", "--steps", 4, "--outputs", outputs)
-    assert done.returncode == 0, done.stdout + done.stderr
-    report = json.loads(done.stdout)
-    assert [s["agrees"] for s in report["stages"]] == [True] * 6
-    assert report["settings"]["steps"] == 4
-    done = check(folder, wrong, "--steps", 4, "--outputs", outputs)
-    assert done.returncode == 1, done.stdout + done.stderr
-    failed = [s for s in json.loads(done.stdout)["stages"] if s["agrees"] is False]
-    assert [s["stage"] for s in failed] == [stage]
+    from backprop_suite.migration import Options, check_port, run_tf1
+    from backprop_suite.migration.port.loading import port_program
+    from backprop_suite.migration.tf1.old_program import old_program
+
+    keep = list(getattr(port_program(str(SCRIPTS / folder / "keras3.py"))[0], "WEIGHT_MAP", {}))
+    record = run_tf1(old_program(SCRIPTS / folder / "tf1.py", outputs=outputs), 4, keep=keep)
+    report = check_port(record, str(SCRIPTS / folder / "keras3.py"), Options(steps=4))
+    assert [s.agrees for s in report.stages] == [True] * 6, report.text()
+    assert report.settings["steps"] == 4
+    # a mistake fails far outside the tolerance: no envelope to measure
+    wrong = check_port(record, str(SCRIPTS / folder / wrong), Options(steps=4, envelope="off"))
+    assert [s.stage for s in wrong.stages if s.agrees is False] == [stage], wrong.text()
 
 
 @pytest.mark.slow
