@@ -298,6 +298,8 @@ def watched(watch: Watch, folder: Path) -> Iterator[None]:
             chosen = watch.choose(found, ops) if found else None
             if chosen is None:
                 return original(self, fetches, feed_dict, options, run_metadata)
+            if watch.graph is not None and self.graph is not watch.graph:
+                raise Stop()  # trains a graph built anew (an Estimator's next train()): the end
             turns = len(watch.turns)
             read = watch.take(self, chosen, ops, feed_dict, original)
             if watch.wanted == 0:
