@@ -1,7 +1,9 @@
-"""TF1 scripts of the kinds a field test wrote from the docs alone, each of which the check once
-got wrong: slim's ``create_train_op`` (its loss carries the update ops, so reading it moved
-BatchNorm's statistics), a feedable iterator's string handle (a feed that is no number), and
-``tf.contrib.layers.optimize_loss`` (tf_slim tests against classes TensorFlow 2.21 moved)."""
+"""TF1 scripts of the kinds the field tests brought, each of which the check once got wrong:
+slim's ``create_train_op`` (its loss carries the update ops, so reading it moved BatchNorm's
+statistics), a feedable iterator's string handle (a feed that is no number),
+``tf.contrib.layers.optimize_loss`` (tf_slim tests against classes TensorFlow 2.21 moved), and a
+queue's or an initializable iterator's batch straight into a convolution (Grappler folded the
+batch's shape into a constant that still ran the dequeue: the replay hung)."""
 
 from __future__ import annotations
 
@@ -108,3 +110,51 @@ def test_optimize_loss_from_tf_contrib_layers_trains_by_its_sgd(tmp_path):
     record = recorded(tmp_path, OPTIMIZE_LOSS, 1)
     for before, grad, after in zip(record.initial, record.grads, record.after[0]):
         np.testing.assert_allclose(after, before - 0.1 * grad, rtol=1e-6, atol=1e-7)
+
+
+CONV_ON_INPUT = """
+import numpy as np
+import tensorflow as tf
+
+images = np.random.RandomState(0).rand(200, 8, 8, 3).astype(np.float32)
+labels = np.random.RandomState(1).randint(0, 4, 200).astype(np.int32)
+{input}
+w = tf.get_variable("w", [3, 3, 3, 4])
+logits = tf.reduce_mean(tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME"), axis=[1, 2])
+loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+train_op = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+with tf.Session() as sess:
+    sess.run(tf.global_variables_initializer())
+    {start}
+    for step in range(50):
+        sess.run(train_op)
+"""
+INPUTS = {
+    "queue": (
+        "x1, y1 = tf.train.slice_input_producer([images, labels], shuffle=True, seed=3)\n"
+        "x, y = tf.train.shuffle_batch([x1, y1], 8, capacity=100, min_after_dequeue=50, seed=4)",
+        "tf.train.start_queue_runners(sess=sess)",
+    ),
+    "iterator": (
+        "data = tf.data.Dataset.from_tensor_slices((images, labels)).repeat().batch(8)\n"
+        "iterator = data.make_initializable_iterator()\n"
+        "x, y = iterator.get_next()",
+        "sess.run(iterator.initializer)",
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", INPUTS)
+def test_a_queue_or_iterator_batch_straight_into_a_convolution_is_replayed(tmp_path, source):
+    """The replay feeds the batch and runs no dequeue: plain SGD moves the kernel by 0.1
+    times its gradient on the first batch, which is 8 of the script's images."""
+    given, start = INPUTS[source]
+    record = recorded(tmp_path, CONV_ON_INPUT.format(input=given, start=start), 2)
+    np.testing.assert_allclose(
+        record.after[0][0], record.initial[0] - 0.1 * record.grads[0], rtol=1e-5, atol=1e-7
+    )
+    images = np.random.RandomState(0).rand(200, 8, 8, 3).astype(np.float32)
+    first = record.batches[0][sorted(record.batches[0])[0]]
+    assert first.shape == (8, 8, 8, 3)
+    assert all(any(np.array_equal(row, image) for image in images) for row in first)

@@ -83,22 +83,37 @@ def batch_norm_found() -> Callable[[], None] | None:
     return lambda: setattr(layers, "normalization", lazy)
 
 
-def moved_classes_found() -> Callable[[], None] | None:
-    """``ops.Tensor`` and ``ops.IndexedSlices``, which tf_slim's ``optimize_loss``,
-    ``learning`` and layer utilities test against and TensorFlow 2.21 has moved to modules of
-    their own, put back where they were; what undoes that (None: nothing done)."""
+def moved_names_found() -> Callable[[], None] | None:
+    """What tf_slim reaches where TF 1.x had it and TensorFlow 2.21 has moved to modules of
+    their own, put back there: ``ops.Tensor`` and ``ops.IndexedSlices`` (``optimize_loss``,
+    ``learning``, the layer utilities), ``control_flow_ops.case``, ``cond``, ``while_loop`` and
+    ``Assert`` (``tfexample_decoder``, the metrics); what undoes that (None: nothing done)."""
     from tensorflow.python.framework import indexed_slices, ops, tensor
+    from tensorflow.python.ops import (
+        cond,
+        control_flow_assert,
+        control_flow_case,
+        control_flow_ops,
+        while_loop,
+    )
 
-    moved = {"Tensor": tensor.Tensor, "IndexedSlices": indexed_slices.IndexedSlices}
-    missing = [name for name in moved if not hasattr(ops, name)]
+    moved = [
+        (ops, "Tensor", tensor.Tensor),
+        (ops, "IndexedSlices", indexed_slices.IndexedSlices),
+        (control_flow_ops, "case", control_flow_case.case),
+        (control_flow_ops, "cond", cond.cond),
+        (control_flow_ops, "while_loop", while_loop.while_loop),
+        (control_flow_ops, "Assert", control_flow_assert.Assert),
+    ]
+    missing = [(owner, name, found) for owner, name, found in moved if not hasattr(owner, name)]
     if not missing:
         return None
-    for name in missing:
-        setattr(ops, name, moved[name])
+    for owner, name, found in missing:
+        setattr(owner, name, found)
 
     def undo() -> None:
-        for name in missing:
-            delattr(ops, name)
+        for owner, name, _ in missing:
+            delattr(owner, name)
 
     return undo
 
@@ -121,7 +136,7 @@ def slim_modules(name: str, undo: list[Callable[[], None]]) -> tuple[ModuleType,
             f"{label(name)}: {NO_CONTRIB}, and tf-slim, which runs its layers, slim and "
             "framework code as TF 1.x did, is not installed: pip install tf-slim"
         ) from None
-    for fix in (batch_norm_found, moved_classes_found):
+    for fix in (batch_norm_found, moved_names_found):
         fixed = fix()
         if fixed is not None:
             undo.append(fixed)

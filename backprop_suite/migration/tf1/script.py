@@ -15,8 +15,9 @@ first on the path, ``sys.argv`` set to the script and its arguments, and three t
   the API that TF 1.x's ``tensorflow`` was;
 - ``tf.train.Saver``: a restore before the first step (the script's own ``saver.restore``, a
   ``Supervisor``'s or ``MonitoredTrainingSession``'s) is noted with what it restored, and
-  ``save`` writes nothing, so that the check leaves the script's checkpoints as they were and
-  every run of it restores the same one.
+  ``save`` writes into the check's own folder (a restore of what it saved reads it there), so
+  that the check leaves the script's checkpoints as they were and every run of it restores the
+  same one.
 
 After the steps asked for the script is stopped (``Stop``, which ``except Exception`` in the
 script does not catch), so a long script costs only the steps checked.
@@ -29,6 +30,7 @@ import contextlib
 import io
 import runpy
 import sys
+import tempfile
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from backprop_suite.migration.programs import INSTALLED, own_imports
+from backprop_suite.migration.tf1.graph_inputs import kind
 from backprop_suite.migration.tf1.graph_walk import upstream
 from backprop_suite.migration.tf1.old_program import OldProgram
 from backprop_suite.migration.tf1.train_ops import TrainOp, TrainOps, split_variables
@@ -274,17 +277,19 @@ def patched(owner, name: str, make) -> Iterator[None]:
         setattr(owner, name, original)
 
 
-def own_file(module_globals, folder: Path) -> bool:
+def own_file(module_globals) -> bool:
+    """Whether the module of ``module_globals`` is the user's: a file that is neither this
+    suite's nor installed (the standard library, site-packages). The script's package may
+    live outside its folder (a repository's root on ``PYTHONPATH``, ``official/utils``)."""
     file = (module_globals or {}).get("__file__")
     if not file:
         return False
     where = Path(file).resolve()
-    mine = where.is_relative_to(folder) and not where.is_relative_to(SUITE)
-    return mine and not any(where.is_relative_to(i) for i in INSTALLED)
+    return not where.is_relative_to(SUITE) and not any(where.is_relative_to(i) for i in INSTALLED)
 
 
 @contextlib.contextmanager
-def watched(watch: Watch, folder: Path) -> Iterator[None]:
+def watched(watch: Watch) -> Iterator[None]:
     """The optimizers, ``tf.gradients``, ``Session.run`` and ``import tensorflow`` watched."""
     import tensorflow as tf
     from tensorflow.python.client.session import BaseSession
@@ -316,9 +321,12 @@ def watched(watch: Watch, folder: Path) -> Iterator[None]:
 
         return watched_run
 
+    saved: dict[str, str] = {}  # the path a save returned -> where it wrote
+    scratch = None  # the check's own folder for the script's saves
+
     def restore(original):
         def watched_restore(saver, sess, save_path, *args, **kwargs):
-            found = original(saver, sess, save_path, *args, **kwargs)
+            found = original(saver, sess, saved.get(save_path, save_path), *args, **kwargs)
             if not watch.turns and save_path is not None:
                 held = {name for name, _ in tf.train.list_variables(save_path)}
                 with sess.graph.as_default():
@@ -329,24 +337,28 @@ def watched(watch: Watch, folder: Path) -> Iterator[None]:
         return watched_restore
 
     def save(original):
-        def unwritten(saver, sess, save_path, global_step=None, *args, **kwargs):
-            if global_step is None:
-                return save_path
-            step = sess.run(global_step) if hasattr(global_step, "graph") else int(global_step)
-            return f"{save_path}-{step}"
+        def elsewhere(saver, sess, save_path, global_step=None, *args, **kwargs):
+            folder = Path(scratch) / str(len(saved))
+            folder.mkdir()
+            target = str(folder / Path(save_path).name)
+            written = original(saver, sess, target, global_step, *args, **kwargs)
+            asked = str(save_path) + written[len(target) :]  # with the step, where given
+            saved[asked] = written
+            return asked
 
-        return unwritten
+        return elsewhere
 
     def imports(original):
         def tensorflow_as_v1(name, globals=None, locals=None, fromlist=(), level=0):
             module = original(name, globals, locals, fromlist, level)
-            if name == "tensorflow" and level == 0 and own_file(globals, folder):
+            if name == "tensorflow" and level == 0 and own_file(globals):
                 return v1
             return module
 
         return tensorflow_as_v1
 
     with contextlib.ExitStack() as stack:
+        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="migration-check-"))
         stack.enter_context(watch.made.watching())
         stack.enter_context(patched(Saver, "restore", restore))
         stack.enter_context(patched(Saver, "save", save))
@@ -386,7 +398,7 @@ def run_script(script: OldProgram, wanted: int, seed: int) -> Watch:
     v1.set_random_seed(seed)
     status = 0
     try:
-        with own_flags(), own_imports(path.parent), watched(watch, path.parent):
+        with own_flags(), own_imports(path.parent), watched(watch):
             with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
                 runpy.run_path(str(path), run_name="__main__")
     except Stop as stop:
@@ -487,6 +499,8 @@ def script_program(
         config.CopyFrom(watch.config)
     if threads is not None:
         config.intra_op_parallelism_threads = config.inter_op_parallelism_threads = threads
+    if any(kind(t.op) in ("iterator", "queue") for t in watch.feeds.values()):
+        fed_back(config)
     built = {"feeds": watch.feeds, "loss": first.loss, "train_op": steps[0], "outputs": outputs}
     program = Program(
         graph,
@@ -506,6 +520,21 @@ def script_program(
             for step, turn in zip(steps, watch.turns)
         ]
     return program, watch
+
+
+REPLAY_WAIT_MS = 120_000  # the longest a replayed step may wait on a queue or an iterator
+
+
+def fed_back(config) -> None:
+    """``config`` for a replay that feeds an iterator's or a queue's outputs: Grappler's
+    constant folding off (it folds the shape of a fed dequeue into a constant that keeps a
+    control edge to the dequeue, which then runs on an empty queue or an iterator nobody
+    initialized), and a blocking op that waits longer than ``REPLAY_WAIT_MS`` an error, not a
+    hang."""
+    from tensorflow.core.protobuf import rewriter_config_pb2
+
+    config.graph_options.rewrite_options.constant_folding = rewriter_config_pb2.RewriterConfig.OFF
+    config.operation_timeout_in_ms = REPLAY_WAIT_MS
 
 
 def turn_named(graph, found: dict, train_ops: list[TrainOp]) -> Turn:

@@ -144,12 +144,19 @@ def resume_refused(record: Record, held: list[str], why: str) -> str:
     restored = record.meta["restored"]
     script = Path(record.meta.get("program", "the script")).name
     shown = ", ".join(held[:4]) + (f" and {len(held) - 4} more" if len(held) > 4 else "")
+    fresh = "check the script from a fresh start (where it finds no checkpoint)"
+    if why.startswith("a hand-written port"):  # a GAN's: several train steps, several optimizers
+        advice = f"{fresh}: the check carries optimizer state into a compiled Keras model's only"
+    else:
+        advice = (
+            f"{fresh}, or give the port an optimizer that continues TF1's slots "
+            "(keras_impl.optimizers.TF1Adam, TF1Momentum, TF1RMSProp, or Keras's Adam, RMSprop, "
+            "Adagrad)"
+        )
     return (
         f"{script} restored {restored['checkpoint']} before its first training step, and with it "
-        f"the optimizer's state ({shown}), which the port's optimizer cannot take: {why}; check "
-        "the script from a fresh start (where it finds no checkpoint), or give the port an "
-        "optimizer that continues TF1's slots (keras_impl.optimizers.TF1Adam, TF1Momentum, "
-        "TF1RMSProp, or Keras's Adam, RMSprop, Adagrad)"
+        f"the optimizer's state ({shown}), which the port's optimizer cannot take: {why}; "
+        f"{advice}"
     )
 
 
@@ -162,10 +169,7 @@ def summary(envelope: Envelope | None, steps: int) -> dict | None:
     return {
         "first_batch_only": envelope.first_batch_only,
         "last_step": {source: envelope.largest(source, step) for source in envelope.sources},
-        "missing": [
-            f"{source}: the train_op is no tf.compat.v1.train optimizer's"
-            for source in envelope.missing
-        ],
+        "missing": [f"{source}: {why}" for source, why in envelope.missing.items()],
     }
 
 

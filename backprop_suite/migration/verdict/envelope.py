@@ -31,7 +31,7 @@ class Envelope:
     sources."""
 
     sources: dict[str, dict[str, np.ndarray]]
-    missing: list[str]
+    missing: dict[str, str]  # source -> why it could not be measured
     first_batch_only: bool = False
 
     def __post_init__(self) -> None:
@@ -101,11 +101,21 @@ def measure_envelope(
             env = dict(child_environment(), **changed)
             running[name] = (out, Job(command + [str(out)], env, lane))
         sources: dict[str, dict[str, np.ndarray]] = {}
+        missing: dict[str, str] = {}
         for name, (out, job) in running.items():
             done = job.wait()
-            if done.returncode != 0:
+            if done.returncode != 0 and name == NUDGED:  # the record's own settings
                 raise ValueError(f"the envelope's run ({name}) failed: {done.error(2000)}")
+            if done.returncode != 0:  # the program cannot run so: that source is left out
+                missing[name] = f"the program cannot run so: {one_line_of(done.error(2000))}"
+                continue
             for source, found in load_spreads(out).items():
                 sources[name if source == PLAIN else source] = found
-    missing = [] if NOISE in sources or first_batch_only else [NOISE]
+    if NOISE not in sources and not first_batch_only:
+        missing[NOISE] = "the train_op is no tf.compat.v1.train optimizer's"
     return Envelope(sources, missing, first_batch_only)
+
+
+def one_line_of(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "it wrote nothing"
