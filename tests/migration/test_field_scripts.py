@@ -158,3 +158,42 @@ def test_a_queue_or_iterator_batch_straight_into_a_convolution_is_replayed(tmp_p
     first = record.batches[0][sorted(record.batches[0])[0]]
     assert first.shape == (8, 8, 8, 3)
     assert all(any(np.array_equal(row, image) for image in images) for row in first)
+
+
+SAVE_THEN_RESTORE = """
+import os
+import sys
+
+import numpy as np
+import tensorflow as tf
+
+FOLDER = sys.argv[1]
+x = tf.placeholder(tf.float32, [None, 2], name="x")
+w = tf.Variable(tf.ones([2, 1]))
+loss = tf.reduce_mean(tf.square(tf.matmul(x, w) - 1.0))
+train_op = tf.train.AdamOptimizer(0.1).minimize(loss)
+saver = tf.train.Saver()
+data = np.random.RandomState(0).normal(size=(4, 2))
+with tf.Session() as sess:
+    sess.run(tf.global_variables_initializer())
+    for _ in range(3):
+        sess.run(train_op, {x: data})
+    path = saver.save(sess, os.path.join(FOLDER, "model.ckpt"))
+with tf.Session() as sess:
+    saver.restore(sess, path)
+    for _ in range(3):
+        sess.run(train_op, {x: data})
+"""
+
+
+@pytest.mark.slow
+def test_a_script_that_saves_and_restores_within_its_steps_runs_and_writes_nothing(tmp_path):
+    """The save goes to the check's own folder and the restore of the path it returned reads
+    it there: six steps across the restore, and the script's folder stays empty."""
+    script, folder = tmp_path / "script.py", tmp_path / "run"
+    script.write_text(SAVE_THEN_RESTORE)
+    folder.mkdir()
+    record = run_tf1(old_program(script, argv=[str(folder)]), 6)
+    assert len(record.after) == 6
+    assert not record.meta["restored"]  # made after the first step: not where the check starts
+    assert list(folder.iterdir()) == []

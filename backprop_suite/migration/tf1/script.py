@@ -290,7 +290,8 @@ def own_file(module_globals) -> bool:
 
 @contextlib.contextmanager
 def watched(watch: Watch) -> Iterator[None]:
-    """The optimizers, ``tf.gradients``, ``Session.run`` and ``import tensorflow`` watched."""
+    """The optimizers, ``tf.gradients``, ``Session.run``, ``Saver`` and ``import tensorflow``
+    watched."""
     import tensorflow as tf
     from tensorflow.python.client.session import BaseSession
     from tensorflow.python.training.saver import Saver
@@ -326,9 +327,10 @@ def watched(watch: Watch) -> Iterator[None]:
 
     def restore(original):
         def watched_restore(saver, sess, save_path, *args, **kwargs):
-            found = original(saver, sess, saved.get(save_path, save_path), *args, **kwargs)
+            where = saved.get(save_path, save_path)
+            found = original(saver, sess, where, *args, **kwargs)
             if not watch.turns and save_path is not None:
-                held = {name for name, _ in tf.train.list_variables(save_path)}
+                held = {name for name, _ in tf.train.list_variables(where)}
                 with sess.graph.as_default():
                     names = [v.op.name for v in v1.global_variables() if v.op.name in held]
                 watch.restored = {"checkpoint": str(save_path), "names": names}
@@ -342,6 +344,8 @@ def watched(watch: Watch) -> Iterator[None]:
             folder.mkdir()
             target = str(folder / Path(save_path).name)
             written = original(saver, sess, target, global_step, *args, **kwargs)
+            if written is None:  # TF's Saver returns None where it wrote nothing
+                return None
             asked = str(save_path) + written[len(target) :]  # with the step, where given
             saved[asked] = written
             return asked
