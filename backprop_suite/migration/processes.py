@@ -49,6 +49,12 @@ class Done:
             return lines[-1][len("error: ") :]
         return self.stderr.strip()[-kept:] if kept else self.stderr.strip()
 
+    def last_line(self) -> str | None:
+        """The last line of ``error()`` that says something (a traceback ends in its cause);
+        None where the job wrote nothing."""
+        lines = [line.strip() for line in self.error(STDERR_KEPT).splitlines() if line.strip()]
+        return lines[-1] if lines else None
+
 
 class Server:
     def __init__(self, env: dict[str, str]) -> None:

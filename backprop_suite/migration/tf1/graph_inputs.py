@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from backprop_suite.migration.tf1.graph_walk import PASS_THROUGH
+
 CHECKS_OWN = "migration_check"  # the name scope of ops the check adds, which are no input
 
 ITERATORS = {"IteratorGetNext", "IteratorGetNextSync", "OptionalGetValue"}
@@ -117,13 +119,10 @@ def derived(forward: list, fed: set[str]) -> list:
     return found
 
 
-PLUMBING = {"Reshape", "Identity", "Cast", "ExpandDims", "Squeeze", "StopGradient"}
-
-
 def before_plumbing(tensor, data: dict):
     """The data tensor that ``tensor`` reshapes, casts or passes on, at any depth: the one a
     port recognises (``one_hot`` where a loss reshapes it, an iterator's output it casts)."""
-    while tensor.op.type in PLUMBING and data.get(tensor.op.inputs[0].op.name) == (True, True):
+    while tensor.op.type in PASS_THROUGH and data.get(tensor.op.inputs[0].op.name) == (True, True):
         tensor = tensor.op.inputs[0]
     return tensor
 

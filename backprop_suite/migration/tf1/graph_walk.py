@@ -3,6 +3,9 @@ takes."""
 
 from __future__ import annotations
 
+# ops that pass their first input's values on unchanged but for the shape or the dtype
+PASS_THROUGH = {"Reshape", "Identity", "Cast", "ExpandDims", "Squeeze", "StopGradient"}
+
 
 def upstream(op, targets: set[str]) -> set[str]:
     """The names among ``targets`` of the ops that ``op`` depends on, itself included."""

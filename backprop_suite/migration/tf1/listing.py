@@ -3,9 +3,9 @@ port's outputs may be (``--outputs NAME``)."""
 
 from __future__ import annotations
 
-from backprop_suite.migration.tf1.graph_walk import upstream
+from backprop_suite.migration.tf1.graph_walk import PASS_THROUGH, upstream
 
-PLUMBING = {"Reshape", "Identity", "StopGradient", "Cast", "ExpandDims", "Squeeze", "ZerosLike"}
+PLUMBING = PASS_THROUGH | {"ZerosLike"}
 # ops that end a layer: what a port's outputs usually are
 LAYER_ENDS = {"BiasAdd", "Add", "AddV2", "MatMul", "BatchMatMulV2", "Softmax", "Sigmoid", "Tanh"}
 LAYER_ENDS |= {"Relu", "Conv2D", "Elu", "Selu"}

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from backprop_suite.migration.processes import STDERR_KEPT, child_environment, run_job
+from backprop_suite.migration.processes import child_environment, run_job
 from backprop_suite.migration.record import Record
 from backprop_suite.migration.tf1.old_program import OldProgram, old_program
 
@@ -20,8 +20,8 @@ def died(old: OldProgram, done) -> str:
     end of what it wrote."""
     status = done.returncode
     how = f"was killed by signal {-status}" if status < 0 else f"exited with status {status}"
-    lines = [line.strip() for line in done.error(STDERR_KEPT).splitlines() if line.strip()]
-    said = f"its last line: {lines[-1]}" if lines else "it wrote nothing"
+    last = done.last_line()
+    said = f"its last line: {last}" if last else "it wrote nothing"
     return f"{old.path}: the TF1 process {how} while it ran the program: {said}"
 
 

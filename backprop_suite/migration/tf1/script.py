@@ -84,6 +84,7 @@ class Watch:
     wanted: int
     made: TrainOps = field(default_factory=TrainOps)
     reaches: dict = field(default_factory=dict)  # fetched op names -> train ops reached
+    reads: dict = field(default_factory=dict)  # a step's ops and feeds -> what it reads
     turns: list[Turn] = field(default_factory=list)
     kinds: list[int] = field(default_factory=list)
     fed: set = field(default_factory=set)  # the names of feeds that feed_dict gave
@@ -181,7 +182,11 @@ class Watch:
             tensor = session.graph.as_graph_element(key)
             feeds[feed_name(tensor)] = tensor
             batch[feed_name(tensor)] = np.array(value, tensor.dtype.as_numpy_dtype)
-        read, used = in_graph_inputs(list(ops), {t.name for t in feeds.values()}, [chosen.loss])
+        fed = frozenset(t.name for t in feeds.values())
+        key = (tuple(op.name for op in ops), fed, chosen.op.name)
+        if key not in self.reads:  # the same walk at every step of a turn: walked once
+            self.reads[key] = in_graph_inputs(list(ops), set(fed), [chosen.loss])
+        read, used = self.reads[key]
         feeds = {name: t for name, t in feeds.items() if t.name in used}
         batch = {name: value for name, value in batch.items() if name in feeds}
         feeds.update({feed_name(t): t for t in read})

@@ -107,15 +107,11 @@ def measure_envelope(
             if done.returncode != 0 and name == NUDGED:  # the record's own settings
                 raise ValueError(f"the envelope's run ({name}) failed: {done.error(2000)}")
             if done.returncode != 0:  # the program cannot run so: that source is left out
-                missing[name] = f"the program cannot run so: {one_line_of(done.error(2000))}"
+                said = done.last_line() or "it wrote nothing"
+                missing[name] = f"the program cannot run so: {said}"
                 continue
             for source, found in load_spreads(out).items():
                 sources[name if source == PLAIN else source] = found
     if NOISE not in sources and not first_batch_only:
         missing[NOISE] = "the train_op is no tf.compat.v1.train optimizer's"
     return Envelope(sources, missing, first_batch_only)
-
-
-def one_line_of(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else "it wrote nothing"
