@@ -54,6 +54,21 @@ MISTAKES = {
     "towers": [("towers_replica_mean", "one step", "every update is 2x TF1's")],
 }
 
+# wrong port -> what the layer localisation names: a word of the named layer's row (its name,
+# or a layer without variables it holds), or None where the mistake is no layer's (the loss,
+# the optimizer)
+MISTAKE_LAYERS = {
+    "seed_xor_mse": None,
+    "softmax_without_from_logits": None,
+    "mlp_keras_adam_defaults": None,
+    "mlp_transposed_weight": "hidden_2",
+    "autoencoder_keras_rmsprop": None,
+    "conv_net_keep_prob_as_rate": "dropout",
+    "lstm_gates_not_reordered": "lstm",
+    "lstm_forget_bias_dropped": "lstm",
+    "towers_replica_mean": None,
+}
+
 # program -> its other correct ports, held to the same bounds as keras3.py
 OTHER_PORTS = {"towers": ["tf2.py"]}  # the strategy.run custom loop
 
@@ -89,6 +104,7 @@ def check_gallery_program(program: str) -> None:
         failed = wrong_report.failed
         assert failed is not None and failed.stage == stage, f"{wrong}:\n{wrong_report.text()}"
         assert words in f"{failed.where} {failed.hint}", f"{wrong}:\n{wrong_report.text()}"
+        check_named_layer(wrong_report, MISTAKE_LAYERS[wrong], wrong)
 
     for other in ROUNDING_ONLY.get(program, []):
         other_report = check_port(record, str(WRONG / f"{other}.py"), Options(steps=STEPS))
@@ -96,6 +112,19 @@ def check_gallery_program(program: str) -> None:
         largest = {s.stage: s.largest for s in other_report.stages}
         assert largest["weights"] == largest["forward"] == 0, other_report.text()
         assert 0 < max(largest.values()) <= F32, other_report.text()
+
+
+def check_named_layer(report, expected: str | None, wrong: str) -> None:
+    """The report's layer localisation names the layer whose row holds ``expected``, or says
+    the mistake is no layer's (``expected`` None)."""
+    found = report.layers
+    summary = found if isinstance(found, str) else found.summary
+    if expected is None:
+        assert summary.startswith("no layer's"), f"{wrong}:\n{report.text()}"
+        return
+    row = next(row for row in found.rows if row.name == found.first)
+    assert any(expected in name for name in row.layers), f"{wrong}:\n{report.text()}"
+    assert f"in layer {found.first}" in report.text().splitlines()[-1]
 
 
 def check_first_step_mistake(program: str, wrong: str) -> None:

@@ -30,11 +30,18 @@ def parse_args(argv: list[str]):
     spread.add_argument("--nudges", type=int, required=True)
     spread.add_argument("--threads", type=int)
     spread.add_argument("--first-batch", action="store_true")
+    layers = commands.add_parser("layers")
+    layers.add_argument("old")
+    layers.add_argument("record")
+    layers.add_argument("plan")
+    layers.add_argument("out")
+    layers.add_argument("--nudges", type=int, required=True)
+    layers.add_argument("--threads", type=int)
     save = commands.add_parser("save")
     save.add_argument("old")
     save.add_argument("prefix")
     save.add_argument("--steps", type=int, required=True)
-    for command in (record, spread, save):
+    for command in (record, spread, layers, save):
         command.add_argument("--from-checkpoint")
         command.add_argument("--script", action="store_true")
         command.add_argument("--script-argv", default="[]")
@@ -70,6 +77,23 @@ def job(args, old) -> None:
         from backprop_suite.migration.tf1.save import save_tf1
 
         save_tf1(old, args.steps, args.prefix, args.seed, args.random)
+    elif args.command == "layers":
+        from backprop_suite.migration.record import Record
+        from backprop_suite.migration.tf1.layer_runs import layer_values, save_layer_values
+
+        with open(args.plan) as file:
+            plan = json.load(file)
+        found = layer_values(
+            old,
+            Record.load(args.record),
+            plan,
+            args.dtype,
+            args.random,
+            args.seed,
+            args.nudges,
+            args.threads,
+        )
+        save_layer_values(args.out, *found)
     else:
         from backprop_suite.migration.record import Record
         from backprop_suite.migration.tf1.reruns import save_spreads, spreads

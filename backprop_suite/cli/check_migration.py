@@ -36,7 +36,7 @@ from backprop_suite.cli.script import (
     split_argv,
 )
 from backprop_suite.core.outputs import check_output_file
-from backprop_suite.migration.options import ENVELOPE_MODES, RANDOM_MODES, Options
+from backprop_suite.migration.options import ENVELOPE_MODES, LAYER_MODES, RANDOM_MODES, Options
 from backprop_suite.migration.programs import program_file
 from backprop_suite.migration.tf1.checkpoints import checkpoint_prefix
 from backprop_suite.migration.tf1.old_program import OldProgram, old_program
@@ -106,6 +106,28 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--seed", type=int, default=0, help="the TF1 graph's seed (0)")
     parser.add_argument("--data", metavar="FILE.npz", help="batches instead of OLD.py's batches()")
     parser.add_argument(
+        "--layers",
+        nargs="?",
+        const="always",
+        default="failing",
+        choices=LAYER_MODES,
+        help="compare every layer's output and input-gradient with TF1's: when a stage fails "
+        "(failing, the default), on a passing check too (--layers alone: always), or never (off)",
+    )
+    parser.add_argument(
+        "--isolate",
+        action="store_true",
+        help="give each port layer TF1's own input (and output-gradient) when comparing layers",
+    )
+    parser.add_argument(
+        "--layer-map",
+        metavar="LAYER=TENSOR",
+        action="append",
+        default=[],
+        help="pair the port's layer LAYER (one without variables too) with TF1's tensor TENSOR "
+        "(its output); repeat for more",
+    )
+    parser.add_argument(
         "--json", metavar="PATH", help="write the report as JSON there (- for stdout)"
     )
     args = parser.parse_args(own)
@@ -126,6 +148,17 @@ def finite(value):
     return value
 
 
+def layer_pairs(given: list[str]) -> tuple[tuple[str, str], ...]:
+    """``--layer-map LAYER=TENSOR`` arguments as pairs; a ``ValueError`` for any other form."""
+    pairs = []
+    for text in given:
+        layer, _, tensor = text.partition("=")
+        if not layer.strip() or not tensor.strip():
+            raise ValueError(f"--layer-map takes LAYER=TENSOR, got {text!r}")
+        pairs.append((layer.strip(), tensor.strip()))
+    return tuple(pairs)
+
+
 def prepare(args) -> tuple[OldProgram, Options]:
     """The TF1 program, the options and every file the arguments name, checked before
     TensorFlow is imported."""
@@ -142,6 +175,9 @@ def prepare(args) -> tuple[OldProgram, Options]:
         args.seed,
         args.data,
         args.envelope,
+        args.layers,
+        args.isolate,
+        layer_pairs(args.layer_map),
     )
     if args.new is not None:
         program_file(args.new)

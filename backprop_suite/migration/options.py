@@ -13,6 +13,7 @@ from backprop_suite.verify.tolerances import MIGRATION, Tolerance
 
 RANDOM_MODES = ("aligned", "off", "as-is")
 ENVELOPE_MODES = ("auto", "always", "off")
+LAYER_MODES = ("failing", "always", "off")
 # what the check keeps of every step at the least: its batch and its weights, a list each
 STEP_BYTES = 2 * sys.getsizeof([])
 
@@ -24,7 +25,11 @@ class Options:
     (``backprop_suite.verify.tolerances.MIGRATION``); ``random``: what dropout does
     (``random_ops``); ``envelope``: when TF1's own envelope is measured (``envelope``): when a step
     after the first is outside the tolerance (auto), before the check (always), or never (off: every
-    step strict)."""
+    step strict); ``layers``: when the layers are compared (``verdict.layers``): when a stage
+    after the weights fails (failing), on a passing check too (always), or never (off);
+    ``isolate``: give each port layer TF1's own input too; ``layer_map``: (port layer, TF1
+    tensor) pairs, the layer's output, which make a layer without variables a row of its
+    own."""
 
     steps: int = 10
     dtype: str | None = None
@@ -34,6 +39,9 @@ class Options:
     seed: int = 0
     data: str | None = None
     envelope: str = "auto"
+    layers: str = "failing"
+    isolate: bool = False
+    layer_map: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
@@ -50,6 +58,16 @@ class Options:
         if self.envelope not in ENVELOPE_MODES:
             raise ValueError(
                 f"envelope must be one of {', '.join(ENVELOPE_MODES)}, got {self.envelope!r}"
+            )
+        if self.layers not in LAYER_MODES:
+            raise ValueError(f"layers must be one of {', '.join(LAYER_MODES)}, got {self.layers!r}")
+        pairs = self.layer_map
+        if not isinstance(pairs, tuple) or not all(
+            isinstance(p, tuple) and len(p) == 2 and all(isinstance(s, str) and s for s in p)
+            for p in pairs
+        ):
+            raise ValueError(
+                f"layer_map must be (port layer, TF1 tensor) pairs of names, got {pairs!r}"
             )
         if self.random not in RANDOM_MODES:
             raise ValueError(

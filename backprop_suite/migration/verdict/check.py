@@ -67,6 +67,7 @@ def check_port(record: Record, new_path: str, options: Options = Options(), prog
         if options.envelope == "always":
             checker.own_envelope()
         stages = checker.run()
+        layers = localised(checker, from_meta(meta), options, stages)
     bound = options.tolerance(record.dtype)
     settings = dict(
         record.meta, steps=len(record.batches), dtype=record.dtype, rtol=bound.rtol, atol=bound.atol
@@ -80,7 +81,34 @@ def check_port(record: Record, new_path: str, options: Options = Options(), prog
         carried = checker.optimizer_state
         settings["optimizer_state"] = {"carried": carried.carried, "not_carried": carried.missing}
     printed = settings.pop("printed", None)
-    return Report(stages, settings, summary(checker.envelope, len(record.batches)), printed)
+    report = Report(stages, settings, summary(checker.envelope, len(record.batches)), printed)
+    report.layers = layers
+    return report
+
+
+def localised(checker: Checker, old: OldProgram, options: Options, stages: list):
+    """The layer localisation (``verdict.layers``) of a failing stage after the weights, or of a
+    passing check with ``options.layers`` "always"; its reason as text where it cannot be made."""
+    from backprop_suite.migration.verdict.layers import localise
+
+    failed = next((s for s in stages if s.agrees is False), None)
+    if options.layers == "off" or (failed is None and options.layers != "always"):
+        return None
+    if failed is not None and failed.stage == "weights":
+        return None
+    if getattr(checker.port, "model", None) is None and failed is not None:
+        if failed.stage == "one step":  # the stages before compared that step's start
+            return (
+                "no layer's: the outputs, the loss and the gradients agree on the first batch "
+                "(the stages before), so the mistake is in the update (the optimizer); a "
+                "hand-written port has no layers to compare"
+            )
+    try:
+        return localise(checker, old, options, failed)
+    except ValueError as error:
+        if options.layer_map:
+            raise
+        return f"not localised: {error}"
 
 
 def require_turns(record: Record, port: Port) -> None:

@@ -67,6 +67,28 @@ def onednn_enabled() -> bool:
     return bool(_pywrap_util_port.IsMklEnabled())
 
 
+def run_sources(base: list[str], folder: Path) -> dict[str, tuple[Path, Job]]:
+    """The child command ``base`` started once per source of the envelope, together (warm
+    processes: ``processes``): with ``NUDGES`` nudged runs under this process's settings, with
+    oneDNN switched, and on one thread; each writes to its own file in ``folder``."""
+    from backprop_suite.migration.processes import child_environment
+
+    onednn = onednn_enabled()
+    switched = ONEDNN.format("off" if onednn else "on")
+    switched_env = {"TF_ENABLE_ONEDNN_OPTS": "0" if onednn else "1"}
+    jobs = {  # name: (arguments, environment changed, lane)
+        NUDGED: (base + ["--nudges", str(NUDGES)], {}, ""),
+        switched: (base + ["--nudges", "0"], switched_env, "oneDNN switched"),
+        THREADS: (base + ["--nudges", "0", "--threads", "1"], {}, "one thread"),
+    }
+    running = {}
+    for name, (command, changed, lane) in jobs.items():
+        out = folder / f"{base[0]}{len(running)}.npz"
+        env = dict(child_environment(), **changed)
+        running[name] = (out, Job(command + [str(out)], env, lane))
+    return running
+
+
 def measure_envelope(
     old: OldProgram,
     record: Record,
@@ -78,10 +100,6 @@ def measure_envelope(
     """Every source of the envelope, in three child processes run together (warm ones:
     ``processes``): the nudged and noisy runs under this process's settings, one run with oneDNN
     switched, one on one thread; of the first batch alone with ``first_batch_only``."""
-    from backprop_suite.migration.processes import child_environment
-
-    onednn = onednn_enabled()
-    switched = ONEDNN.format("off" if onednn else "on")
     with tempfile.TemporaryDirectory() as folder:
         recorded = Path(folder) / "record.npz"
         record.save(recorded)
@@ -89,17 +107,7 @@ def measure_envelope(
         base += ["--random", random, "--seed", str(seed)]
         base += ["--first-batch"] if first_batch_only else []
         base += ["--dtype", dtype] if dtype else []
-        switched_env = {"TF_ENABLE_ONEDNN_OPTS": "0" if onednn else "1"}
-        jobs = {  # name: (arguments, environment changed, lane)
-            NUDGED: (base + ["--nudges", str(NUDGES)], {}, ""),
-            switched: (base + ["--nudges", "0"], switched_env, "oneDNN switched"),
-            THREADS: (base + ["--nudges", "0", "--threads", "1"], {}, "one thread"),
-        }
-        running = {}
-        for name, (command, changed, lane) in jobs.items():
-            out = Path(folder) / f"spread{len(running)}.npz"
-            env = dict(child_environment(), **changed)
-            running[name] = (out, Job(command + [str(out)], env, lane))
+        running = run_sources(base, Path(folder))
         sources: dict[str, dict[str, np.ndarray]] = {}
         missing: dict[str, str] = {}
         for name, (out, job) in running.items():

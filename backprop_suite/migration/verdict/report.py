@@ -67,6 +67,7 @@ class Report:
     settings: dict = field(default_factory=dict)
     envelope: dict | None = None
     printed: str | None = None  # what a script printed, apart from the report
+    layers: object = None  # verdict.layers.Localisation, or why there is none (text)
 
     @property
     def agrees(self) -> bool:
@@ -116,10 +117,16 @@ class Report:
                 f"note: TF1's loss is not finite from step {self.settings['tf1_diverges_at_step']}:"
                 " the run diverges (NaN or infinity), so later steps compare nothing useful"
             )
+        if isinstance(self.layers, str):
+            lines.append(f"layers: {self.layers}")
+        elif self.layers is not None:
+            lines.append(self.layers.table())
         if self.agrees:
             lines.append(f"agree: every stage within tolerance over {self.settings['steps']} steps")
         else:
-            lines.append(f"disagree: stopped at the {self.failed.stage} stage")
+            line = f"disagree: stopped at the {self.failed.stage} stage"
+            first = getattr(self.layers, "first", None)
+            lines.append(line + (f", in layer {first}" if first else ""))
         return "\n".join(lines)
 
     def to_json(self) -> dict:
@@ -128,4 +135,5 @@ class Report:
             "settings": self.settings,
             "stages": [asdict(s) for s in self.stages],
             "envelope": self.envelope,
+            "layers": self.layers if not hasattr(self.layers, "to_json") else self.layers.to_json(),
         }

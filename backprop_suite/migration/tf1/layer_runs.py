@@ -1,0 +1,139 @@
+"""TF1's side of the layer localisation, in the TF1 child: the tensors at the port's layer
+boundaries (``boundaries``), their values and the loss's gradient with respect to each, on the
+batch of one step from TF1's weights before it; with ``nudges``, how far they move when those
+weights move by one rounding (the envelope's first source).
+
+``plan`` (from the port's side, ``verdict.layers``): ``layers``, each layer's TF1 variables in the
+port's order; ``inputs``, the feeds the port reads; ``sizes``, the element count of each layer's
+input in the port; ``named``, layer index -> the TF1 tensor the user paired with that layer's input
+(``--layer-map``); ``step``, the step (0: the first batch, from the initial weights)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from backprop_suite.migration.record import Record
+from backprop_suite.migration.tf1.old_program import OldProgram
+from backprop_suite.migration.tf1.reruns import gap
+from backprop_suite.verify.rounding import nudge
+
+
+def chosen_boundaries(program, plan: dict, session, feed: dict) -> tuple[list, list[str]]:
+    """Each layer's input tensor, then the last layer's output (the one the user named, or the
+    program's outputs), None where no tensor fits, with why."""
+    from backprop_suite.migration.tf1.boundaries import boundary_candidates
+    from backprop_suite.migration.tf1.program import name_of
+
+    graph, built = program.graph, program.built
+    by_name = {name_of(v): v for v in program.variables}
+    layers = [[by_name[name] for name in names] for names in plan["layers"]]
+    inputs = [built["feeds"][name] for name in plan["inputs"]]
+    outputs = built.get("outputs")
+    ends = [built["loss"]] + ([outputs] if outputs is not None else [])
+    named = {int(k): graph.get_tensor_by_name(v) for k, v in plan.get("named", {}).items()}
+    candidates = boundary_candidates(graph, inputs, layers, ends, named)
+    sizes = session.run([[tf_size(t) for t in found] for found in candidates], feed)
+    tensors, why = [], []
+    for k, (found, counts) in enumerate(zip(candidates, sizes)):
+        fits = [t for t, count in zip(found, counts) if int(count) == plan["sizes"][k]]
+        if k - 1 in named:
+            fits = [named[k - 1]]
+        tensors.append(fits[0] if fits else None)
+        if fits:
+            why.append("")
+        elif found:
+            shown = ", ".join(f"{t.op.name} ({int(c)})" for t, c in zip(found[:4], counts))
+            why.append(
+                f"no tensor between the layers has the port's {plan['sizes'][k]} elements "
+                f"(TF1 has {shown})"
+            )
+        else:
+            why.append("no one TF1 tensor lies between this layer and the one before")
+    last = named.get(len(layers) - 1, outputs)
+    tensors.append(last)
+    why.append("" if last is not None else "no --outputs names the last layer's output")
+    return tensors, why
+
+
+def tf_size(tensor):
+    import tensorflow as tf
+
+    return tf.size(tensor)
+
+
+def weights_at(record: Record, step: int) -> tuple[list, list]:
+    """TF1's trained and state variables before ``step``."""
+    if step == 0:
+        return record.initial, record.state_initial
+    return record.after[step - 1], record.state_after[step - 1]
+
+
+def layer_values(
+    old: OldProgram,
+    record: Record,
+    plan: dict,
+    dtype: str | None,
+    random: str,
+    seed: int,
+    nudges: int,
+    threads: int | None = None,
+) -> tuple[dict, dict[str, np.ndarray]]:
+    """The boundaries (names, and why where there is none) and, as arrays, each boundary's
+    value (``value/i``) and gradient (``grad/i``); with ``nudges``, the largest gap of that many
+    runs from nudged weights (``spread/value/i``, ``spread/grad/i``)."""
+    import tensorflow as tf
+
+    from backprop_suite.migration.tf1.program import name_of
+    from backprop_suite.migration.tf1.reruns import built
+
+    v1 = tf.compat.v1
+    program, _ = built(old, record, dtype, random, seed, threads)
+    step = plan["step"]
+    kinds = record.meta.get("kinds")
+    feeds = program.feeds(record.batches, "the record's batches", kinds)
+    loss = program.turn(kinds[step] if kinds else 0)["loss"]
+    trained, state = weights_at(record, step)
+    with program.graph.as_default(), v1.Session(config=program.config) as session:
+        program.initialize(session)
+        for variable in program.variables:
+            if name_of(variable) in record.restored:
+                variable.load(record.restored[name_of(variable)], session)
+        for variable, value in zip(program.trained + program.state, trained + state):
+            variable.load(value, session)
+        tensors, why = chosen_boundaries(program, plan, session, feeds[step])
+        index = [i for i, tensor in enumerate(tensors) if tensor is not None]
+        grads = tf.gradients(loss, [tensors[i] for i in index]) if index else []
+        fetch = {f"value/{i}": tensors[i] for i in index}
+        fetch.update(
+            {f"grad/{i}": tf.convert_to_tensor(g) for i, g in zip(index, grads) if g is not None}
+        )
+
+        def run() -> dict[str, np.ndarray]:
+            found = program.unchanged(session, fetch, feeds[step])
+            return {key: np.asarray(value) for key, value in found.items()}
+
+        base = run()
+        rng = np.random.default_rng(0)
+        spread: dict[str, np.ndarray] = {}
+        for _ in range(nudges):
+            for variable, value in zip(program.trained, trained):
+                variable.load(nudge(value, rng), session)
+            for key, value in run().items():
+                found = gap(value, base[key])
+                spread[key] = found if key not in spread else np.maximum(spread[key], found)
+    names = [None if t is None else t.name for t in tensors]
+    meta = {"tensors": names, "why": why}
+    return meta, {**base, **{f"spread/{k}": v for k, v in spread.items()}}
+
+
+def save_layer_values(path: str | os.PathLike, meta: dict, arrays: dict) -> None:
+    np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
+
+
+def load_layer_values(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
+    with np.load(path) as stored:
+        meta = json.loads(str(stored["meta"]))
+        return meta, {key: stored[key] for key in stored.files if key != "meta"}
