@@ -84,7 +84,8 @@ def parse_args(argv: list[str] | None):
     parser.add_argument(
         "--list",
         action="store_true",
-        help="print what a port must match (the fed tensors, the trained variables) and stop",
+        help="print what a port must match (the fed tensors, the trained variables) and, given "
+        "NEW.py, the TF1 tensors between its layers; then stop",
     )
     parser.add_argument("--steps", type=int, default=10, help="training steps compared (10)")
     parser.add_argument("--dtype", help="passed to both programs as dtype= (their own default)")
@@ -243,13 +244,30 @@ def listing(record) -> str:
 LISTED_STEPS = 4  # enough to see the train ops that a script turns to (a GAN's two)
 
 
-def run_listing(old: OldProgram, options: Options) -> str:
+def run_listing(old: OldProgram, options: Options, new: str | None = None) -> str:
+    """What a port must match; with ``new``, how its layers pair with TF1's tensors too."""
     from backprop_suite.migration import run_tf1
 
+    keep = []
+    if new is not None:
+        from backprop_suite.migration.port.loading import port_program
+
+        weight_map = getattr(port_program(new)[0], "WEIGHT_MAP", None)
+        keep = list(weight_map) if isinstance(weight_map, dict) else []
     record = run_tf1(
-        old, LISTED_STEPS, random=options.random, seed=options.seed, data=options.data, listed=True
+        old,
+        LISTED_STEPS,
+        random=options.random,
+        seed=options.seed,
+        data=options.data,
+        keep=keep,
+        listed=True,
     )
-    return listing(record)
+    if new is None:
+        return listing(record)
+    from backprop_suite.migration.verdict.check import layer_pairing
+
+    return listing(record) + "\n" + layer_pairing(record, new, options)
 
 
 def show_printed(report, verbose: bool) -> None:
@@ -270,7 +288,7 @@ def main(argv: list[str] | None = None, check=run_check, list_program=run_listin
     old, options = prepared
     try:
         if args.list:
-            print(list_program(old, options))
+            print(list_program(old, options, args.new) if args.new else list_program(old, options))
             return 0
         report = check(old, args.new, options)
     except (ValueError, RuntimeError) as error:  # RuntimeError: the TF1 process died

@@ -41,20 +41,11 @@ def check_port(record: Record, new_path: str, options: Options = Options(), prog
         return record.envelope
 
     with random_mode(options.random), kept_floatx():
-        built = call(tf2_program, new_path, **({"dtype": options.dtype} if options.dtype else {}))
-        port = make_port(built, new_path)
-        require_turns(record, port)
-        port.check_batch(record.batches[0])
-        trained_map, state_map = split_weight_map(getattr(module, "WEIGHT_MAP", None), record)
-        links = link_weights(record.names, record.initial, port.names, port.values(), trained_map)
-        state = link_weights(
-            record.state_names,
-            record.state_initial,
-            port.state_names,
-            port.state_values(),
-            state_map,
-            complete=False,
-        )
+        port, links, state = linked_port(record, new_path, options, module, tf2_program)
+        if options.layer_map:  # its names are checked before any stage runs
+            from backprop_suite.migration.port.blocks import port_blocks
+
+            port_blocks(port, tuple(dict(options.layer_map)))
         checker = Checker(
             record,
             port,
@@ -109,6 +100,37 @@ def localised(checker: Checker, old: OldProgram, options: Options, stages: list)
         if options.layer_map:
             raise
         return f"not localised: {error}"
+
+
+def linked_port(record: Record, new_path: str, options: Options, module, tf2_program):
+    """The port built, and its trained and state variables paired with TF1's."""
+    built = call(tf2_program, new_path, **({"dtype": options.dtype} if options.dtype else {}))
+    port = make_port(built, new_path)
+    require_turns(record, port)
+    port.check_batch(record.batches[0])
+    trained_map, state_map = split_weight_map(getattr(module, "WEIGHT_MAP", None), record)
+    links = link_weights(record.names, record.initial, port.names, port.values(), trained_map)
+    state = link_weights(
+        record.state_names,
+        record.state_initial,
+        port.state_names,
+        port.state_values(),
+        state_map,
+        complete=False,
+    )
+    return port, links, state
+
+
+def layer_pairing(record: Record, new_path: str, options: Options = Options()) -> str:
+    """What ``--list`` says of a port's layers: each with the TF1 tensors at its input and
+    output and TF1's variables it holds (``verdict.layers.pairing``)."""
+    from backprop_suite.migration.verdict.layers import pairing
+
+    module, tf2_program = port_program(new_path)
+    with random_mode(options.random), kept_floatx():
+        port, links, state = linked_port(record, new_path, options, module, tf2_program)
+        checker = Checker(record, port, links, options, state)
+        return pairing(checker, from_meta(record.meta), options)
 
 
 def require_turns(record: Record, port: Port) -> None:

@@ -202,6 +202,11 @@ def probabilities_hint(checker) -> str | None:
     return None
 
 
+GENERIC_FORWARD = (
+    "the weights agree but the outputs do not: compare the layers, their order and activations"
+)
+
+
 def forward_hint(checker) -> str | None:
     unloaded = frozen_unloaded(checker)
     if unloaded:
@@ -257,9 +262,7 @@ def forward_hint(checker) -> str | None:
                 layer.rate = kept
     finally:
         checker.port.assign(start)
-    return (
-        "the weights agree but the outputs do not: compare the layers, their order and activations"
-    )
+    return GENERIC_FORWARD
 
 
 def _bias_shifts() -> list[tuple[tuple[int, float], ...]]:

@@ -98,7 +98,9 @@ def shown(value: float | None) -> str:
         return "-"
     if np.isinf(value):
         return "inf"
-    return f"{value:.3g}" if value < 1000 else f"{value:,.0f}"
+    if value < 1000:
+        return f"{value:.3g}"
+    return f"{value:,.0f}" if value < 100_000 else f"{value:.2e}"
 
 
 def step_of(failed) -> int:
@@ -219,30 +221,55 @@ def ordered_blocks(port, options, batch) -> tuple[list[Block], dict[int, tuple]]
     return blocks, boundary_shapes(port, blocks, batch)[1]
 
 
-def localise(checker, old, options, failed) -> Localisation:
-    """The localisation of the failing stage ``failed`` (None: of a passing check, on the first
-    batch), from TF1's weights before that step, in the port and in TF1 alike."""
+def planned(checker, options, step: int) -> tuple[list[Block], dict[int, tuple], dict]:
+    """The port at TF1's weights before ``step``, its blocks in calling order, their
+    boundaries' shapes and the plan of TF1's side (``tf1.layer_runs``)."""
     record, port = checker.record, checker.port
-    step = step_of(failed)
-    batch = record.batches[step]
     trained, state = weights_at(record, step)
     port.assign(checker.carried(trained))
     port.assign_state(
         [link.port for link in checker.state],
         [link.carry(state[link.tf1]) for link in checker.state],
     )
-    blocks, shapes = ordered_blocks(port, options, batch)
-    n = len(blocks)
+    blocks, shapes = ordered_blocks(port, options, record.batches[step])
     named = dict(options.layer_map)
     plan = plan_of(
         record,
         checker.links,
         blocks,
         port,
-        [int(np.prod(shapes[i])) if i in shapes else -1 for i in range(n)],
+        [int(np.prod(shapes[i])) if i in shapes else -1 for i in range(len(blocks))],
         step,
         {str(j): tensor_name(named[b.name]) for j, b in enumerate(blocks) if b.name in named},
     )
+    return blocks, shapes, plan
+
+
+def pairing(checker, old, options) -> str:
+    """The port's blocks in calling order, each with the layers without variables it holds,
+    TF1's variables it holds, and the TF1 tensors at its input and output."""
+    blocks, shapes, plan = planned(checker, options, 0)
+    found = tf1_sides(old, checker.record, plan, options, envelope=False)[0]
+    tensors, why = found["tensors"], found["why"]
+    lines = ["layers (the port's, in the order its model calls them; the TF1 tensors between):"]
+    for j, block in enumerate(blocks):
+        held = " + ".join([block.name] + block.followers)
+        lines.append(f"  {held}: TF1's {', '.join(plan['layers'][j]) or 'no variables'}")
+        for side, k in (("input ", j), ("output", j + 1)):
+            shape = list(shapes.get(k, ()))
+            where = tensors[k] or f"none: {why[k]}"
+            lines.append(f"    {side} {where} (the port's {shape})")
+    return "\n".join(lines)
+
+
+def localise(checker, old, options, failed) -> Localisation:
+    """The localisation of the failing stage ``failed`` (None: of a passing check, on the first
+    batch), from TF1's weights before that step, in the port and in TF1 alike."""
+    record, port = checker.record, checker.port
+    step = step_of(failed)
+    batch = record.batches[step]
+    blocks, shapes, plan = planned(checker, options, step)
+    n = len(blocks)
     use_envelope = options.envelope != "off"
     found, tf1, spread, missing = tf1_sides(old, record, plan, options, use_envelope)
     if set(plan["inputs"]) & {port.targets}:  # TF1's gradient there is also the targets'
@@ -395,7 +422,16 @@ def variable_owner(failed, checker, blocks) -> Block | None:
 
 
 def attach_hint(result: Localisation, failed, blocks, port) -> None:
-    """The failing stage's hint on the row of the layer it names."""
+    """The failing stage's hint on the row of the layer it names; the forward stage's generic
+    one made the named layer's."""
+    from backprop_suite.migration.verdict.hints import GENERIC_FORWARD
+
+    if failed is not None and failed.hint == GENERIC_FORWARD and result.first is not None:
+        failed.hint = (
+            f"the weights agree but {result.first}'s output does not, given an input that "
+            "agrees: compare its activation, padding, pooling, dropout rate, epsilon and "
+            "kernel layout with TF1's"
+        )
     hint = getattr(failed, "hint", None)
     if not hint:
         return
