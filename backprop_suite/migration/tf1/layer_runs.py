@@ -41,16 +41,17 @@ def chosen_boundaries(program, plan: dict, session, feed: dict) -> tuple[list, l
         fits = [t for t, count in zip(found, counts) if int(count) == plan["sizes"][k]]
         if k - 1 in named:
             fits = [named[k - 1]]
-        tensors.append(fits[0] if fits else None)
         if fits:
+            tensors.append(fits[0])
             why.append("")
-        elif found:
-            shown = ", ".join(f"{t.op.name} ({int(c)})" for t, c in zip(found[:4], counts))
+        elif found:  # the furthest down, whose size the port's tensor should have had
+            tensors.append(found[0])
             why.append(
-                f"no tensor between the layers has the port's {plan['sizes'][k]} elements "
-                f"(TF1 has {shown})"
+                f"the port's tensor has {plan['sizes'][k]} elements, TF1's {found[0].name} "
+                f"{int(counts[0])}"
             )
         else:
+            tensors.append(None)
             why.append("no one TF1 tensor lies between this layer and the one before")
     last = named.get(len(layers) - 1, outputs)
     tensors.append(last)

@@ -49,6 +49,7 @@ class LayerRow:
     isolated_backward: float | None = None
     verdict: str = "agrees"
     hint: str | None = None
+    note: str = ""  # why its output was paired as it was, where that is worth saying
 
 
 @dataclass
@@ -196,12 +197,13 @@ def in_layout(value: np.ndarray, shape: tuple) -> np.ndarray | None:
 
 def distance(new, old, bound: Tolerance, envelope) -> float | None:
     """How far ``new`` is from ``old``: in envelopes (0 within the tolerance), or in
-    tolerances without an envelope; None where the two cannot be compared."""
+    tolerances without an envelope; infinitely far where their sizes differ; None where one is
+    missing."""
     if new is None or old is None:
         return None
     new = in_layout(new, np.shape(old))
-    if new is None:
-        return None
+    if new is None:  # another size: the port computes something else there
+        return float("inf")
     if not np.all(np.isfinite(new)) and np.all(np.isfinite(old)):
         return float("inf")
     if envelope is None:
@@ -257,7 +259,8 @@ def pairing(checker, old, options) -> str:
         lines.append(f"  {held}: TF1's {', '.join(plan['layers'][j]) or 'no variables'}")
         for side, k in (("input ", j), ("output", j + 1)):
             shape = list(shapes.get(k, ()))
-            where = tensors[k] or f"none: {why[k]}"
+            where = tensors[k] or "none"
+            where += f" ({why[k]})" if why[k] else ""
             lines.append(f"    {side} {where} (the port's {shape})")
     return "\n".join(lines)
 
@@ -293,6 +296,7 @@ def localise(checker, old, options, failed) -> Localisation:
             forward=forward[j + 1],
             output_backward=backward[j + 1],
             backward=backward[j],
+            note=found["why"][j + 1],
         )
         for j, block in enumerate(blocks)
     ]
@@ -325,12 +329,16 @@ def localise(checker, old, options, failed) -> Localisation:
 
 
 def isolate(port, blocks, batch, shapes, tf1: dict, rows: list[LayerRow], judged) -> None:
-    """Each block given TF1's input, and its input-gradient from TF1's output-gradient."""
+    """Each block given TF1's input, and its input-gradient from TF1's output-gradient (where
+    TF1's tensor has the port's size)."""
     n = len(blocks)
-    instead = {i: in_layout(tf1[f"value/{i}"], shapes[i]) for i in range(n) if f"value/{i}" in tf1}
-    back = {
-        i: in_layout(tf1[f"grad/{i}"], shapes[i]) for i in range(1, n + 1) if f"grad/{i}" in tf1
-    }
+
+    def tf1_side(key: str, indices) -> dict:
+        found = {i: in_layout(tf1[f"{key}/{i}"], shapes[i]) for i in indices if f"{key}/{i}" in tf1}
+        return {i: value for i, value in found.items() if value is not None}
+
+    instead = tf1_side("value", range(n))
+    back = tf1_side("grad", range(1, n + 1))
     alone, alone_grads = crossing_values(port, blocks, batch, shapes, instead, back)
     for j, row in enumerate(rows):
         row.isolated_forward = judged(alone, "value", j + 1) if j in instead else None
@@ -380,6 +388,8 @@ def named_block(
         given = "its input is not compared"
         if row.input_forward is not None and not outside(row.input_forward, limit):
             given = f"its input agrees ({shown(row.input_forward)} {unit})"
+        if row.note and row.tf1_output:
+            return row.name, f"{row.name}: {given}, its output does not: {row.note}"
         return row.name, f"{row.name}: {given}, its output does not ({shown(row.forward)} {unit})"
     last = rows[-1] if rows else None
     if not alone and last is not None and outside(last.output_backward, limit):
