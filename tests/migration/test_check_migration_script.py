@@ -92,6 +92,8 @@ def test_dropout_as_is_fails_a_correct_port_and_aligned_or_off_pass_it():
         assert report.agrees is agrees, f"{mode}:\n{report.text()}"
         if not agrees:
             assert report.failed.stage == "forward"
+            first = next(row for row in report.layers.rows if row.name == report.layers.first)
+            assert any("dropout" in name for name in first.layers), report.text()
 
 
 @pytest.mark.parametrize(

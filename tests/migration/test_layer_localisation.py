@@ -138,7 +138,7 @@ def test_a_layer_without_variables_named_by_layer_map_is_a_row_of_its_own():
 def test_an_nhwc_tensor_is_compared_with_an_nchw_one_by_its_axes_lengths():
     import numpy as np
 
-    from backprop_suite.migration.verdict.layers import in_layout
+    from backprop_suite.migration.verdict.layer_sides import in_layout
 
     nhwc = np.arange(2 * 3 * 4 * 5).reshape(2, 3, 4, 5)
     assert np.array_equal(in_layout(nhwc, (2, 5, 3, 4)), np.transpose(nhwc, (0, 3, 1, 2)))

@@ -85,6 +85,8 @@ def recorded(program: str, steps: int):
 
 
 def check(program: str, port: str, record, **options):
+    """The check of the envelope's verdict; the layers are test_layer_localisation's."""
+    options = {"layers": "off", **options}
     return check_port(record, str(PROGRAMS / program / f"{port}.py"), Options(**options))
 
 
