@@ -157,6 +157,10 @@ def layer_pairs(given: list[str]) -> tuple[tuple[str, str], ...]:
         if not layer.strip() or not tensor.strip():
             raise ValueError(f"--layer-map takes LAYER=TENSOR, got {text!r}")
         pairs.append((layer.strip(), tensor.strip()))
+    layers = [layer for layer, _ in pairs]
+    twice = sorted({layer for layer in layers if layers.count(layer) > 1})
+    if twice:
+        raise ValueError(f"--layer-map pairs {twice} more than once")
     return tuple(pairs)
 
 

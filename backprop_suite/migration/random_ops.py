@@ -33,7 +33,10 @@ def _aligned_dropout(x, rate, noise_shape, uniform_sampler, dummy_rng_step, name
         rate = tf.cast(rate, x.dtype)
         shape = tf.shape(x) if noise_shape is None else noise_shape
         draws = tf.random.stateless_uniform(shape, seed=ALIGNED_SEED, dtype=x.dtype)
-        return tf.where(draws >= rate, x / (1 - rate), tf.zeros_like(x))
+        dropped = tf.where(draws >= rate, x / (1 - rate), tf.zeros_like(x))
+        if not tf.executing_eagerly():  # a keep_prob of no declared shape must not lose x's
+            dropped.set_shape(x.shape)
+        return dropped
 
 
 def _no_dropout(x, rate, noise_shape, uniform_sampler, dummy_rng_step, name, default_name):

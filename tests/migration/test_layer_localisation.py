@@ -60,7 +60,10 @@ def test_a_seeded_fault_is_named_in_its_layer_with_and_without_isolation(entry):
     layers = report.layers
     assert layers.first == entry["layer"], report.text()
     assert layers.first_alone == entry["layer"], report.text()
-    assert report.text().splitlines()[-1].endswith(f"in layer {entry['layer']}")
+    if entry["layer"] is None:
+        assert layers.summary.startswith("no layer's"), report.text()
+    else:
+        assert report.text().splitlines()[-1].endswith(f"in layer {entry['layer']}")
 
 
 @pytest.mark.parametrize("entry", CORRECT, ids=[Path(f["port"]).stem for f in CORRECT])
@@ -112,6 +115,7 @@ def test_the_table_and_the_json_name_the_same_layer(tmp_path):
     [
         (["--layer-map", "pool"], "--layer-map takes LAYER=TENSOR"),
         (["--layers", "sometimes"], "invalid choice"),
+        (["--layer-map", "a=X", "--layer-map", "a=Y"], "--layer-map pairs ['a'] more than once"),
     ],
 )
 def test_bad_layer_options_are_one_error_line(args, words):
@@ -163,3 +167,20 @@ def test_watching_a_models_layers_leaves_them_as_they_were_even_when_the_call_ra
     assert crossing.order == [0, 1]
     assert all("call" not in vars(layer) for layer in layers)
     assert np.shape(crossing.given[1]) == (4, 3)
+
+
+def test_a_layer_map_tensor_the_graph_lacks_leaves_the_verdict_and_says_why():
+    wrong = FIXTURES / "layer_faults" / "conv_net_fc1_keep_prob_as_rate.py"
+    done = run_in_process(
+        load("check_migration"),
+        str(CONV_NET / "tf1.py"),
+        str(wrong),
+        "--steps",
+        "1",
+        "--envelope",
+        "off",
+        "--layer-map",
+        "pool1=NoSuchTensor",
+    )
+    assert done.returncode == 1, done.stderr
+    assert "layers: not localised: --layer-map names TF1's NoSuchTensor:0" in done.stdout

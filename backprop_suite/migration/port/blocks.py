@@ -59,9 +59,10 @@ def port_blocks(port, named: tuple[str, ...] = ()) -> list[Block]:
     names no layer of it."""
     model = getattr(port, "model", None)
     if model is None:
+        flag = "--layer-map: " if named else ""
         raise ValueError(
-            "the layers are those of a Keras model: a hand-written port's functions have no "
-            "layer boundaries to watch"
+            f"{flag}the layers are those of a Keras model: a hand-written port's functions have "
+            "no layer boundaries to watch"
         )
     layers = layers_of(model)
     unknown = [name for name in named if name not in {layer.name for layer in layers}]
@@ -87,6 +88,7 @@ def port_blocks(port, named: tuple[str, ...] = ()) -> list[Block]:
 
 
 UNSET = object()  # a layer whose instance had no ``call`` of its own
+SHAPE_OPS = {"Shape", "ShapeN", "Size", "Rank"}
 
 
 def single(value):
@@ -109,6 +111,8 @@ class Crossing:
         self.given: dict[int, object] = {}
         self.raw: dict[int, object] = {}
         self.order: list[int] = []
+        self.own: set[str] = set()  # the ops this watch adds (the probes' sums)
+        self.fed: dict[int, object] = {}  # what block ``i``'s call was given in the end
         self.depth = 0
 
     def wrapped(self, i: int, call):
@@ -123,8 +127,10 @@ class Crossing:
             if i in self.instead:
                 x = tf.reshape(tf.cast(self.instead[i], x.dtype), tf.shape(x))
             self.given[i] = x
-            if i in self.probes:
+            if i in self.probes and x.dtype.is_floating:
                 x = x + tf.cast(self.probes[i], x.dtype)
+                self.own.add(getattr(getattr(x, "op", None), "name", ""))
+            self.fed[i] = x
             self.depth += 1
             try:
                 return call(x, *args[1:], **kwargs)
@@ -132,6 +138,23 @@ class Crossing:
                 self.depth -= 1
 
         return watched
+
+    def read_elsewhere(self) -> set[int]:
+        """The boundaries whose traced tensor ops other than its block's read too (a skip
+        connection's ``Add``, the loss's targets): the gradient the block gives back there is
+        not all of the loss's gradient. Known only where the block was given another tensor (a
+        probe's sum, TF1's input)."""
+        found = set()
+        for i, tensor in self.raw.items():
+            if self.fed.get(i) is not tensor:
+                readers = [
+                    op
+                    for op in tensor.consumers()
+                    if op.type not in SHAPE_OPS and op.name not in self.own
+                ]
+                if readers:
+                    found.add(i)
+        return found
 
     @contextlib.contextmanager
     def watching(self) -> Iterator[Crossing]:

@@ -43,12 +43,17 @@ def crossing_values(
     """Each boundary's value and the gradient there. Plain: the loss's gradient. With
     ``instead`` (block -> the input it is given) and ``cotangents`` (boundary -> the gradient
     that comes back to it), each block's output from that input, and the gradient its input
-    gets back from its output's cotangent (``{}`` for a block given nothing)."""
+    gets back from its output's cotangent (``{}`` for a block given nothing). A gradient at a
+    tensor that other layers read too (``Crossing.read_elsewhere``) is left out, and given
+    TF1's inputs, the one at the input of the block before it."""
     n = len(blocks)
     isolated = instead is not None
-    given = {i: tf.constant(v) for i, v in (instead or {}).items()}
+    given = {  # an integer input (an Embedding's) is the batch's own, and has no gradient
+        i: tf.constant(v) for i, v in (instead or {}).items() if np.issubdtype(v.dtype, np.floating)
+    }
     probes = {} if isolated else {i: tf.zeros(shape, tf.float64) for i, shape in shapes.items()}
     back = {i: tf.constant(v) for i, v in (cotangents or {}).items()}
+    shared: set[int] = set()  # boundaries that reach the loss round their block too
 
     @tf.function
     def run(batch, given, probes, back):
@@ -58,6 +63,7 @@ def crossing_values(
             crossing = Crossing(blocks, given, probes)
             with crossing.watching():
                 out = port.model(x, training=True)
+            shared.update(crossing.read_elsewhere())  # before the sums below read them too
             values = dict(crossing.raw)
             values[n] = out
             if isolated:
@@ -77,11 +83,14 @@ def crossing_values(
                 out = out + tf.cast(probes[n], out.dtype)
                 target = port.model.compute_loss(x=x, y=y, y_pred=out)
                 watched = probes
+
         grads = tape.gradient(target, watched)
         return values, {i: g for i, g in grads.items() if g is not None}
 
     values, grads = port.without_updates(lambda _: run(tensors(batch), given, probes, back))(batch)
+    # given TF1's input, a block whose output other layers read too gives back through them
+    unclear = {i - 1 for i in shared} if isolated else set()
     return (
         {i: np.asarray(v) for i, v in values.items()},
-        {i: np.asarray(g) for i, g in grads.items()},
+        {i: np.asarray(g) for i, g in grads.items() if i not in shared | unclear},
     )

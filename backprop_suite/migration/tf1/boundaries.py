@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-BACK_EDGE = "NextIteration"  # a while loop's step back to its start, which the walks leave out
+BACK_EDGE = (
+    "NextIteration"  # a while loop's step back to its start, which the path counts leave out
+)
 
 
 def ancestors(tensors: Iterable) -> set[str]:
@@ -32,7 +34,8 @@ def ancestors(tensors: Iterable) -> set[str]:
 
 def downstream(tensors: Iterable, within: set[str]) -> set[str]:
     """The names of the tensors computed from ``tensors`` (themselves included) by ops in
-    ``within``."""
+    ``within``, round while loops too (a loop's body reaches its exit only through its step
+    back)."""
     seen: set[str] = set()
     todo = list(tensors)
     while todo:
@@ -41,7 +44,7 @@ def downstream(tensors: Iterable, within: set[str]) -> set[str]:
             continue
         seen.add(tensor.name)
         for consumer in tensor.consumers():
-            if consumer.name in within and consumer.type != BACK_EDGE:
+            if consumer.name in within:
                 todo.extend(consumer.outputs)
     return seen
 
@@ -106,13 +109,14 @@ def dominators(sources: list, sinks: list, region: set[str]) -> list:
 
 def boundary_candidates(
     graph, inputs: list, layers: list[list], ends: list, named: dict | None = None
-) -> list[list]:
+) -> tuple[list[list], list[list]]:
     """For each layer, the tensors that may be its input (the previous layer's output), furthest
     down first ([] where there is none: the layer joins data that bypasses the one before).
     ``inputs``: the model's input tensors; ``layers``: each layer's TF1 variables, in the
     port's order; ``ends``: the tensors the forward pass ends in (the loss, then the outputs);
     ``named``: layer index -> its output tensor, where the user paired a layer without
-    variables with one (its input is then found before that tensor)."""
+    variables with one (its input is then found before that tensor). Second, for each layer,
+    the ops where its input enters it."""
     named = named or {}
     within = ancestors(ends)
     data = downstream(inputs, within)
@@ -120,8 +124,9 @@ def boundary_candidates(
         downstream([t for v in variables for t in v.op.outputs], within) for variables in layers
     ]
     met = [joins(following, data, within, graph) if following else [] for following in reached]
-    found = []
+    found, entered = [], []
     for k in range(len(layers)):
+        entries = []
         if layers[k]:
             following = reached[k]
             # not where the data meets what later layers or the outputs computed: the targets
@@ -131,11 +136,37 @@ def boundary_candidates(
         elif k in named:
             following = downstream(named[k].op.outputs, within)
             entries = [named[k].op]
-        else:
+        entered.append(entries)
+        if not entries:
             found.append([])
             continue
         region = {name for name in data if name not in following}
         chain = dominators(inputs, entries, region)
         own = reached[k - 1] if k > 0 and layers[k - 1] else data
         found.append([t for t in reversed(chain) if t.name in own])
-    return found
+    return found, entered
+
+
+NO_GRADIENT = {"Shape", "ShapeN", "Size", "Rank"}  # ops that read a tensor's shape alone
+
+
+def bypasses(tensor, entries: list, loss) -> bool:
+    """Whether ``tensor`` reaches ``loss`` other than through the ops ``entries``: a skip
+    connection around the layer those ops begin, or an input that is also the targets. The
+    loss's gradient there then holds more than that layer gives back."""
+    stop = {op.name for op in entries}
+    within = ancestors([loss])
+    seen: set[str] = set()
+    todo = [tensor]
+    while todo:
+        current = todo.pop()
+        if current.name in seen:
+            continue
+        seen.add(current.name)
+        if current.name == loss.name:
+            return True
+        for consumer in current.consumers():
+            if consumer.name in within and consumer.name not in stop:
+                if consumer.type not in NO_GRADIENT:
+                    todo.extend(consumer.outputs)
+    return False

@@ -21,10 +21,11 @@ from backprop_suite.migration.tf1.reruns import gap
 from backprop_suite.verify.rounding import nudge
 
 
-def chosen_boundaries(program, plan: dict, session, feed: dict) -> tuple[list, list[str]]:
+def chosen_boundaries(program, plan: dict, session, feed: dict) -> tuple[list, list[str], list]:
     """Each layer's input tensor, then the last layer's output (the one the user named, or the
-    program's outputs), None where no tensor fits, with why."""
-    from backprop_suite.migration.tf1.boundaries import boundary_candidates
+    program's outputs), None where no tensor fits, with why; and whether the loss's gradient
+    there also comes round the layer it enters (``bypasses``: not the layer's to compare)."""
+    from backprop_suite.migration.tf1.boundaries import boundary_candidates, bypasses
     from backprop_suite.migration.tf1.program import name_of
 
     graph, built = program.graph, program.built
@@ -33,8 +34,8 @@ def chosen_boundaries(program, plan: dict, session, feed: dict) -> tuple[list, l
     inputs = [built["feeds"][name] for name in plan["inputs"]]
     outputs = built.get("outputs")
     ends = [built["loss"]] + ([outputs] if outputs is not None else [])
-    named = {int(k): graph.get_tensor_by_name(v) for k, v in plan.get("named", {}).items()}
-    candidates = boundary_candidates(graph, inputs, layers, ends, named)
+    named = {int(k): tensor_named(graph, v) for k, v in plan.get("named", {}).items()}
+    candidates, entries = boundary_candidates(graph, inputs, layers, ends, named)
     sizes = session.run([[tf_size(t) for t in found] for found in candidates], feed)
     tensors, why = [], []
     for k, (found, counts) in enumerate(zip(candidates, sizes)):
@@ -56,7 +57,23 @@ def chosen_boundaries(program, plan: dict, session, feed: dict) -> tuple[list, l
     last = named.get(len(layers) - 1, outputs)
     tensors.append(last)
     why.append("" if last is not None else "no --outputs names the last layer's output")
-    return tensors, why
+    bypassed = [
+        tensor is not None and k < len(layers) and bypasses(tensor, entries[k], built["loss"])
+        for k, tensor in enumerate(tensors)
+    ]
+    return tensors, why, bypassed
+
+
+def tensor_named(graph, name: str):
+    """The tensor ``name`` of ``graph``; a ``ValueError`` that says ``--layer-map`` names it
+    where the graph has none."""
+    try:
+        return graph.get_tensor_by_name(name)
+    except (KeyError, ValueError):
+        raise ValueError(
+            f"--layer-map names TF1's {name}, which the TF1 graph does not have (--list shows "
+            "the tensors between the layers)"
+        ) from None
 
 
 def tf_size(tensor):
@@ -104,7 +121,7 @@ def layer_values(
                 variable.load(record.restored[name_of(variable)], session)
         for variable, value in zip(program.trained + program.state, trained + state):
             variable.load(value, session)
-        tensors, why = chosen_boundaries(program, plan, session, feeds[step])
+        tensors, why, bypassed = chosen_boundaries(program, plan, session, feeds[step])
         index = [i for i, tensor in enumerate(tensors) if tensor is not None]
         grads = tf.gradients(loss, [tensors[i] for i in index]) if index else []
         fetch = {f"value/{i}": tensors[i] for i in index}
@@ -126,7 +143,7 @@ def layer_values(
                 found = gap(value, base[key])
                 spread[key] = found if key not in spread else np.maximum(spread[key], found)
     names = [None if t is None else t.name for t in tensors]
-    meta = {"tensors": names, "why": why}
+    meta = {"tensors": names, "why": why, "bypassed": bypassed}
     return meta, {**base, **{f"spread/{k}": v for k, v in spread.items()}}
 
 

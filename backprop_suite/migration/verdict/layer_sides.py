@@ -55,7 +55,7 @@ def tf1_sides(old, record: Record, plan: dict, envelope: bool):
             out = Path(folder) / "layers.npz"
             done = run_job(base + ["--nudges", "0", str(out)], child_environment())
             if done.returncode != 0:
-                raise ValueError(f"the layers' run failed: {done.error(2000)}")
+                raise ValueError(failure(done))
             found, values = load_layer_values(out)
             return found, values, None, {}
         running = run_sources(base, Path(folder))
@@ -64,7 +64,7 @@ def tf1_sides(old, record: Record, plan: dict, envelope: bool):
         for name, (out, job) in running.items():
             done = job.wait()
             if done.returncode != 0 and name == NUDGED:
-                raise ValueError(f"the layers' run failed: {done.error(2000)}")
+                raise ValueError(failure(done))
             if done.returncode != 0:
                 missing[name] = f"the program cannot run so: {done.last_line()}"
                 continue
@@ -81,6 +81,14 @@ def tf1_sides(old, record: Record, plan: dict, envelope: bool):
                 moved = gap(others[key], value)
                 spread[key] = np.maximum(spread.get(key, moved), moved)
     return found, base_values, spread, missing
+
+
+def failure(done) -> str:
+    """What the TF1 side of the layers said when it failed: its own ``error:`` line where the
+    plan was bad input (a ``--layer-map`` tensor the graph lacks), else its end."""
+    if done.returncode == 2:
+        return done.error()
+    return f"the layers' run failed: {done.error(2000)}"
 
 
 def in_layout(value: np.ndarray, shape: tuple) -> np.ndarray | None:
@@ -126,8 +134,15 @@ def tensor_name(name: str) -> str:
 
 def ordered_blocks(port, options, batch) -> tuple[list[Block], dict[int, tuple]]:
     """The port's blocks in the order its model calls them, and its boundaries' shapes."""
-    blocks = port_blocks(port, tuple(dict(options.layer_map)))
+    named = tuple(dict(options.layer_map))
+    blocks = port_blocks(port, named)
     order, _ = boundary_shapes(port, blocks, batch)
+    uncalled = [blocks[i].name for i in range(len(blocks)) if i not in order]
+    if any(name in named for name in uncalled):
+        raise ValueError(
+            f"--layer-map names {uncalled}, which the model does not call with one tensor: a "
+            "layer of several inputs (Add, Concatenate) cannot be a row of its own"
+        )
     blocks = [blocks[i] for i in order] + [b for i, b in enumerate(blocks) if i not in order]
     return blocks, boundary_shapes(port, blocks, batch)[1]
 

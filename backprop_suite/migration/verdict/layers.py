@@ -56,12 +56,12 @@ def localise(checker, old, options, failed) -> Localisation:
     n = len(blocks)
     use_envelope = options.envelope != "off"
     found, tf1, spread, missing = tf1_sides(old, record, plan, use_envelope)
-    if set(plan["inputs"]) & {port.targets}:  # TF1's gradient there is also the targets'
-        tf1.pop("grad/0", None)
     values, grads = crossing_values(port, blocks, batch, shapes)
     bound = checker.bound
 
     def judged(port_values: dict, key: str, i: int) -> float | None:
+        if key == "grad" and found["bypassed"][i]:  # a skip connection's, the targets'
+            return None
         own = None if spread is None else spread.get(f"{key}/{i}")
         return distance(port_values.get(i), tf1.get(f"{key}/{i}"), bound, own)
 
@@ -101,9 +101,9 @@ def localise(checker, old, options, failed) -> Localisation:
         if result.first_alone != result.first or result.first is not None:
             result.summary += f"; alone: {alone}"
     for row in rows:
-        if row.name == result.first:
+        if row.name in (result.first or "").split(" or "):
             row.verdict = "PARTS FIRST"
-        elif row.name == result.first_alone:
+        elif row.name in (result.first_alone or "").split(" or "):
             row.verdict = "PARTS ALONE"
     attach_hint(result, failed, blocks, port)
     return result
@@ -148,12 +148,22 @@ def named_block(
                 f"{row.name}: given TF1's own input, its output does not agree "
                 f"({shown(row.isolated_forward)} {unit})"
             )
+        apart = f"its output does not ({shown(row.forward)} {unit})"
+        if row.note and row.tf1_output:
+            apart = f"its output does not: {row.note}"
+        j = rows.index(row)
+        if row.input_forward is None and j > 0:  # the mistake may be in the layers before
+            before = [r.name for r in rows[: j + 1]]
+            k = max((i for i in range(j) if rows[i].input_forward is not None), default=0)
+            held = " or ".join(before[k:])
+            return held, (
+                f"{held}: no TF1 tensor between them is compared ({rows[j - 1].verdict}), and "
+                f"{row.name}'s {apart[4:]}"
+            )
         given = "its input is not compared"
         if row.input_forward is not None and not outside(row.input_forward, limit):
             given = f"its input agrees ({shown(row.input_forward)} {unit})"
-        if row.note and row.tf1_output:
-            return row.name, f"{row.name}: {given}, its output does not: {row.note}"
-        return row.name, f"{row.name}: {given}, its output does not ({shown(row.forward)} {unit})"
+        return row.name, f"{row.name}: {given}, {apart}"
     last = rows[-1] if rows else None
     if not alone and last is not None and outside(last.output_backward, limit):
         return None, (
@@ -199,7 +209,8 @@ def attach_hint(result: Localisation, failed, blocks, port) -> None:
     one made the named layer's."""
     from backprop_suite.migration.verdict.hints import GENERIC_FORWARD
 
-    if failed is not None and failed.hint == GENERIC_FORWARD and result.first is not None:
+    one = result.first is not None and " or " not in result.first
+    if failed is not None and failed.hint == GENERIC_FORWARD and one:
         failed.hint = (
             f"the weights agree but {result.first}'s output does not, given an input that "
             "agrees: compare its activation, padding, pooling, dropout rate, epsilon and "
