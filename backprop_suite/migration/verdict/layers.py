@@ -42,6 +42,8 @@ def pairing(checker, old, options) -> str:
             shape = list(shapes.get(k, ()))
             where = tensors[k] or "none"
             where += f" ({why[k]})" if why[k] else ""
+            if found["bypassed"][k]:
+                where += " (the loss also reads it round this layer: compared forward only)"
             lines.append(f"    {side} {where} (the port's {shape})")
     return "\n".join(lines)
 
