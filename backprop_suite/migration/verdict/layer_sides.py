@@ -136,15 +136,18 @@ def ordered_blocks(port, options, batch) -> tuple[list[Block], dict[int, tuple]]
     """The port's blocks in the order its model calls them, and its boundaries' shapes."""
     named = tuple(dict(options.layer_map))
     blocks = port_blocks(port, named)
-    order, _ = boundary_shapes(port, blocks, batch)
+    order, shapes = boundary_shapes(port, blocks, batch)
     uncalled = [blocks[i].name for i in range(len(blocks)) if i not in order]
     if any(name in named for name in uncalled):
         raise ValueError(
             f"--layer-map names {uncalled}, which the model does not call with one tensor: a "
             "layer of several inputs (Add, Concatenate) cannot be a row of its own"
         )
-    blocks = [blocks[i] for i in order] + [b for i, b in enumerate(blocks) if i not in order]
-    return blocks, boundary_shapes(port, blocks, batch)[1]
+    every = order + [i for i in range(len(blocks)) if i not in order]
+    # shapes by position in calling order; the model's output stays last
+    moved = {j: shapes[i] for j, i in enumerate(every) if i in shapes}
+    moved[len(blocks)] = shapes[len(blocks)]
+    return [blocks[i] for i in every], moved
 
 
 def planned(checker, options, step: int) -> tuple[list[Block], dict[int, tuple], dict]:
