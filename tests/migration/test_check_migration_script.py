@@ -64,6 +64,7 @@ def test_a_wrong_port_exits_1_naming_the_stage_and_the_cause_and_json_says_the_s
     failed = report["stages"][-1]
     assert report["agrees"] is False and failed["stage"] == "loss" and failed["agrees"] is False
     assert "1/4 of TF1's" in failed["hint"]
+    assert report["layers"]["summary"].startswith("no layer's"), report["layers"]
 
 
 @pytest.mark.slow

@@ -29,7 +29,7 @@ def test_the_slim_script_agrees_with_its_port_and_the_unregularized_logits_fail_
     assert [s.agrees for s in report.stages] == [True] * 6, report.text()
     # a mistake fails far outside the tolerance: no envelope to measure
     unregularized = str(FOLDER / "keras3_logits_unregularized.py")
-    wrong = check_port(record, unregularized, Options(steps=4, envelope="off"))
+    wrong = check_port(record, unregularized, Options(steps=4, envelope="off", layers="off"))
     failed = [s for s in wrong.stages if s.agrees is False]
     assert [s.stage for s in failed] == ["loss"]
     hint = failed[0].hint

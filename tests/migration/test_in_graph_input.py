@@ -37,7 +37,9 @@ def checked(folder, outputs, wrong, stage, words, steps=STEPS, keep=()):
     correct = check_port(record, str(SCRIPTS / folder / "new.py"), Options(steps=steps))
     assert [s.agrees for s in correct.stages] == [True] * 6, correct.text()
     # a mistake fails far outside the tolerance: no envelope to measure
-    report = check_port(record, str(SCRIPTS / folder / wrong), Options(steps=steps, envelope="off"))
+    report = check_port(
+        record, str(SCRIPTS / folder / wrong), Options(steps=steps, envelope="off", layers="off")
+    )
     assert [s.stage for s in report.stages if s.agrees is False] == [stage], report.text()
     for word in words:
         assert word in report.failed.hint, report.text()

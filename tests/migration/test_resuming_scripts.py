@@ -40,7 +40,7 @@ def test_a_resumed_script_starts_the_port_from_what_it_restored(tmp_path):
     carried = report.settings["optimizer_state"]["carried"]
     assert {"w1/Adam", "w1/Adam_1", "b2/Adam_1"} <= set(carried)
     other_rate = str(RESUME / "rate_from_another_script.py")
-    wrong = check_port(record, other_rate, Options(steps=4, envelope="off"))
+    wrong = check_port(record, other_rate, Options(steps=4, envelope="off", layers="off"))
     assert wrong.failed.stage == "one step"
     ratio = re.search(r"every update is ([0-9.e-]+)x TF1's: the learning rate", wrong.failed.hint)
     assert ratio is not None and abs(float(ratio[1]) - 0.1) < 1e-5  # 0.001 against 0.01

@@ -43,7 +43,9 @@ def test_an_unmodified_script_agrees_with_its_port_and_a_wrong_port_fails_at_its
     assert [s.agrees for s in report.stages] == [True] * 6, report.text()
     assert report.settings["steps"] == 4
     # a mistake fails far outside the tolerance: no envelope to measure
-    wrong = check_port(record, str(SCRIPTS / folder / wrong), Options(steps=4, envelope="off"))
+    wrong = check_port(
+        record, str(SCRIPTS / folder / wrong), Options(steps=4, envelope="off", layers="off")
+    )
     assert [s.stage for s in wrong.stages if s.agrees is False] == [stage], wrong.text()
 
 

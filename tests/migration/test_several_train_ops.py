@@ -37,7 +37,7 @@ def test_a_gan_is_checked_over_its_alternation_and_a_generator_step_without_var_
     report = check_port(record, str(GAN / "new.py"), Options(steps=6))
     assert report.agrees, report.text()
     without = str(GAN / "generator_step_without_var_list.py")
-    wrong = check_port(record, without, Options(steps=6, envelope="off"))
+    wrong = check_port(record, without, Options(steps=6, envelope="off", layers="off"))
     assert wrong.failed.stage == "many steps"
     assert "step 2" in wrong.failed.where
     assert "discriminator/w1" in wrong.failed.hint and "var_list" in wrong.failed.hint
@@ -64,5 +64,7 @@ def test_one_of_two_nets_in_one_run_is_chosen_and_the_other_trains_as_the_script
     why = record.meta["untrained"]["bn/out/kernel"]
     assert "var_list" in why and "'train_bn'" in why
     assert check_port(record, str(TWO / "plain.py"), Options(steps=4)).agrees
-    wrong = check_port(record, str(TWO / "plain_keras_adam.py"), Options(steps=4, envelope="off"))
+    wrong = check_port(
+        record, str(TWO / "plain_keras_adam.py"), Options(steps=4, envelope="off", layers="off")
+    )
     assert wrong.failed.stage == "one step" and "epsilon" in wrong.failed.hint
