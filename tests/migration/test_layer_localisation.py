@@ -30,7 +30,7 @@ def fixture_lists() -> tuple[list[dict], list[dict]]:
 
 
 FAULTS, CORRECT = fixture_lists()
-STEPS = 2
+STEPS = 1
 
 
 @functools.cache
