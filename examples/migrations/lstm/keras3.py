@@ -14,13 +14,13 @@ num_input, num_hidden = 3, 8
 TF1_TO_KERAS_GATES = (0, 2, 1, 3)  # Keras's i, f, c, o taken from TF1's i, j, f, o
 
 
-def gates_reordered(value):
+def gates_reordered(value, order=TF1_TO_KERAS_GATES):
     blocks = np.split(value, 4, axis=-1)
-    return np.concatenate([blocks[i] for i in TF1_TO_KERAS_GATES], axis=-1)
+    return np.concatenate([blocks[i] for i in order], axis=-1)
 
 
-def with_forget_bias(bias):
-    bias = gates_reordered(bias)
+def with_forget_bias(bias, order=TF1_TO_KERAS_GATES):
+    bias = gates_reordered(bias, order)
     bias[num_hidden : 2 * num_hidden] += 1.0
     return bias
 
