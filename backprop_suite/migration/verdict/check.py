@@ -10,7 +10,7 @@ from backprop_suite.migration.options import Options
 from backprop_suite.migration.port.loading import kept_floatx, port_program
 from backprop_suite.migration.port.port import Port, make_port
 from backprop_suite.migration.port.weights import Link, link_weights, split_weight_map
-from backprop_suite.migration.programs import call
+from backprop_suite.migration.programs import call, message_of
 from backprop_suite.migration.random_ops import random_mode
 from backprop_suite.migration.record import Record
 from backprop_suite.migration.tf1.old_program import OldProgram, from_meta, old_program
@@ -98,6 +98,8 @@ def localised(checker: Checker, old: OldProgram, options: Options, stages: list)
         return localise(checker, old, options, failed)
     except ValueError as error:  # the stages' verdict stands
         return f"not localised: {error}"
+    except Exception as error:  # the port's model, watched layer by layer, raised
+        return f"not localised: the port raised {type(error).__name__}: {message_of(error)}"
 
 
 def linked_port(record: Record, new_path: str, options: Options, module, tf2_program):
