@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import tensorflow as tf
 
+from backprop_suite.migration.shape_ops import SHAPE_OPS
+
 
 @dataclass
 class Block:
@@ -88,7 +90,6 @@ def port_blocks(port, named: tuple[str, ...] = ()) -> list[Block]:
 
 
 UNSET = object()  # a layer whose instance had no ``call`` of its own
-SHAPE_OPS = {"Shape", "ShapeN", "Size", "Rank"}
 
 
 def single(value):

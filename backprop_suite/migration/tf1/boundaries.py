@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from backprop_suite.migration.shape_ops import SHAPE_OPS
+
 BACK_EDGE = (
     "NextIteration"  # a while loop's step back to its start, which the path counts leave out
 )
@@ -147,9 +149,6 @@ def boundary_candidates(
     return found, entered
 
 
-NO_GRADIENT = {"Shape", "ShapeN", "Size", "Rank"}  # ops that read a tensor's shape alone
-
-
 def bypasses(tensor, entries: list, loss) -> bool:
     """Whether ``tensor`` reaches ``loss`` other than through the ops ``entries``: a skip
     connection around the layer those ops begin, or an input that is also the targets. The
@@ -167,6 +166,6 @@ def bypasses(tensor, entries: list, loss) -> bool:
             return True
         for consumer in current.consumers():
             if consumer.name in within and consumer.name not in stop:
-                if consumer.type not in NO_GRADIENT:
+                if consumer.type not in SHAPE_OPS:
                     todo.extend(consumer.outputs)
     return False
