@@ -84,7 +84,7 @@ def test_a_recurrent_kernels_later_steps_do_not_end_the_layer_before():
 
 
 def test_an_input_that_is_also_the_target_reaches_the_loss_round_the_first_layer():
-    from backprop_suite.migration.tf1.boundaries import boundary_candidates, bypasses
+    from backprop_suite.migration.tf1.boundaries import ancestors, boundary_candidates, bypasses
 
     with tf.Graph().as_default() as graph:
         x = v1.placeholder(tf.float32, [None, 3], name="x")
@@ -92,8 +92,9 @@ def test_an_input_that_is_also_the_target_reaches_the_loss_round_the_first_layer
         y, second = dense(h, 3, "decoded", tf.sigmoid)
         loss = tf.reduce_sum(tf.square(y - x))  # an autoencoder's
         found, entries = boundary_candidates(graph, [x], [first, second], [loss, y])
-        assert bypasses(found[0][0], entries[0], loss)
-        assert not bypasses(found[1][0], entries[1], loss)
+        within = ancestors([loss])
+        assert bypasses(found[0][0], entries[0], loss, within)
+        assert not bypasses(found[1][0], entries[1], loss, within)
 
 
 def test_a_skip_connection_is_seen_in_the_ports_trace():

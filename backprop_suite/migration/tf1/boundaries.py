@@ -149,12 +149,12 @@ def boundary_candidates(
     return found, entered
 
 
-def bypasses(tensor, entries: list, loss) -> bool:
+def bypasses(tensor, entries: list, loss, within: set[str]) -> bool:
     """Whether ``tensor`` reaches ``loss`` other than through the ops ``entries``: a skip
     connection around the layer those ops begin, or an input that is also the targets. The
-    loss's gradient there then holds more than that layer gives back."""
+    loss's gradient there then holds more than that layer gives back. ``within``: the ops the
+    loss is computed from (``ancestors``)."""
     stop = {op.name for op in entries}
-    within = ancestors([loss])
     seen: set[str] = set()
     todo = [tensor]
     while todo:

@@ -17,7 +17,7 @@ import numpy as np
 
 from backprop_suite.migration.record import Record
 from backprop_suite.migration.tf1.old_program import OldProgram
-from backprop_suite.migration.tf1.reruns import gap
+from backprop_suite.migration.tf1.reruns import gap, started
 from backprop_suite.verify.rounding import nudge
 
 
@@ -25,7 +25,9 @@ def chosen_boundaries(program, plan: dict, session, feed: dict) -> tuple[list, l
     """Each layer's input tensor, then the last layer's output (the one the user named, or the
     program's outputs), None where no tensor fits, with why; and whether the loss's gradient
     there also comes round the layer it enters (``bypasses``: not the layer's to compare)."""
-    from backprop_suite.migration.tf1.boundaries import boundary_candidates, bypasses
+    import tensorflow as tf
+
+    from backprop_suite.migration.tf1.boundaries import ancestors, boundary_candidates, bypasses
     from backprop_suite.migration.tf1.program import name_of
 
     graph, built = program.graph, program.built
@@ -36,7 +38,7 @@ def chosen_boundaries(program, plan: dict, session, feed: dict) -> tuple[list, l
     ends = [built["loss"]] + ([outputs] if outputs is not None else [])
     named = {int(k): tensor_named(graph, v) for k, v in plan.get("named", {}).items()}
     candidates, entries = boundary_candidates(graph, inputs, layers, ends, named)
-    sizes = session.run([[tf_size(t) for t in found] for found in candidates], feed)
+    sizes = session.run([[tf.size(t) for t in found] for found in candidates], feed)
     tensors, why = [], []
     for k, (found, counts) in enumerate(zip(candidates, sizes)):
         fits = [t for t, count in zip(found, counts) if int(count) == plan["sizes"][k]]
@@ -57,8 +59,9 @@ def chosen_boundaries(program, plan: dict, session, feed: dict) -> tuple[list, l
     last = named.get(len(layers) - 1, outputs)
     tensors.append(last)
     why.append("" if last is not None else "no --outputs names the last layer's output")
+    loss, within = built["loss"], ancestors([built["loss"]])
     bypassed = [
-        tensor is not None and k < len(layers) and bypasses(tensor, entries[k], built["loss"])
+        tensor is not None and k < len(layers) and bypasses(tensor, entries[k], loss, within)
         for k, tensor in enumerate(tensors)
     ]
     return tensors, why, bypassed
@@ -74,12 +77,6 @@ def tensor_named(graph, name: str):
             f"--layer-map names TF1's {name}, which the TF1 graph does not have (--list shows "
             "the tensors between the layers)"
         ) from None
-
-
-def tf_size(tensor):
-    import tensorflow as tf
-
-    return tf.size(tensor)
 
 
 def weights_at(record: Record, step: int) -> tuple[list, list]:
@@ -104,7 +101,6 @@ def layer_values(
     runs from nudged weights (``spread/value/i``, ``spread/grad/i``)."""
     import tensorflow as tf
 
-    from backprop_suite.migration.tf1.program import name_of
     from backprop_suite.migration.tf1.reruns import built
 
     v1 = tf.compat.v1
@@ -115,12 +111,7 @@ def layer_values(
     loss = program.turn(kinds[step] if kinds else 0)["loss"]
     trained, state = weights_at(record, step)
     with program.graph.as_default(), v1.Session(config=program.config) as session:
-        program.initialize(session)
-        for variable in program.variables:
-            if name_of(variable) in record.restored:
-                variable.load(record.restored[name_of(variable)], session)
-        for variable, value in zip(program.trained + program.state, trained + state):
-            variable.load(value, session)
+        started(session, program, record, program.trained + program.state, trained + state)
         tensors, why, bypassed = chosen_boundaries(program, plan, session, feeds[step])
         index = [i for i, tensor in enumerate(tensors) if tensor is not None]
         grads = tf.gradients(loss, [tensors[i] for i in index]) if index else []

@@ -28,7 +28,7 @@ import numpy as np
 from backprop_suite.migration.record import Record
 from backprop_suite.migration.tf1.graph_inputs import CHECKS_OWN
 from backprop_suite.migration.tf1.old_program import OldProgram
-from backprop_suite.migration.tf1.program import Program
+from backprop_suite.migration.tf1.program import Program, name_of
 from backprop_suite.verify.rounding import nudge
 
 NUDGED = "one rounding of the initial weights"
@@ -121,8 +121,6 @@ def rerun(
     outputs, the gradients and the loss of the first batch alone, no step."""
     import tensorflow as tf
 
-    from backprop_suite.migration.tf1.program import name_of
-
     v1 = tf.compat.v1
     if program is None:
         program, _ = built(old, record, dtype, random, seed, threads)
@@ -135,12 +133,7 @@ def rerun(
     found: dict[str, np.ndarray] = {}
     losses = []
     with program.graph.as_default(), v1.Session(config=program.config) as session:
-        program.initialize(session)
-        for variable in program.variables:
-            if name_of(variable) in record.restored:
-                variable.load(record.restored[name_of(variable)], session)
-        for variable, value in zip(program.trained, initial):
-            variable.load(value, session)
+        started(session, program, record, program.trained, initial)
         outputs = program.built.get("outputs")
         fetched = program.unchanged(
             session,
@@ -165,6 +158,17 @@ def rerun(
                 found[f"after/{step}/{i}"] = gap(a, b)
     found["loss"] = gap(losses, record.losses)
     return found
+
+
+def started(session, program: Program, record: Record, variables: list, values: list) -> None:
+    """``program``'s variables in ``session`` at their start, those a script restored before its
+    first step at the record's restored values, then ``variables`` at ``values``."""
+    program.initialize(session)
+    for variable in program.variables:
+        if name_of(variable) in record.restored:
+            variable.load(record.restored[name_of(variable)], session)
+    for variable, value in zip(variables, values):
+        variable.load(value, session)
 
 
 def built(
