@@ -154,12 +154,7 @@ def planned(checker, options, step: int) -> tuple[list[Block], dict[int, tuple],
     """The port at TF1's weights before ``step``, its blocks in calling order, their
     boundaries' shapes and the plan of TF1's side (``tf1.layer_runs``)."""
     record, port = checker.record, checker.port
-    trained, state = weights_at(record, step)
-    port.assign(checker.carried(trained))
-    port.assign_state(
-        [link.port for link in checker.state],
-        [link.carry(state[link.tf1]) for link in checker.state],
-    )
+    checker.load(*weights_at(record, step))
     blocks, shapes = ordered_blocks(port, options, record.batches[step])
     named = dict(options.layer_map)
     plan = plan_of(

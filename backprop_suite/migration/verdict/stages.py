@@ -138,6 +138,14 @@ class Checker:
         result.largest_at = f"at {prefix}{self.name(self.links[largest])}"
         return result
 
+    def load(self, trained: list[np.ndarray], state: list[np.ndarray]) -> None:
+        """The port's trained variables, and the state ``WEIGHT_MAP`` names, at TF1's values
+        ``trained`` and ``state`` (in TF1's order and layout)."""
+        self.port.assign(self.carried(trained))
+        self.port.assign_state(
+            [link.port for link in self.state], [link.carry(state[link.tf1]) for link in self.state]
+        )
+
     def weights(self) -> StageResult:
         carried = self.carried(self.record.initial)
         for link, value, variable in zip(self.links, carried, self.port.variables):
@@ -147,11 +155,7 @@ class Checker:
                 result.hint = hints.dtype_mismatch(self.name(link), value.dtype, variable.dtype)
                 return result
         with self.guarded("weights"):
-            self.port.assign(carried)
-            self.port.assign_state(
-                [link.port for link in self.state],
-                [link.carry(self.record.state_initial[link.tf1]) for link in self.state],
-            )
+            self.load(self.record.initial, self.record.state_initial)
             self.start = self.port.values()
         if self.after_weights is not None:
             self.optimizer_state = self.after_weights()
